@@ -1,0 +1,1 @@
+"""synth: the composition root: LLM backends, pipeline stages, exports and the CLI."""
