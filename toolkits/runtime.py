@@ -1,0 +1,400 @@
+"""The runtime `Toolkit`: validated, sandboxed, atomic, deterministic tool calls.
+
+`compile_toolkit(spec)` loads and compiles a toolkit; `Toolkit.call(name, arguments)`
+validates the arguments against the tool's JSON Schema with a compiled validator
+before any code runs, executes the tool function on the live state under the step
+budget and size guards, and returns a `ToolResult`. A call never raises for anything
+the arguments or the tool code do; on any failure the state is rolled back through
+the undo journal (never by copying the whole state).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+
+from toolkits.canonical import canonical_json, json_copy, state_hash
+from toolkits.compiler import CompiledModule, compile_expression, compile_module
+from toolkits.errors import CompileError, Problem, StateError
+from toolkits.limits import Limits
+from toolkits.result import ErrorKind, ToolResult
+from toolkits.sandbox.builtins import ToolError, make_builtins
+from toolkits.sandbox.context import CallContext, SandboxAbort
+from toolkits.sandbox.guards import Guards
+from toolkits.sandbox.journal import StateStore
+from toolkits.sandbox.output import to_json_text
+from toolkits.sandbox.watchdog import WATCHDOG
+from toolkits.spec import ToolkitSpec, load_toolkit
+
+_MAX_MESSAGE = 2_000
+
+
+def compile_toolkit(
+    source: ToolkitSpec | dict[str, Any] | str | Path,
+    *,
+    limits: Limits | None = None,
+    check_state: bool = False,
+    check_invariants: bool = False,
+) -> Toolkit:
+    """Load, validate and compile a toolkit, reset to its initial state.
+
+    Args:
+        source: a `ToolkitSpec`, a dict, JSON text or a path to a toolkit file.
+        limits: resource limits of every call (defaults to `Limits()`).
+        check_state: validate the state against `state_schema` after each successful
+            call and report problems in `ToolResult.state_errors`.
+        check_invariants: evaluate the toolkit's invariants after each successful call
+            and report broken ones in `ToolResult.invariant_violations`.
+
+    Raises:
+        SpecError: the document is not a valid toolkit (every problem listed).
+        CompileError: the source breaks the sandbox policy or a tool's signature
+            does not match its schema (every problem listed, with line numbers).
+    """
+    spec = load_toolkit(source)
+    return Toolkit(spec, limits=limits, check_state=check_state, check_invariants=check_invariants)
+
+
+class Toolkit:
+    """A compiled toolkit with its live state. Build it with `compile_toolkit`.
+
+    Calls are serialized by a lock: one toolkit runs one call at a time.
+    """
+
+    def __init__(
+        self,
+        spec: ToolkitSpec,
+        *,
+        limits: Limits | None = None,
+        check_state: bool = False,
+        check_invariants: bool = False,
+    ):
+        self.spec = spec
+        self.limits = limits or Limits()
+        self.check_state = check_state
+        self.check_invariants_after_call = check_invariants
+        self._module: CompiledModule = compile_module(spec)
+        self._invariant_codes = self._compile_invariants()
+        self._ctx = CallContext(self.limits)
+        self._store = StateStore(self._ctx)
+        guards = Guards(self._ctx, self._store)
+        self._guards = guards
+        self._base_globals: dict[str, Any] = {"__builtins__": make_builtins(guards), **guards.names()}
+        self._base_globals["__name__"] = "toolkit"
+        self._globals: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._validators = {t.function.name: _compile_validator(t.function.parameters) for t in spec.tools}
+        self._params = {t.function.name: frozenset((t.function.parameters.get("properties") or {})) for t in spec.tools}
+        self._state_validator = jsonschema.validators.validator_for(
+            spec.state_schema, default=jsonschema.Draft202012Validator
+        )(spec.state_schema)
+        self._load_module(first=True)
+        self.reset()
+
+    # -- public API ------------------------------------------------------------------
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """The tools in OpenAI format, exactly as sent to a model."""
+        return self.spec.openai_tools()
+
+    @property
+    def tool_names(self) -> list[str]:
+        """Names of the tools, in order."""
+        return self.spec.tool_names
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A deep copy of the current state."""
+        with self._lock:
+            return json_copy(self._store.state)
+
+    def state_hash(self) -> str:
+        """``"sha256:" + sha256(canonical JSON of the state)`` (DESIGN.md section 3)."""
+        with self._lock:
+            return state_hash(self._store.state)
+
+    def reset(self, state: dict[str, Any] | None = None) -> None:
+        """Set the state to a deep copy of `state` (default: the initial state).
+
+        Raises:
+            StateError: `state` is not JSON, not an object, or not valid against
+                `state_schema` (every problem listed with its path).
+        """
+        source = self.spec.initial_state if state is None else state
+        try:
+            copy = json_copy(source)
+        except (TypeError, ValueError) as exc:
+            raise StateError([Problem(path="state", message=f"not JSON: {exc}")]) from None
+        if not isinstance(copy, dict):
+            raise StateError([Problem(path="state", message="the state must be a JSON object")])
+        errors = self._schema_problems(copy)
+        if errors:
+            raise StateError(errors)
+        with self._lock:
+            self._store.load(copy)
+
+    def call(self, name: str, arguments: dict[str, Any] | str | None = None) -> ToolResult:
+        """Run tool `name` with `arguments` (a dict or JSON text); never raises.
+
+        Arguments are validated against the tool's schema before any code runs. On
+        any failure the result has ``ok=False`` and the state is unchanged.
+        """
+        validator = self._validators.get(name)
+        if validator is None:
+            return _error(ErrorKind.unknown_tool, _unknown_tool_message(name, self.tool_names))
+        args, problem = _parse_arguments(arguments)
+        if problem is not None:
+            return _error(ErrorKind.malformed_arguments, problem)
+        invalid = validator(args)
+        if invalid is not None:
+            return _error(ErrorKind.invalid_arguments, f"invalid arguments for {name}: {invalid}")
+        declared = self._params[name]
+        if len(args) != len(declared) or any(k not in declared for k in args):
+            args = {k: v for k, v in args.items() if k in declared}
+        with self._lock:
+            return self._run_tool(name, args)
+
+    def evaluate(self, expr: str) -> ToolResult:
+        """Evaluate a Python expression over `state` in the sandbox, read-only.
+
+        The value is returned as JSON (tuples become lists); the state is never changed.
+        Raises `CompileError` when the expression does not compile.
+        """
+        code = compile_expression(expr, "_expr_", path="expr")
+        with self._lock:
+            return self._run_expression(code, "_expr_", as_json=True)
+
+    def holds(self, expr: str) -> tuple[bool, str | None]:
+        """Whether an expression over `state` is true: ``(holds, error message or None)``."""
+        code = compile_expression(expr, "_expr_", path="expr")
+        with self._lock:
+            result = self._run_expression(code, "_expr_", as_json=False)
+        return (result.ok and result.content == "true"), result.error
+
+    def check_invariants(self) -> list[str]:
+        """Descriptions (or expressions) of the invariants that do not hold now."""
+        with self._lock:
+            return self._broken_invariants()
+
+    def state_errors(self) -> list[str]:
+        """State-schema violations of the current state (empty when valid)."""
+        with self._lock:
+            return [str(p) for p in self._schema_problems(self._store.state)]
+
+    # -- internals -------------------------------------------------------------------
+
+    def _load_module(self, first: bool = False) -> None:
+        g = dict(self._base_globals)
+        ctx = self._ctx
+        ctx.begin()
+        WATCHDOG.watch(ctx)
+        try:
+            exec(self._module.code, g)
+            for _label, code, _fname in self._invariant_codes:
+                exec(code, g)
+            abort = ctx.outcome()
+        except SandboxAbort as exc:
+            abort = ctx.abort or exc
+        except Exception as exc:
+            if not first:
+                raise
+            raise CompileError([Problem(path="source", message=f"module level raised {_describe(exc)}")]) from None
+        finally:
+            WATCHDOG.unwatch(ctx)
+        if abort is not None:
+            raise CompileError([Problem(path="source", message=f"module level: {abort.message}")])
+        self._globals = g
+
+    def _compile_invariants(self) -> list[tuple[str, Any, str]]:
+        codes, problems = [], []
+        for i, inv in enumerate(self.spec.invariants):
+            fname = f"_inv{i}_"
+            try:
+                code = compile_expression(inv.expr, fname, f"invariants[{i}].expr")
+                codes.append((inv.description or inv.expr, code, fname))
+            except CompileError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise CompileError(problems)
+        return codes
+
+    def _run_tool(self, name: str, args: dict[str, Any]) -> ToolResult:
+        ctx, store = self._ctx, self._store
+        if not self._module.reusable:
+            self._load_module()
+        func = self._globals[name]
+        ctx.begin()
+        WATCHDOG.watch(ctx)
+        kind: ErrorKind | None = None
+        message = ""
+        value: Any = None
+        try:
+            value = func(store.state, **args)
+        except SandboxAbort as exc:
+            kind, message = exc.kind, exc.message
+        except ToolError as exc:
+            kind, message = ErrorKind.tool_error, _exception_text(exc)
+        except RecursionError:
+            kind, message = ErrorKind.resource_limit, "recursion too deep"
+        except MemoryError:
+            kind, message = ErrorKind.memory_limit, "out of memory"
+        except Exception as exc:  # any other error in tool code is an observation
+            kind, message = ErrorKind.runtime_error, _describe(exc)
+        finally:
+            WATCHDOG.unwatch(ctx)
+        abort = ctx.outcome()
+        if abort is not None:
+            kind, message = abort.kind, abort.message
+        content = None
+        if kind is None:
+            content, problem = to_json_text(value, self._guards, self.limits.max_output_chars)
+            if content is None:
+                kind, message = problem
+        steps = ctx.used()
+        if kind is not None:
+            store.rollback()
+            return _error(kind, message, steps)
+        store.commit()
+        result = ToolResult(ok=True, content=content, steps=steps)  # type: ignore[arg-type]
+        if self.check_state:
+            result.state_errors = [str(p) for p in self._schema_problems(store.state)]
+        if self.check_invariants_after_call:
+            result.invariant_violations = self._broken_invariants()
+        return result
+
+    def _run_expression(self, code: Any, name: str, as_json: bool) -> ToolResult:
+        g = self._globals
+        if code is not None:  # an ad-hoc expression: define it in a copy of the module
+            g = dict(g)
+            exec(code, g)
+        ctx, store = self._ctx, self._store
+        ctx.begin()
+        WATCHDOG.watch(ctx)
+        kind: ErrorKind | None = None
+        message, value = "", None
+        try:
+            value = g[name](store.state)
+            if not as_json:
+                value = bool(value)
+        except SandboxAbort as exc:
+            kind, message = exc.kind, exc.message
+        except RecursionError:
+            kind, message = ErrorKind.resource_limit, "recursion too deep"
+        except Exception as exc:
+            kind, message = ErrorKind.runtime_error, _describe(exc)
+        finally:
+            WATCHDOG.unwatch(ctx)
+            store.rollback()  # expressions never change the state
+        abort = ctx.outcome()
+        if abort is not None:
+            kind, message = abort.kind, abort.message
+        if kind is None:
+            content, problem = to_json_text(value, self._guards, self.limits.max_output_chars)
+            if content is not None:
+                return ToolResult(ok=True, content=content, steps=ctx.used())
+            kind, message = problem
+        return _error(kind, message, ctx.used())
+
+    def _broken_invariants(self) -> list[str]:
+        broken = []
+        for label, _code, fname in self._invariant_codes:
+            result = self._run_expression(None, fname, as_json=False)
+            if not (result.ok and result.content == "true"):
+                broken.append(label if result.ok else f"{label} (error: {result.error})")
+        return broken
+
+    def _schema_problems(self, state: Any) -> list[Problem]:
+        problems = []
+        for err in self._state_validator.iter_errors(state):
+            where = "state" + "".join(f"[{p!r}]" for p in err.absolute_path)
+            problems.append(Problem(path=where, message=err.message))
+        return problems
+
+
+def _compile_validator(schema: dict[str, Any]) -> Callable[[Any], str | None]:
+    """Return a function giving None for valid arguments, else the first problem."""
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    slow = cls(schema)
+
+    def explain(args: Any) -> str | None:
+        err = jsonschema.exceptions.best_match(slow.iter_errors(args))
+        if err is None:
+            return None
+        where = "".join(f"[{p!r}]" for p in err.absolute_path)
+        return f"{where + ': ' if where else ''}{err.message}"
+
+    try:
+        fast = fastjsonschema.compile(schema)
+    except Exception:  # fastjsonschema cannot compile every valid schema; fall back
+        return explain
+
+    def validate(args: Any) -> str | None:
+        try:
+            fast(args)
+        except fastjsonschema.JsonSchemaException:
+            return explain(args) or "arguments do not match the schema"
+        except Exception:
+            return explain(args)
+        return None
+
+    return validate
+
+
+def _parse_arguments(arguments: dict[str, Any] | str | None) -> tuple[dict[str, Any], str | None]:
+    if arguments is None or arguments == "":
+        return {}, None
+    try:
+        if isinstance(arguments, str):
+            parsed = json.loads(arguments, parse_constant=_reject_constant)
+        else:
+            parsed = json_copy(arguments)
+    except (ValueError, TypeError, RecursionError) as exc:
+        return {}, f"arguments are not JSON: {exc}"
+    if not isinstance(parsed, dict):
+        return {}, f"arguments must be a JSON object, not {type(parsed).__name__}"
+    return parsed, None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unknown_tool_message(name: str, names: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(name), names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; available: {', '.join(names)}"
+    return f"unknown tool {str(name)[:100]!r}{hint}"
+
+
+def _error(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:
+    message = message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "..."
+    return ToolResult(ok=False, content=canonical_json({"error": message}), error=message,
+                      error_kind=kind, steps=steps)
+
+
+def _exception_text(exc: BaseException) -> str:
+    """The message of an exception raised by tool code, bounded and deterministic."""
+    parts = []
+    for arg in exc.args[:5]:
+        if type(arg) is str:
+            parts.append(arg[:_MAX_MESSAGE])
+        elif type(arg) in (int, float, bool) or arg is None:
+            parts.append(repr(arg) if type(arg) is not int or arg.bit_length() < 256 else "<int>")
+        else:
+            parts.append(f"<{type(arg).__name__}>")
+    return ", ".join(parts)
+
+
+def _describe(exc: BaseException) -> str:
+    text = _exception_text(exc)
+    if isinstance(exc, KeyError) and exc.args and type(exc.args[0]) is str:
+        text = repr(exc.args[0][:200])
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

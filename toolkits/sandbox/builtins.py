@@ -1,0 +1,150 @@
+"""The builtins tool code sees: a safe subset, with bulk builtins charging steps.
+
+Not available: `type`, `getattr`, `setattr`, `hasattr`, `id`, `hash`, `eval`, `exec`,
+`compile`, `open`, `input`, `globals`, `locals`, `vars`, `dir`, `format`, `iter`,
+`next`, `object`, `super`, `__import__`, `memoryview`, `bytearray`, `breakpoint`.
+`print` exists and does nothing (tools communicate through their return value).
+"""
+
+from __future__ import annotations
+
+import builtins as _py
+from typing import Any
+
+from toolkits.sandbox.guards import Guards
+from toolkits.sandbox.oset import OrderedSet
+
+
+class ToolError(Exception):
+    """Raise `ToolError("message")` in a tool to refuse a request; the model sees the message."""
+
+
+SAFE_EXCEPTIONS: dict[str, type[BaseException]] = {
+    "ToolError": ToolError,
+    "Exception": Exception,
+    "ValueError": ValueError,
+    "KeyError": KeyError,
+    "IndexError": IndexError,
+    "TypeError": TypeError,
+    "ZeroDivisionError": ZeroDivisionError,
+    "ArithmeticError": ArithmeticError,
+    "LookupError": LookupError,
+    "AssertionError": AssertionError,
+    "RuntimeError": RuntimeError,
+    "OverflowError": OverflowError,
+    "NameError": NameError,
+    "UnboundLocalError": UnboundLocalError,
+}
+_PLAIN_BUILTINS = (
+    "abs", "all", "any", "bool", "callable", "chr", "divmod", "enumerate", "filter", "float",
+    "int", "len", "map", "ord", "reversed", "round", "zip",
+)
+
+
+def make_builtins(guards: Guards) -> dict[str, Any]:
+    """Return the `__builtins__` mapping for a toolkit's module, bound to its guards."""
+    ctx = guards.ctx
+    max_items = ctx.limits.max_container_length
+
+    def bounded_input(values: Any) -> None:
+        if hasattr(values, "__len__"):
+            n = len(values)
+            if n > max_items:
+                guards.too_big(f"{n} items exceed the limit of {max_items}")
+            ctx.charge(n >> 4)
+
+    def sandbox_list(values: Any = ()) -> list:
+        bounded_input(values)
+        return guards.check_size(_py.list(values))
+
+    def sandbox_tuple(values: Any = ()) -> tuple:
+        bounded_input(values)
+        return guards.check_size(_py.tuple(values))
+
+    def sandbox_dict(*args: Any, **kwargs: Any) -> dict:
+        if args:
+            bounded_input(args[0])
+        return guards.check_size(_py.dict(*args, **kwargs))
+
+    def sandbox_set(values: Any = ()) -> OrderedSet:
+        bounded_input(values)
+        return guards.check_size(OrderedSet(values))
+
+    def sandbox_sorted(values: Any, *, key: Any = None, reverse: bool = False) -> list:
+        bounded_input(values)
+        return guards.check_size(_py.sorted(values, key=key, reverse=reverse))
+
+    def sandbox_sum(values: Any, start: Any = 0) -> Any:
+        if type(start) not in (int, float, bool):
+            raise TypeError("sum() takes numbers in the sandbox; build lists with a comprehension")
+        bounded_input(values)
+        total = _py.sum(values, start)
+        return guards.check_size(total) if type(total) is int else total
+
+    def sandbox_min(*args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1:
+            bounded_input(args[0])
+        return _py.min(*args, **kwargs)
+
+    def sandbox_max(*args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1:
+            bounded_input(args[0])
+        return _py.max(*args, **kwargs)
+
+    def sandbox_range(*args: Any) -> range:
+        r = _py.range(*args)
+        try:
+            n = len(r)
+        except OverflowError:
+            n = max_items + 1
+        if n > max_items:
+            guards.too_big(f"range of {n} items exceeds the limit of {max_items}")
+        return r
+
+    def sandbox_str(value: Any = "") -> str:
+        if type(value) is str:
+            return value
+        if type(value) in (int, float, bool, type(None)):
+            return guards.check_size(_py.str(value)) if type(value) is int else _py.str(value)
+        return guards.safe_repr(value)
+
+    def sandbox_repr(value: Any) -> str:
+        if type(value) in (str, float, bool, type(None)):
+            return _py.repr(value)
+        return guards.safe_repr(value)
+
+    def sandbox_pow(base: Any, exp: Any, mod: Any = None) -> Any:
+        if mod is not None:
+            return _py.pow(base, exp, mod)
+        return guards.pow(base, exp)
+
+    def sandbox_isinstance(value: Any, classes: Any) -> bool:
+        return _py.isinstance(value, _real_types(classes))
+
+    def sandbox_print(*args: Any, **kwargs: Any) -> None:
+        """Does nothing: tools report through their return value."""
+
+    def _real_types(classes: Any) -> Any:
+        if type(classes) is tuple:
+            return _py.tuple(_real_types(c) for c in classes)
+        real = type_map.get(id(classes))
+        if real is not None:
+            return real
+        if _py.isinstance(classes, type):
+            return classes
+        raise TypeError("isinstance() arg 2 must be a type or tuple of types")
+
+    table: dict[str, Any] = {name: getattr(_py, name) for name in _PLAIN_BUILTINS}
+    table.update(SAFE_EXCEPTIONS)
+    table.update(
+        list=sandbox_list, tuple=sandbox_tuple, dict=sandbox_dict, set=sandbox_set,
+        frozenset=sandbox_set, sorted=sandbox_sorted, sum=sandbox_sum, min=sandbox_min,
+        max=sandbox_max, range=sandbox_range, str=sandbox_str, repr=sandbox_repr,
+        pow=sandbox_pow, isinstance=sandbox_isinstance, print=sandbox_print,
+    )
+    type_map: dict[int, Any] = {
+        id(sandbox_list): list, id(sandbox_tuple): tuple, id(sandbox_dict): dict,
+        id(sandbox_set): OrderedSet, id(sandbox_str): str, id(table["int"]): int,
+        id(table["float"]): float, id(table["bool"]): bool,
+    }
+    return table

@@ -1,0 +1,342 @@
+"""Runtime guards the compiler injects: attributes, writes, sizes and arithmetic.
+
+Every guard is a method of `Guards`, bound once per toolkit and put in the tool
+module's globals under its reserved `_x_` name (see `toolkits.sandbox.policy`).
+A violated bound calls `CallContext.fail`, which aborts the call with a typed kind.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from typing import Any
+
+from toolkits.result import ErrorKind
+from toolkits.sandbox.context import CallContext
+from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, StateWriter
+from toolkits.sandbox.oset import OSET_METHODS, OrderedSet
+
+_STR_PLAIN = {
+    "capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha",
+    "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
+    "isprintable", "isspace", "istitle", "isupper", "lower", "lstrip", "partition",
+    "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip",
+    "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper",
+}
+_STR_SIZED = {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join"}
+_STR_BLOCKED = {
+    "format": "str.format can walk attributes; use an f-string",
+    "format_map": "str.format_map can walk attributes; use an f-string",
+    "encode": "bytes are not available; keep text as str",
+}
+_PLAIN: frozenset[tuple[type, str]] = frozenset(
+    {(str, n) for n in _STR_PLAIN}
+    | {(dict, n) for n in ("get", "keys", "values", "items", "copy")}
+    | {(list, n) for n in ("count", "index", "copy")}
+    | {(tuple, n) for n in ("count", "index")}
+    | {(OrderedSet, n) for n in OSET_METHODS}
+    | {(int, n) for n in ("bit_length", "bit_count", "is_integer")}
+    | {(bool, n) for n in ("bit_length",)}
+    | {(float, n) for n in ("is_integer",)}
+)
+_INPLACE = {
+    "+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,
+    "//": operator.ifloordiv, "%": operator.imod, "**": operator.ipow,
+    "<<": operator.ilshift, ">>": operator.irshift, "|": operator.ior,
+    "^": operator.ixor, "&": operator.iand, "@": operator.imatmul,
+}
+_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class Guards:
+    """The guard functions of one toolkit, bound to its call context and state store."""
+
+    def __init__(self, ctx: CallContext, store: StateStore):
+        self.ctx = ctx
+        self.store = store
+        limits = ctx.limits
+        self.max_str = limits.max_string_length
+        self.max_items = limits.max_container_length
+        self.max_bits = limits.max_int_bits
+
+    def names(self) -> dict[str, Any]:
+        """The reserved names the compiled code calls, mapped to their guards."""
+        ctx = self.ctx
+        return {
+            "_step_": ctx.step, "_enter_": ctx.enter, "_leave_": ctx.leave,
+            "_handler_": ctx.handler, "_getattr_": self.getattr, "_write_": self.write,
+            "_aug_item_": self.aug_item, "_inplace_": self.inplace, "_add_": self.add,
+            "_mul_": self.mul, "_pow_": self.pow, "_lshift_": self.lshift, "_mod_": self.mod,
+            "_fmt_": self.fmt, "_sized_": self.sized, "_oset_": self.oset,
+            "_apply_": self.apply,
+        }
+
+    # -- failing ---------------------------------------------------------------------
+
+    def too_big(self, what: str) -> None:
+        self.ctx.fail(ErrorKind.resource_limit, what)
+
+    def check_size(self, value: Any) -> Any:
+        """Fail when a built str, list, tuple, dict or set is over its limit; charge for it."""
+        t = type(value)
+        if t is str:
+            if len(value) > self.max_str:
+                self.too_big(f"string of {len(value)} characters exceeds {self.max_str}")
+            self.ctx.charge(len(value) >> 10)
+        elif t is int:
+            if value.bit_length() > self.max_bits:
+                self.too_big(f"integer of {value.bit_length()} bits exceeds {self.max_bits}")
+        elif t in (list, tuple, dict, OrderedSet, bytes):
+            if len(value) > self.max_items:
+                self.too_big(f"{t.__name__} of {len(value)} items exceeds {self.max_items}")
+            self.ctx.charge(len(value) >> 6)
+        return value
+
+    # -- attributes and writes ---------------------------------------------------------
+
+    def getattr(self, obj: Any, name: str) -> Any:
+        """`obj.name` for whitelisted (type, name) pairs only."""
+        t = type(obj)
+        if (t, name) in _PLAIN:
+            return getattr(obj, name)
+        if t is dict and name in DICT_MUTATORS or t is list and name in LIST_MUTATORS:
+            if self.store.is_state(obj):
+                return self.store.journaled_method(obj, name)
+            if t is list and name == "extend":
+                return self._sized_extend(obj)
+            return getattr(obj, name)
+        if t is str and name in _STR_SIZED:
+            return self._sized_str_method(obj, name)
+        if isinstance(obj, BaseException) and name == "args":
+            return obj.args
+        if t is str and name in _STR_BLOCKED:
+            self.ctx.fail(ErrorKind.sandbox_violation, f"'{name}' is not available: {_STR_BLOCKED[name]}")
+        self.ctx.fail(
+            ErrorKind.sandbox_violation,
+            f"attribute '{name}' of {_type_name(obj)} is not available in the sandbox",
+        )
+
+    def write(self, obj: Any) -> Any:
+        """Target of `obj[k] = v` / `del obj[k]`: journaled when `obj` is in the state."""
+        if self.store.is_state(obj):
+            return StateWriter(self.store, obj)
+        return obj
+
+    def aug_item(self, obj: Any, key: Any, op: str, value: Any) -> None:
+        """`obj[key] op= value` with guarded arithmetic and journaled state writes."""
+        new = self.inplace(op, obj[key], value)
+        if self.store.is_state(obj):
+            self.store.set_item(obj, key, new)
+        else:
+            obj[key] = new
+
+    def inplace(self, op: str, current: Any, value: Any) -> Any:
+        """`current op= value`: guarded; in-place changes to state lists/dicts journaled."""
+        t = type(current)
+        if (t is list or t is dict) and self.store.is_state(current):
+            if t is list and op == "+":
+                self.store.journaled_method(current, "extend")(value)
+                return current
+            if t is dict and op == "|":
+                self.store.journaled_method(current, "update")(value)
+                return current
+            if t is list and op == "*":
+                items = self.mul(current, value)
+                self.store.set_item(current, slice(None), items)
+                return current
+        if op == "+":
+            return self.add(current, value, inplace=True)
+        if op == "*":
+            return self.mul(current, value, inplace=True)
+        if op == "**":
+            return self.pow(current, value)
+        if op == "<<":
+            return self.lshift(current, value)
+        if op == "%":
+            return self.mod(current, value)
+        return self.check_size(_INPLACE[op](current, value))
+
+    # -- operators ---------------------------------------------------------------------
+
+    def add(self, a: Any, b: Any, inplace: bool = False) -> Any:
+        """`a + b` (bounded result)."""
+        ta = type(a)
+        if (ta is int or ta is float) and type(b) in (int, float):
+            r = a + b
+            if type(r) is int and r.bit_length() > self.max_bits:
+                self.too_big(f"integer exceeds {self.max_bits} bits")
+            return r
+        if ta in (str, list, tuple) and hasattr(b, "__len__"):
+            if len(a) + len(b) > (self.max_str if ta is str else self.max_items):
+                self.too_big(f"{ta.__name__} would exceed its size limit")
+        return self.check_size(operator.iadd(a, b) if inplace else a + b)
+
+    def mul(self, a: Any, b: Any, inplace: bool = False) -> Any:
+        """`a * b`, refusing to build over-limit sequences or integers."""
+        ta, tb = type(a), type(b)
+        if ta is int and tb is int:
+            if a.bit_length() + b.bit_length() > self.max_bits + 1:
+                self.too_big(f"integer product exceeds {self.max_bits} bits")
+            return a * b
+        if ta is float or tb is float:
+            return a * b
+        seq, n = (a, b) if tb is int or tb is bool else (b, a)
+        if type(n) in (int, bool) and hasattr(seq, "__len__"):
+            limit = self.max_str if type(seq) is str else self.max_items
+            if len(seq) * max(int(n), 0) > limit:
+                self.too_big(f"repeating {_type_name(seq)} of {len(seq)} x {n} exceeds {limit}")
+        return self.check_size(operator.imul(a, b) if inplace else a * b)
+
+    def pow(self, a: Any, b: Any) -> Any:
+        """`a ** b` with integer results bounded."""
+        if type(a) is int and type(b) is int and b > 0 and abs(a) > 1:
+            if (a.bit_length()) * b > self.max_bits + b:
+                self.too_big(f"{a} ** {b} exceeds {self.max_bits} bits")
+        try:
+            return a**b
+        except OverflowError:
+            self.too_big("float overflow in **")
+
+    def lshift(self, a: Any, b: Any) -> Any:
+        """`a << b` with the result bounded."""
+        if type(a) is int and type(b) is int and b > 0 and a.bit_length() + b > self.max_bits:
+            self.too_big(f"{a} << {b} exceeds {self.max_bits} bits")
+        return a << b
+
+    def mod(self, a: Any, b: Any) -> Any:
+        """`a % b`; for %-formatting, widths and argument sizes are bounded first."""
+        if type(a) is str:
+            for width, precision in _PERCENT_WIDTH.findall(a):
+                for part in (width, precision):
+                    if part == "*" or (part and int(part) > 10_000):
+                        self.too_big("%-format width or precision too large")
+            args = b if type(b) is tuple else (b,)
+            for arg in args if type(b) is not dict else b.values():
+                self.text_size(arg)
+            return self.check_size(a % b)
+        return a % b
+
+    # -- text --------------------------------------------------------------------------
+
+    def fmt(self, value: Any) -> Any:
+        """An f-string part: scalars pass; containers become their bounded repr."""
+        if type(value) in _SCALARS:
+            return value
+        return self.safe_repr(value) if type(value) is not str else value
+
+    def text_size(self, value: Any) -> int:
+        """Estimated length of `str(value)`; fails when over the string limit."""
+        return len(self.safe_repr(value))
+
+    def safe_repr(self, value: Any) -> str:
+        """`repr(value)` for JSON-like values, bounded in size and deterministic."""
+        parts: list[str] = []
+        budget = [self.max_str]
+        self._repr_into(value, parts, budget, 0)
+        return "".join(parts)
+
+    def _repr_into(self, value: Any, parts: list[str], budget: list[int], depth: int) -> None:
+        if depth > 200:
+            self.too_big("value nested too deeply to print")
+        t = type(value)
+        if t in _SCALARS:
+            if t is int and value.bit_length() > self.max_bits:
+                self.too_big("integer too large to print")
+            text = repr(value)
+        elif t is list or t is tuple or t is OrderedSet or t is dict:
+            self.ctx.charge(len(value) + 1)
+            if t is dict:
+                opening, closing = "{", "}"
+                items: Any = value.items()
+            elif t is list:
+                opening, closing, items = "[", "]", value
+            elif t is tuple:
+                opening, closing, items = "(", ",)" if len(value) == 1 else ")", value
+            else:
+                opening, closing, items = ("{", "}", value) if value else ("set(", ")", ())
+            parts.append(opening)
+            budget[0] -= 1
+            for i, item in enumerate(items):
+                if i:
+                    parts.append(", ")
+                if t is dict:
+                    self._repr_into(item[0], parts, budget, depth + 1)
+                    parts.append(": ")
+                    self._repr_into(item[1], parts, budget, depth + 1)
+                else:
+                    self._repr_into(item, parts, budget, depth + 1)
+            parts.append(closing)
+            return
+        elif isinstance(value, BaseException):
+            text = f"{type(value).__name__}({', '.join(self.safe_repr(a) for a in value.args)})"
+        else:
+            text = f"<{_type_name(value)}>"
+        budget[0] -= len(text)
+        if budget[0] < 0:
+            self.too_big(f"text longer than {self.max_str} characters")
+        parts.append(text)
+
+    def _sized_str_method(self, s: str, name: str) -> Callable[..., Any]:
+        method = getattr(s, name)
+        limit = self.max_str
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if name == "join":
+                items = list(args[0]) if args else []
+                self.ctx.charge(len(items))
+                total = sum(len(x) for x in items if type(x) is str) + len(s) * len(items)
+                if total > limit:
+                    self.too_big(f"joined string would exceed {limit} characters")
+                return method(items)
+            if name == "replace" and len(args) >= 2:
+                old, new = args[0], args[1]
+                if type(old) is str and type(new) is str:
+                    hits = len(s) + 1 if old == "" else s.count(old)
+                    if len(s) + hits * max(len(new) - len(old), 0) > limit:
+                        self.too_big(f"replaced string would exceed {limit} characters")
+            elif name == "expandtabs":
+                size = args[0] if args else kwargs.get("tabsize", 8)
+                if type(size) is int and len(s) * max(size, 1) > limit:
+                    self.too_big(f"expanded string would exceed {limit} characters")
+            elif args and type(args[0]) is int and args[0] > limit:
+                self.too_big(f"{name} width {args[0]} exceeds {limit}")
+            return self.check_size(method(*args, **kwargs))
+
+        return guarded
+
+    def _sized_extend(self, lst: list) -> Callable[..., Any]:
+        def extend(values: Any) -> None:
+            if hasattr(values, "__len__") and len(lst) + len(values) > self.max_items:
+                self.too_big(f"list would exceed {self.max_items} items")
+            lst.extend(values)
+            self.check_size(lst)
+
+        return extend
+
+    # -- displays, sets, *args ---------------------------------------------------------
+
+    def sized(self, value: Any) -> Any:
+        """A starred display (`[*a, *b]`, `{**a, **b}`): bounded like any built value."""
+        return self.check_size(value)
+
+    def oset(self, items: Any) -> OrderedSet:
+        """Build the sandbox's insertion-ordered set."""
+        self.ctx.charge(len(items) >> 6)
+        return OrderedSet(items)
+
+    def apply(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`f(*args, **kwargs)` as compiled by RestrictedPython."""
+        if len(args) + len(kwargs) > self.max_items:
+            self.too_big("too many arguments")
+        return func(*args, **kwargs)
+
+
+def _type_name(value: Any) -> str:
+    t = type(value)
+    if t is OrderedSet:
+        return "set"
+    if callable(value) and not isinstance(value, type):
+        return "function"
+    return t.__name__

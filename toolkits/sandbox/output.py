@@ -1,0 +1,75 @@
+"""Turn a tool's return value into its canonical JSON text, within the output bound.
+
+The value is walked first (iteratively, stopping as soon as the estimated text is
+over the limit), so a value shared many times (`x = [x, x]` in a loop) or nested
+absurdly deep cannot make serialization hang or exhaust memory.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from toolkits.canonical import canonical_json
+from toolkits.result import ErrorKind
+
+_MAX_DEPTH = 200
+
+
+def to_json_text(value: Any, guards: Any, max_chars: int) -> tuple[str | None, tuple[ErrorKind, str]]:
+    """Return ``(canonical JSON, _)`` or ``(None, (kind, message))`` when not allowed."""
+    problem = _check(value, max_chars)
+    if problem is not None:
+        return None, problem
+    try:
+        text = canonical_json(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return None, (ErrorKind.invalid_result, f"result is not JSON: {exc}")
+    if len(text) > max_chars:
+        return None, (ErrorKind.output_too_large, f"result of {len(text)} characters exceeds {max_chars}")
+    return text, (ErrorKind.invalid_result, "")
+
+
+def _check(value: Any, max_chars: int) -> tuple[ErrorKind, str] | None:
+    budget = max_chars
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        t = type(item)
+        if t is str:
+            budget -= len(item) + 2
+        elif t is bool or item is None:
+            budget -= 4
+        elif t is int:
+            if item.bit_length() > 4000:
+                return ErrorKind.invalid_result, "result holds an integer too large for JSON"
+            budget -= 1 + item.bit_length() // 3
+        elif t is float:
+            if not math.isfinite(item):
+                return ErrorKind.invalid_result, f"result holds {item}, which is not a JSON number"
+            budget -= 3
+        elif t is dict or t is list or t is tuple:
+            if depth >= _MAX_DEPTH:
+                return ErrorKind.invalid_result, f"result nested deeper than {_MAX_DEPTH} levels"
+            budget -= 2 + len(item)
+            if t is dict:
+                for k, v in item.items():
+                    if type(k) is not str:
+                        return ErrorKind.invalid_result, f"result has a non-string key {_short(k)}; JSON keys are strings"
+                    budget -= len(k) + 3
+                    stack.append((v, depth + 1))
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        else:
+            name = "set" if t.__name__ == "OrderedSet" else t.__name__
+            hint = "; return sorted(list(...))" if name in ("set", "frozenset") else ""
+            return ErrorKind.invalid_result, f"result holds a {name}, which is not JSON{hint}"
+        if budget < 0:
+            return ErrorKind.output_too_large, f"result exceeds {max_chars} characters"
+    return None
+
+
+def _short(key: Any) -> str:
+    if type(key) in (int, float, bool) or key is None:
+        return repr(key)[:50]
+    return f"of type {type(key).__name__}"

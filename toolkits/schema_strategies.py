@@ -1,0 +1,442 @@
+"""Hypothesis strategies that draw schema-valid tool arguments (owns argument generation).
+
+`arguments_strategy(parameters_schema)` draws argument objects that are valid against a
+tool's `parameters` JSON Schema; `known_values_from_state(state)` collects short ids and
+numbers from a state so that drawn arguments also hit records that exist
+(`"ORD-1001"` rather than random text).
+
+Scalars (strings with `pattern`/`format`/lengths, numbers with bounds, scalar
+`anyOf`/`enum`) come from hypothesis-jsonschema's `from_schema`. Objects and arrays are
+built here: hypothesis-jsonschema 0.23's object strategy relies on a private Hypothesis
+API that recent Hypothesis releases removed, and building containers ourselves lets us
+draw only declared parameters and inject known values at every scalar leaf. Every drawn
+object is finally filtered through a `jsonschema` validator (with format checks), so a
+drawn value is always schema-valid.
+
+Values are biased toward realism: unbounded integers stay within +-2**31, unbounded
+numbers within +-1e9, unbounded strings within 40 characters, and common formats
+(email, date, date-time, time, uuid, uri, hostname) are drawn in their plainest form.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import jsonschema
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException, HypothesisWarning
+from hypothesis_jsonschema import from_schema
+from hypothesis_jsonschema._from_schema import STRING_FORMATS
+
+from toolkits.canonical import canonical_json
+from toolkits.errors import ToolkitError
+
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "UnsupportedSchemaError",
+    "arguments_strategy",
+    "known_values_from_state",
+    "schema_validator",
+]
+
+KnownValues = Sequence[str | int] | Callable[[], Sequence[str | int]]
+
+_SCALAR_TYPES = frozenset({"string", "integer", "number", "boolean", "null"})
+_ALL_TYPES = _SCALAR_TYPES | {"object", "array"}
+_CONTAINER_KEYS = frozenset(
+    {
+        "properties", "additionalProperties", "patternProperties", "propertyNames",
+        "required", "minProperties", "maxProperties", "dependentRequired",
+        "dependentSchemas", "dependencies", "unevaluatedProperties", "items",
+        "prefixItems", "additionalItems", "contains", "minItems", "maxItems",
+        "uniqueItems", "unevaluatedItems", "$ref", "$dynamicRef", "if",
+    }
+)  # fmt: skip
+_STRING_KEYS = ("minLength", "maxLength", "pattern", "format")
+_NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+_MAX_REF_DEPTH = 8
+_EXTRA_ITEMS = 4  # arrays get at most minItems + this many items
+
+
+class UnsupportedSchemaError(ToolkitError):
+    """No argument values can be drawn for this JSON Schema.
+
+    The message names the part of the schema (a JSON path) and says how to change it:
+    an unsupported `format`, an unsatisfiable constraint or an unresolvable `$ref`.
+    """
+
+
+def _date_strategy() -> st.SearchStrategy[str]:
+    return st.dates(_dt.date(1970, 1, 1), _dt.date(2099, 12, 31)).map(_dt.date.isoformat)
+
+
+_DOMAINS = st.from_regex(r"[a-z]{2,8}\.(com|org|net)", fullmatch=True)
+_REALISTIC_FORMATS: dict[str, st.SearchStrategy[str]] = {
+    "email": st.builds(
+        "{}@{}".format, st.from_regex(r"[a-z]{1,8}(\.[a-z]{1,8})?", fullmatch=True), _DOMAINS
+    ),
+    "date": _date_strategy(),
+    "date-time": st.datetimes(_dt.datetime(1970, 1, 1), _dt.datetime(2099, 12, 31)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ),
+    "time": st.times().map(lambda t: t.strftime("%H:%M:%S")),
+    "uuid": st.uuids().map(str),
+    "hostname": _DOMAINS,
+    **{
+        name: st.builds("https://{}/{}".format, _DOMAINS, st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True))
+        for name in ("uri", "uri-reference", "iri", "iri-reference")
+    },
+}
+SUPPORTED_FORMATS: frozenset[str] = frozenset(STRING_FORMATS) | frozenset(_REALISTIC_FORMATS)
+"""String `format` values that `arguments_strategy` can draw."""
+
+_SCALAR_JSON = (
+    st.none()
+    | st.booleans()
+    | st.integers(-1000, 1000)
+    | st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+_ANY_JSON = st.recursive(
+    _SCALAR_JSON,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+_EXTRA_KEYS = st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True)
+
+
+def schema_validator(schema: dict[str, Any] | bool) -> Callable[[Any], bool]:
+    """Return `is_valid` of a `jsonschema` validator for `schema`, formats checked."""
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER).is_valid
+
+
+def arguments_strategy(
+    parameters_schema: dict[str, Any], *, known_values: KnownValues = ()
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Return a strategy of argument objects valid against a tool's `parameters` schema.
+
+    Only declared parameters are drawn (a tool function takes exactly those). At every
+    string or integer leaf without `enum`/`const`, about two draws in three take a value
+    of `known_values` that validates against that leaf, so sequences of calls reach
+    existing records; the rest come from the leaf's schema.
+
+    Args:
+        parameters_schema: the tool's `parameters`, a JSON Schema of `"type": "object"`.
+        known_values: ids and numbers to reuse (see `known_values_from_state`), or a
+            zero-argument callable returning them, read at draw time (for stateful
+            tests whose state grows).
+
+    Raises:
+        UnsupportedSchemaError: the schema uses a `format` with no generator, is
+            unsatisfiable, or has a `$ref` that cannot be resolved.
+    """
+    if not isinstance(parameters_schema, dict) or _types(parameters_schema) != {"object"}:
+        raise UnsupportedSchemaError(
+            'parameters: a tool\'s parameters must be a JSON Schema with "type": "object"'
+        )
+    known = known_values if callable(known_values) else _fixed(known_values)
+    builder = _Builder(parameters_schema, known)
+    strategy = builder.build(parameters_schema, "parameters", top=True)
+    if strategy.is_empty:
+        raise UnsupportedSchemaError(
+            "parameters: no argument object satisfies this schema; relax the constraints"
+        )
+    return strategy.filter(schema_validator(parameters_schema))
+
+
+def known_values_from_state(
+    state: Any, *, max_length: int = 64, limit: int = 1000
+) -> list[str | int]:
+    """Collect short scalar strings and integers (dict keys and values) from a JSON state.
+
+    Order is first occurrence in a depth-first walk, so the list is deterministic for a
+    given state. Booleans, floats, empty and multi-line strings and strings longer than
+    `max_length` are skipped; at most `limit` values are returned.
+    """
+    seen: dict[tuple[str, str | int], None] = {}
+
+    def add(value: Any) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int) or (
+            isinstance(value, str) and 0 < len(value) <= max_length and "\n" not in value
+        ):
+            seen.setdefault((type(value).__name__, value), None)
+
+    stack: list[Any] = [state]
+    while stack and len(seen) < limit:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in node:
+                add(key)
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+        else:
+            add(node)
+    return [value for _, value in list(seen)[:limit]]
+
+
+def _fixed(values: Iterable[str | int]) -> Callable[[], Sequence[str | int]]:
+    frozen = tuple(values)
+    return lambda: frozen
+
+
+def _types(schema: Any) -> set[str]:
+    """The JSON types a schema admits by its `type` keyword or, without one, its keywords."""
+    if not isinstance(schema, dict):
+        return set(_ALL_TYPES) if schema is True else set()
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return {declared} & _ALL_TYPES
+    if isinstance(declared, list):
+        return set(declared) & _ALL_TYPES
+    inferred: set[str] = set()
+    if any(k in schema for k in ("properties", "additionalProperties", "required")):
+        inferred.add("object")
+    if any(k in schema for k in ("items", "prefixItems", "minItems", "maxItems")):
+        inferred.add("array")
+    if any(k in schema for k in _STRING_KEYS):
+        inferred.add("string")
+    if any(k in schema for k in _NUMBER_KEYS):
+        inferred.add("number")
+    return inferred or set(_ALL_TYPES)
+
+
+def _scalar_only(schema: Any) -> bool:
+    """True when hypothesis-jsonschema can draw `schema` without building a container."""
+    if not isinstance(schema, dict) or any(k in schema for k in _CONTAINER_KEYS):
+        return False
+    if "enum" in schema or "const" in schema:
+        return True
+    branches = [b for k in ("anyOf", "oneOf") for b in schema.get(k, [])]
+    if "type" in schema:
+        scalar = _types(schema) <= _SCALAR_TYPES
+    else:
+        scalar = bool(branches) and all(_scalar_only(b) for b in branches)
+    return scalar and all(_scalar_only(b) for b in branches + list(schema.get("allOf", [])))
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Naive conjunction of two schemas (the final validator filter keeps it honest)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if key == "properties" and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        elif key == "required" and isinstance(out.get(key), list):
+            out[key] = list(dict.fromkeys([*out[key], *value]))
+        else:
+            out[key] = value
+    return out
+
+
+class _Builder:
+    """Builds a strategy for one root schema, resolving local `$ref`s against it."""
+
+    def __init__(self, root: dict[str, Any], known: Callable[[], Sequence[str | int]]):
+        self.root = root
+        self.known = known
+
+    def build(self, schema: Any, path: str, *, top: bool = False, depth: int = 0) -> st.SearchStrategy:
+        if schema is True or schema == {}:
+            return _ANY_JSON
+        if not isinstance(schema, dict):
+            return st.nothing()
+        if "$ref" in schema:
+            if depth >= _MAX_REF_DEPTH:
+                raise UnsupportedSchemaError(
+                    f"{path}: $ref nested deeper than {_MAX_REF_DEPTH} (recursive schema); "
+                    "bound the recursion or inline the definition"
+                )
+            target = self._resolve(schema["$ref"], path)
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return self.build(_merge(target, rest), path, top=top, depth=depth + 1)
+        if "const" in schema:
+            return st.just(schema["const"])
+        if "enum" in schema:
+            return self._enum(schema, path)
+        if _scalar_only(schema):
+            return self._leaf(schema, path)
+        if "allOf" in schema:
+            merged = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in schema["allOf"]:
+                merged = _merge(merged, part) if isinstance(part, dict) else merged
+            return self.build(merged, path, top=top, depth=depth)
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                base = {k: v for k, v in schema.items() if k != key}
+                options = [
+                    self.build(_merge(base, b), f"{path}.{key}[{i}]", top=top, depth=depth)
+                    for i, b in enumerate(schema[key])
+                    if isinstance(b, dict)
+                ]
+                return st.one_of([o for o in options if not o.is_empty])
+        types = sorted(_types(schema))
+        if not types:
+            raise UnsupportedSchemaError(f"{path}: no JSON type admitted; fix its \"type\"")
+        return st.one_of([self._typed(schema, t, path, top=top, depth=depth) for t in types])
+
+    def _resolve(self, ref: Any, path: str) -> dict[str, Any]:
+        node: Any = self.root
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            raise UnsupportedSchemaError(
+                f"{path}: only local $ref ('#/$defs/...') is supported, not {ref!r}; inline it"
+            )
+        for part in filter(None, ref[1:].split("/")):
+            part = part.replace("~1", "/").replace("~0", "~")
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is True:
+            return {}
+        if not isinstance(node, dict):
+            raise UnsupportedSchemaError(f"{path}: $ref {ref!r} does not resolve inside the schema")
+        return node
+
+    def _enum(self, schema: dict[str, Any], path: str) -> st.SearchStrategy:
+        rest = {k: v for k, v in schema.items() if k != "enum"}
+        valid = schema_validator(rest) if _scalar_only(rest) or not rest else (lambda _v: True)
+        members = [v for v in schema["enum"] if valid(v)]
+        if not members:
+            raise UnsupportedSchemaError(f"{path}: no enum member satisfies the other constraints")
+        return st.sampled_from(members)
+
+    def _typed(self, schema: dict[str, Any], kind: str, path: str, *, top: bool, depth: int) -> st.SearchStrategy:
+        if kind == "object":
+            return self._object(schema, path, top=top, depth=depth)
+        if kind == "array":
+            return self._array(schema, path, depth=depth)
+        leaf = {k: v for k, v in schema.items() if k not in _CONTAINER_KEYS}
+        leaf["type"] = kind
+        for key in ("anyOf", "oneOf", "allOf", "not"):
+            leaf.pop(key, None)  # container branches: the final filter enforces them
+        return self._leaf(leaf, path)
+
+    def _object(self, schema: dict[str, Any], path: str, *, top: bool, depth: int) -> st.SearchStrategy:
+        props = schema.get("properties") or {}
+        required = [r for r in schema.get("required", []) if isinstance(r, str)]
+        strategies = {
+            name: self.build(props.get(name, True), f"{path}.properties.{name}", depth=depth)
+            for name in dict.fromkeys([*props, *required])
+        }
+        for name in required:
+            if strategies[name].is_empty:
+                raise UnsupportedSchemaError(
+                    f"{path}.properties.{name}: no value satisfies this required property's "
+                    "schema; relax its constraints"
+                )
+        fixed = st.fixed_dictionaries(
+            {n: strategies[n] for n in required},
+            optional={n: s for n, s in strategies.items() if n not in required and not s.is_empty},
+        )
+        extra = schema.get("additionalProperties", None if props else True)
+        if top or extra is None or extra is False:
+            return fixed  # a tool function takes exactly its declared parameters
+        values = self.build(extra, f"{path}.additionalProperties", depth=depth)
+        if values.is_empty:
+            return fixed
+        extras = st.dictionaries(_EXTRA_KEYS.filter(lambda k: k not in props), values, max_size=3)
+        return st.tuples(fixed, extras).map(lambda pair: {**pair[1], **pair[0]})
+
+    def _array(self, schema: dict[str, Any], path: str, *, depth: int) -> st.SearchStrategy:
+        min_items = int(schema.get("minItems", 0))
+        max_items = schema.get("maxItems")
+        cap = min_items + _EXTRA_ITEMS if max_items is None else min(int(max_items), min_items + _EXTRA_ITEMS)
+        prefix = schema.get("prefixItems")
+        items = schema.get("items", True)
+        if isinstance(items, list):  # draft-07 tuple form
+            prefix, items = items, schema.get("additionalItems", True)
+        head = [self.build(p, f"{path}.prefixItems[{i}]", depth=depth) for i, p in enumerate(prefix or [])]
+        tail_schema = items if items is not None else True
+        tail = self.build(tail_schema, f"{path}.items", depth=depth)
+        unique = {"unique_by": canonical_json} if schema.get("uniqueItems") else {}
+        if not head:
+            if tail.is_empty:
+                return st.just([]) if min_items == 0 else st.nothing()
+            return st.lists(tail, min_size=min_items, max_size=max(cap, min_items), **unique)
+        rest_max = max(0, cap - len(head))
+        rest = st.just([]) if tail.is_empty else st.lists(tail, max_size=rest_max, **unique)
+        return st.tuples(st.tuples(*head), rest).map(lambda hr: [*hr[0], *hr[1]])
+
+    def _leaf(self, schema: dict[str, Any], path: str) -> st.SearchStrategy:
+        fmt = schema.get("format")
+        if fmt is not None and "string" in _types(schema) and fmt not in SUPPORTED_FORMATS:
+            raise UnsupportedSchemaError(
+                f"{path}: cannot draw strings of format {fmt!r}; use one of "
+                f"{', '.join(sorted(SUPPORTED_FORMATS))}, or a 'pattern' instead"
+            )
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise UnsupportedSchemaError(
+                    f"{path}: pattern {pattern!r} is not a Python regular expression ({exc}); "
+                    "rewrite it"
+                ) from None
+        try:
+            with warnings.catch_warnings():  # we override standard formats on purpose
+                warnings.filterwarnings("ignore", "Overriding standard format", HypothesisWarning)
+                base = from_schema(
+                    _realistic(schema), custom_formats=_REALISTIC_FORMATS, allow_x00=False
+                )
+                if base.is_empty:  # evaluates the lazy strategy inside the filter
+                    return base
+        except (HypothesisException, ValueError, TypeError, re.error) as exc:
+            raise UnsupportedSchemaError(f"{path}: cannot draw values for this schema: {exc}") from None
+        kinds = _types(schema) & {"string", "integer"}
+        if not kinds or "enum" in schema or "const" in schema:
+            return base
+        return self._with_known(base, schema, kinds)
+
+    def _with_known(self, base: st.SearchStrategy, schema: dict[str, Any], kinds: set[str]) -> st.SearchStrategy:
+        valid = schema_validator(schema)
+        memo: dict[tuple[type, str | int], bool] = {}
+
+        def fits(value: Any) -> bool:
+            if isinstance(value, bool):
+                return False
+            if not (
+                ("string" in kinds and isinstance(value, str))
+                or ("integer" in kinds and isinstance(value, int))
+            ):
+                return False
+            key = (type(value), value)
+            if key not in memo:
+                memo[key] = valid(value)
+            return memo[key]
+
+        known = self.known
+
+        @st.composite
+        def leaf(draw: st.DrawFn) -> Any:
+            candidates = [v for v in known() if fits(v)]
+            if candidates and draw(st.integers(0, 2)) != 0:
+                return candidates[draw(st.integers(0, len(candidates) - 1))]
+            return draw(base)
+
+        return leaf()
+
+
+def _realistic(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add generation-only bounds to unbounded scalars (a subset of the valid values)."""
+    out = dict(schema)
+    types = _types(schema)
+    if types & {"integer", "number"}:
+        bound = 2**31 if types & {"number", "integer"} == {"integer"} else 1e9
+        low = _number_or_none(out.get("minimum", out.get("exclusiveMinimum")))
+        high = _number_or_none(out.get("maximum", out.get("exclusiveMaximum")))
+        if low is None and (high is None or high > -bound):
+            out["minimum"] = -bound
+        if high is None and (low is None or low < bound):
+            out["maximum"] = bound
+    if "string" in types and not any(k in out for k in ("maxLength", "pattern", "format")):
+        out["maxLength"] = max(40, int(out.get("minLength", 0)))
+    return out
+
+
+def _number_or_none(value: Any) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
