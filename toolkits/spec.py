@@ -130,7 +130,7 @@ def load_toolkit(source: ToolkitSpec | dict[str, Any] | str | Path) -> ToolkitSp
 
 
 def _parse_text_or_path(source: str | Path) -> Any:
-    if isinstance(source, str) and source.lstrip().startswith("{"):
+    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
         text, where = source, "JSON text"
     else:
         path = Path(source)

@@ -105,8 +105,10 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
         if type(value) is str:
             return value
         if type(value) in (int, float, bool, type(None)):
-            return guards.check_size(_py.str(value)) if type(value) is int else _py.str(value)
-        return guards.safe_repr(value)
+            if type(value) is int and value.bit_length() > ctx.limits.max_int_bits:
+                guards.too_big("integer too large to convert to str")
+            return _py.str(value)
+        return guards.safe_str(value)
 
     def sandbox_repr(value: Any) -> str:
         if type(value) in (str, float, bool, type(None)):

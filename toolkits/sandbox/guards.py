@@ -220,11 +220,36 @@ class Guards:
 
     # -- text --------------------------------------------------------------------------
 
-    def fmt(self, value: Any) -> Any:
-        """An f-string part: scalars pass; containers become their bounded repr."""
+    def fmt(self, value: Any, conversion: int = -1) -> Any:
+        """An f-string part: scalars pass; anything else becomes its bounded `str`.
+
+        `conversion` is the f-string's `!r` / `!s` / `!a` (as `ord`), -1 for none.
+        """
+        if conversion == 114 or conversion == 97:  # !r, !a
+            text = self.safe_repr(value) if type(value) is not str else repr(value)
+            return ascii(text)[1:-1] if conversion == 97 and not text.isascii() else text
+        if conversion == 115:  # !s
+            return self.safe_str(value)
         if type(value) in _SCALARS:
+            if type(value) is int and value.bit_length() > self.max_bits:
+                self.too_big("integer too large to format")
             return value
-        return self.safe_repr(value) if type(value) is not str else value
+        return self.safe_str(value)
+
+    def safe_str(self, value: Any) -> str:
+        """`str(value)`, bounded and deterministic (exceptions print like Python's)."""
+        if type(value) is str:
+            return value
+        if isinstance(value, BaseException):
+            args = value.args
+            if not args:
+                return ""
+            if len(args) == 1:
+                if isinstance(value, KeyError):
+                    return self.safe_repr(args[0])
+                return self.safe_str(args[0])
+            return self.safe_repr(args)
+        return self.safe_repr(value)
 
     def text_size(self, value: Any) -> int:
         """Estimated length of `str(value)`; fails when over the string limit."""

@@ -196,9 +196,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 digits = "".join(c if c.isdigit() else " " for c in text.split(".")[0]).split()
                 if digits and int(digits[-1]) > MAX_FORMAT_WIDTH:
                     self._reject(node, f"format width {digits[-1]}", f"keep widths under {MAX_FORMAT_WIDTH}")
-        wrapped = _call("_fmt_", node.value)
+        wrapped = _call("_fmt_", node.value, ast.Constant(node.conversion))
         copy_locations(wrapped, node.value)
         node.value = wrapped
+        node.conversion = -1  # applied by the guard, bounded
         return node
 
     def _sized_display(self, node: Any, has_unpack: bool) -> Any:
@@ -331,38 +332,47 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_Import(self, node: ast.Import) -> Any:
         """Imports are not available."""
         self._reject(node, "import", "the sandbox offers no modules; use builtins and plain data")
+        return node
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
         """Imports are not available."""
         self._reject(node, "import", "the sandbox offers no modules; use builtins and plain data")
+        return node
 
     def visit_ClassDef(self, node: ast.ClassDef) -> Any:
         """Classes are not available."""
         self._reject(node, f"class definition '{node.name}'", "use dicts and functions")
+        return node
 
     def visit_With(self, node: ast.With) -> Any:
         """Context managers are not available."""
         self._reject(node, "'with'", "there are no files or locks in the sandbox")
+        return node
 
     def visit_Global(self, node: ast.Global) -> Any:
         """Module globals cannot be rebound by tools."""
         self._reject(node, "'global'", "keep data in `state`")
+        return node
 
     def visit_Nonlocal(self, node: ast.Nonlocal) -> Any:
         """Closures cannot rebind outer variables."""
         self._reject(node, "'nonlocal'", "return values instead")
+        return node
 
     def visit_Yield(self, node: ast.Yield) -> Any:
         """Generators are not available."""
         self._reject(node, "yield", "return a list instead")
+        return node
 
     def visit_YieldFrom(self, node: ast.YieldFrom) -> Any:
         """Generators are not available."""
         self._reject(node, "yield from", "return a list instead")
+        return node
 
     def visit_Match(self, node: ast.AST) -> Any:
         """`match` is not available."""
         self._reject(node, "'match'", "use if/elif")
+        return node
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:

@@ -1,0 +1,61 @@
+"""The one direction of imports (DESIGN.md section 2) and where the packages resolve.
+
+synth -> verifiers -> gem_env -> toolkits: a package may import only packages to its
+right. PyPI has unrelated packages named `verifiers`, `synth` and `toolkits`; the
+project's must be the ones imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDER = ["synth", "verifiers", "gem_env", "toolkits"]
+
+
+def _project_imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if top in ORDER:
+                found.append((node.lineno, top))
+    return found
+
+
+@pytest.mark.parametrize("package", ORDER)
+def test_imports_point_only_to_the_right(package: str) -> None:
+    allowed = set(ORDER[ORDER.index(package):])
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"{package} has no modules"
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {top}"
+        for path in files
+        for line, top in _project_imports(path)
+        if top not in allowed
+    ]
+    assert not bad, "imports against the direction synth -> verifiers -> gem_env -> toolkits:\n" + "\n".join(bad)
+
+
+def test_the_direction_check_fires(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import synth.cli\nfrom gem_env import x\nimport json\n")
+    assert _project_imports(module) == [(1, "synth"), (2, "gem_env")]
+
+
+@pytest.mark.parametrize("package", ORDER)
+def test_packages_resolve_inside_the_repository(package: str) -> None:
+    module = importlib.import_module(package)
+    assert module.__file__ is not None, f"{package} resolved to a namespace package, not the project's"
+    assert Path(module.__file__).resolve().parent == ROOT / package
