@@ -20,9 +20,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from toolkits import Limits, canonical_json, compile_toolkit  # noqa: E402
+from toolkits import Limits, canonical_json, compile_toolkit
 
-SOURCE = '''
+SOURCE = """
 def _record(state, record_id):
     record = state["records"].get(record_id)
     if record is None:
@@ -55,13 +55,16 @@ def scan(state, min_total, status=None):
             count += 1
             amount += record["total"]
     return {"count": count, "amount": round(amount, 2)}
-'''
+"""
 
 STATUS = {"type": "string", "enum": ["open", "pending", "closed"]}
 TOOLS = [
     ("get_record", {"record_id": {"type": "string"}}, ["record_id"]),
-    ("set_status", {"record_id": {"type": "string"}, "status": STATUS, "note": {"type": "string"}},
-     ["record_id", "status"]),
+    (
+        "set_status",
+        {"record_id": {"type": "string"}, "status": STATUS, "note": {"type": "string"}},
+        ["record_id", "status"],
+    ),
     ("scan", {"min_total": {"type": "number"}, "status": STATUS}, ["min_total"]),
 ]
 
@@ -76,8 +79,19 @@ def make_spec(n_records: int) -> dict[str, Any]:
         "format": "gem-env/toolkit@1",
         "name": "bench_records",
         "tools": [
-            {"type": "function", "function": {"name": name, "description": name, "parameters": {
-                "type": "object", "properties": props, "required": req, "additionalProperties": False}}}
+            {
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "description": name,
+                    "parameters": {
+                        "type": "object",
+                        "properties": props,
+                        "required": req,
+                        "additionalProperties": False,
+                    },
+                },
+            }
             for name, props, req in TOOLS
         ],
         "state_schema": {"type": "object", "required": ["records", "updates"]},
@@ -122,10 +136,15 @@ def run() -> dict[str, Any]:
     plain_big = json.loads(json.dumps(big["initial_state"]))
 
     read_args = '{"record_id": "R00003"}'
-    write_args = ['{"record_id": "R00003", "status": "open"}', '{"record_id": "R00003", "status": "pending"}']
+    write_args = [
+        '{"record_id": "R00003", "status": "open"}',
+        '{"record_id": "R00003", "status": "pending"}',
+    ]
     scan_args = '{"min_total": 10, "status": "open"}'
     for tk in (tk_small, tk_big):  # sanity: same results as plain Python
-        assert tk.call("get_record", read_args).content == plain_call(funcs, plain_small, "get_record", read_args)
+        assert tk.call("get_record", read_args).content == plain_call(
+            funcs, plain_small, "get_record", read_args
+        )
     assert tk_big.call("scan", scan_args).content == plain_call(funcs, plain_big, "scan", scan_args)
 
     i = [0]
@@ -169,7 +188,9 @@ def run() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the ratios (or JSON with --json); exit 0."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     results = run()

@@ -36,7 +36,7 @@ def _project_imports(path: Path) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize("package", ORDER)
 def test_imports_point_only_to_the_right(package: str) -> None:
-    allowed = set(ORDER[ORDER.index(package):])
+    allowed = set(ORDER[ORDER.index(package) :])
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"{package} has no modules"
     bad = [
@@ -45,7 +45,10 @@ def test_imports_point_only_to_the_right(package: str) -> None:
         for line, top in _project_imports(path)
         if top not in allowed
     ]
-    assert not bad, "imports against the direction synth -> verifiers -> gem_env -> toolkits:\n" + "\n".join(bad)
+    assert not bad, (
+        "imports against the direction synth -> verifiers -> gem_env -> toolkits:\n"
+        + "\n".join(bad)
+    )
 
 
 def test_the_direction_check_fires(tmp_path: Path) -> None:
@@ -57,5 +60,7 @@ def test_the_direction_check_fires(tmp_path: Path) -> None:
 @pytest.mark.parametrize("package", ORDER)
 def test_packages_resolve_inside_the_repository(package: str) -> None:
     module = importlib.import_module(package)
-    assert module.__file__ is not None, f"{package} resolved to a namespace package, not the project's"
+    assert module.__file__ is not None, (
+        f"{package} resolved to a namespace package, not the project's"
+    )
     assert Path(module.__file__).resolve().parent == ROOT / package

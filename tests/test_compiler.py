@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from toolkits import CompileError, compile_toolkit
 from tests.helpers import toolkit
+from toolkits import CompileError, compile_toolkit
 
 IDIOMATIC = '''
 _LIMIT = 3
@@ -97,7 +97,9 @@ def test_forbidden_constructs_fail_with_line_and_construct(snippet: str, constru
         compile_toolkit(toolkit(source))
     problems = info.value.problems
     assert any(p.line is not None and p.line >= 5 for p in problems), problems
-    assert any(p.offending == construct for p in problems), [(p.offending, p.message) for p in problems]
+    assert any(p.offending == construct for p in problems), [
+        (p.offending, p.message) for p in problems
+    ]
 
 
 def test_syntax_error_has_line_and_text() -> None:
@@ -112,7 +114,12 @@ SIGNATURES = [
     ("def run(state, a, b):\n    return 1", {"a": {"type": "string"}}, ["a"], "not in the schema"),
     ("def run(state, a='x'):\n    return 1", {"a": {"type": "string"}}, ["a"], "has a default"),
     ("def run(state, a):\n    return 1", {"a": {"type": "string"}}, [], "give it a default"),
-    ("def run(a):\n    return 1", {"a": {"type": "string"}}, ["a"], "first parameter must be 'state'"),
+    (
+        "def run(a):\n    return 1",
+        {"a": {"type": "string"}},
+        ["a"],
+        "first parameter must be 'state'",
+    ),
     ("def run(state, *args):\n    return 1", {}, [], "*args"),
     ("def run(state):\n    return 1\n\ndef extra(state):\n    return 2", {}, [], "not a tool"),
     ("def other(state):\n    return 1", {}, [], "no function 'def run"),
@@ -120,9 +127,12 @@ SIGNATURES = [
 ]
 
 
-@pytest.mark.parametrize(("source", "props", "required", "expected"), SIGNATURES,
-                         ids=[s[3] for s in SIGNATURES])
-def test_signature_must_match_schema(source: str, props: dict, required: list, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "props", "required", "expected"), SIGNATURES, ids=[s[3] for s in SIGNATURES]
+)
+def test_signature_must_match_schema(
+    source: str, props: dict, required: list, expected: str
+) -> None:
     with pytest.raises(CompileError) as info:
         compile_toolkit(toolkit(source, {"run": props}, required={"run": required}))
     assert any(expected in p.message for p in info.value.problems), info.value.problems
@@ -158,7 +168,10 @@ def test_module_level_failure_is_a_compile_error() -> None:
 
 
 def test_invalid_invariant_is_a_compile_error() -> None:
-    data = toolkit("def run(state):\n    return 1\n", invariants=[{"description": "d", "expr": "state.__class__"}])
+    data = toolkit(
+        "def run(state):\n    return 1\n",
+        invariants=[{"description": "d", "expr": "state.__class__"}],
+    )
     with pytest.raises(CompileError) as info:
         compile_toolkit(data)
     assert info.value.problems[0].path == "invariants[0].expr"

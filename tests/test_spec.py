@@ -10,7 +10,12 @@ import pytest
 
 from toolkits import SpecError, ToolkitSpec, dump_toolkit, load_toolkit
 
-EXAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "examples" / "toolkit-library_loans.json"
+EXAMPLE = (
+    Path(__file__).resolve().parent.parent.parent
+    / "shared"
+    / "examples"
+    / "toolkit-library_loans.json"
+)
 
 
 def minimal() -> dict:
@@ -19,10 +24,20 @@ def minimal() -> dict:
         "format": "gem-env/toolkit@1",
         "name": "counter",
         "tools": [
-            {"type": "function", "function": {"name": "bump", "description": "add one",
-             "parameters": {"type": "object", "properties": {"by": {"type": "integer"}}}}}
+            {
+                "type": "function",
+                "function": {
+                    "name": "bump",
+                    "description": "add one",
+                    "parameters": {"type": "object", "properties": {"by": {"type": "integer"}}},
+                },
+            }
         ],
-        "state_schema": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]},
+        "state_schema": {
+            "type": "object",
+            "properties": {"n": {"type": "integer"}},
+            "required": ["n"],
+        },
         "initial_state": {"n": 0},
         "source": "def bump(state, by=1):\n    state['n'] += by\n    return state['n']\n",
     }
@@ -32,10 +47,17 @@ def test_loads_from_dict_text_path_and_spec(tmp_path: Path) -> None:
     data = minimal()
     path = tmp_path / "t.json"
     path.write_text(json.dumps(data))
-    specs = [load_toolkit(data), load_toolkit(json.dumps(data)), load_toolkit(path), load_toolkit(str(path))]
+    specs = [
+        load_toolkit(data),
+        load_toolkit(json.dumps(data)),
+        load_toolkit(path),
+        load_toolkit(str(path)),
+    ]
     specs.append(load_toolkit(specs[0]))
     assert all(isinstance(s, ToolkitSpec) for s in specs)
-    assert {json.dumps(dump_toolkit(s), sort_keys=True) for s in specs} == {json.dumps(dump_toolkit(specs[0]), sort_keys=True)}
+    assert {json.dumps(dump_toolkit(s), sort_keys=True) for s in specs} == {
+        json.dumps(dump_toolkit(specs[0]), sort_keys=True)
+    }
     assert dump_toolkit(specs[0])["tools"] == data["tools"]
 
 
@@ -57,9 +79,18 @@ def test_every_problem_is_listed_with_its_path() -> None:
     data = minimal()
     data["name"] = "Not Snake"
     data["tools"].append(copy.deepcopy(data["tools"][0]))  # duplicate name
-    data["tools"].append({"type": "function", "function": {"name": "2bad", "parameters": {"type": "object"}}})
-    data["tools"].append({"type": "function", "function": {"name": "schema_bad",
-                          "parameters": {"type": "object", "properties": {"x": {"type": "strin"}}}}})
+    data["tools"].append(
+        {"type": "function", "function": {"name": "2bad", "parameters": {"type": "object"}}}
+    )
+    data["tools"].append(
+        {
+            "type": "function",
+            "function": {
+                "name": "schema_bad",
+                "parameters": {"type": "object", "properties": {"x": {"type": "strin"}}},
+            },
+        }
+    )
     data["initial_state"] = {"n": "zero"}
     paths = {p.path for p in _problems(data)}
     assert "name" in paths

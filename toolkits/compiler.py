@@ -70,8 +70,9 @@ def compile_expression(expr: str, name: str, path: str = "expr") -> CodeType:
     assert isinstance(restricted, ast.Expression)
     func = ast.FunctionDef(
         name=name,
-        args=ast.arguments(posonlyargs=[], args=[ast.arg(arg="state")], kwonlyargs=[],
-                           kw_defaults=[], defaults=[]),
+        args=ast.arguments(
+            posonlyargs=[], args=[ast.arg(arg="state")], kwonlyargs=[], kw_defaults=[], defaults=[]
+        ),
         body=[ast.Return(value=restricted.body)],
         decorator_list=[],
         returns=None,
@@ -92,31 +93,58 @@ def _shape_problems(tree: ast.Module, spec: ToolkitSpec) -> list[Problem]:
                 problems.append(_p(stmt, f"function '{stmt.name}' is defined twice", "FunctionDef"))
             functions[stmt.name] = stmt
             if not stmt.name.startswith("_") and stmt.name not in tool_names:
-                problems.append(_p(stmt, f"public function '{stmt.name}' is not a tool; "
-                                   f"rename it '_{stmt.name}' if it is a helper", "FunctionDef"))
+                problems.append(
+                    _p(
+                        stmt,
+                        f"public function '{stmt.name}' is not a tool; "
+                        f"rename it '_{stmt.name}' if it is a helper",
+                        "FunctionDef",
+                    )
+                )
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for target in targets:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name) and name.id in tool_names:
-                        problems.append(_p(stmt, f"'{name.id}' is a tool name; define it with def", "Assign"))
-                    elif (isinstance(name, ast.Name) and isinstance(stmt.value, ast.Lambda)
-                          and not name.id.startswith("_")):
-                        problems.append(_p(stmt, f"public function '{name.id}' is not a tool; "
-                                           f"rename it '_{name.id}' if it is a helper", "Lambda"))
+                        problems.append(
+                            _p(stmt, f"'{name.id}' is a tool name; define it with def", "Assign")
+                        )
+                    elif (
+                        isinstance(name, ast.Name)
+                        and isinstance(stmt.value, ast.Lambda)
+                        and not name.id.startswith("_")
+                    ):
+                        problems.append(
+                            _p(
+                                stmt,
+                                f"public function '{name.id}' is not a tool; "
+                                f"rename it '_{name.id}' if it is a helper",
+                                "Lambda",
+                            )
+                        )
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue  # a docstring
         elif isinstance(stmt, (ast.Import, ast.ImportFrom, ast.ClassDef)):
             continue  # reported by the policy with its reason
         else:
-            problems.append(_p(stmt, "module level may only define functions and constants",
-                               type(stmt).__name__))
+            problems.append(
+                _p(
+                    stmt,
+                    "module level may only define functions and constants",
+                    type(stmt).__name__,
+                )
+            )
     for i, tool in enumerate(spec.tools):
         name = tool.function.name
         func = functions.get(name)
         if func is None:
-            problems.append(Problem(path=f"tools[{i}]", message=f"no function 'def {name}(state, ...)' "
-                                    "in source for this tool", offending=name))
+            problems.append(
+                Problem(
+                    path=f"tools[{i}]",
+                    message=f"no function 'def {name}(state, ...)' in source for this tool",
+                    offending=name,
+                )
+            )
             continue
         problems.extend(_signature_problems(func, tool.function.parameters))
     return problems
@@ -127,7 +155,9 @@ def _signature_problems(func: ast.FunctionDef, schema: dict) -> list[Problem]:
     problems: list[Problem] = []
     where = f"tool '{func.name}'"
     if args.vararg or args.kwarg:
-        problems.append(_p(func, f"{where}: *args/**kwargs are not allowed; list each parameter", "arguments"))
+        problems.append(
+            _p(func, f"{where}: *args/**kwargs are not allowed; list each parameter", "arguments")
+        )
     positional = [*args.posonlyargs, *args.args]
     if not positional or positional[0].arg != "state":
         problems.append(_p(func, f"{where}: the first parameter must be 'state'", "arguments"))
@@ -137,20 +167,42 @@ def _signature_problems(func: ast.FunctionDef, schema: dict) -> list[Problem]:
     params = {a.arg: d is not None for a, d in zip(positional[1:], defaults[1:])}
     params.update({a.arg: d is not None for a, d in zip(args.kwonlyargs, args.kw_defaults)})
     if args.posonlyargs and len(args.posonlyargs) > 1:
-        problems.append(_p(func, f"{where}: parameters after 'state' must accept keywords", "arguments"))
+        problems.append(
+            _p(func, f"{where}: parameters after 'state' must accept keywords", "arguments")
+        )
     props = schema.get("properties") or {}
     required = set(schema.get("required") or [])
     for name in props:
         if name not in params:
-            problems.append(_p(func, f"{where}: schema property '{name}' has no parameter", "arguments"))
+            problems.append(
+                _p(func, f"{where}: schema property '{name}' has no parameter", "arguments")
+            )
         elif name in required and params[name]:
-            problems.append(_p(func, f"{where}: '{name}' is required in the schema but has a default", "arguments"))
+            problems.append(
+                _p(
+                    func,
+                    f"{where}: '{name}' is required in the schema but has a default",
+                    "arguments",
+                )
+            )
         elif name not in required and not params[name]:
-            problems.append(_p(func, f"{where}: '{name}' is optional in the schema; give it a default "
-                               f"(e.g. {name}=None)", "arguments"))
+            problems.append(
+                _p(
+                    func,
+                    f"{where}: '{name}' is optional in the schema; give it a default "
+                    f"(e.g. {name}=None)",
+                    "arguments",
+                )
+            )
     for name in params:
         if name not in props:
-            problems.append(_p(func, f"{where}: parameter '{name}' is not in the schema's properties", "arguments"))
+            problems.append(
+                _p(
+                    func,
+                    f"{where}: parameter '{name}' is not in the schema's properties",
+                    "arguments",
+                )
+            )
     return problems
 
 
@@ -161,9 +213,12 @@ def _is_reusable(tree: ast.Module) -> bool:
             defaults = [*stmt.args.defaults, *(d for d in stmt.args.kw_defaults if d is not None)]
             if not all(_immutable(d) for d in defaults):
                 return False
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            if stmt.value is not None and not _immutable(stmt.value):
-                return False
+        elif (
+            isinstance(stmt, (ast.Assign, ast.AnnAssign))
+            and stmt.value is not None
+            and not _immutable(stmt.value)
+        ):
+            return False
     return True
 
 
@@ -180,5 +235,10 @@ def _immutable(node: ast.AST) -> bool:
 
 
 def _p(node: ast.AST, message: str, offending: str) -> Problem:
-    return Problem(path="source", message=message, line=getattr(node, "lineno", None),
-                   col=getattr(node, "col_offset", None), offending=offending)
+    return Problem(
+        path="source",
+        message=message,
+        line=getattr(node, "lineno", None),
+        col=getattr(node, "col_offset", None),
+        offending=offending,
+    )

@@ -85,12 +85,20 @@ class Toolkit:
         self._store = StateStore(self._ctx)
         guards = Guards(self._ctx, self._store)
         self._guards = guards
-        self._base_globals: dict[str, Any] = {"__builtins__": make_builtins(guards), **guards.names()}
+        self._base_globals: dict[str, Any] = {
+            "__builtins__": make_builtins(guards),
+            **guards.names(),
+        }
         self._base_globals["__name__"] = "toolkit"
         self._globals: dict[str, Any] = {}
         self._lock = threading.RLock()
-        self._validators = {t.function.name: _compile_validator(t.function.parameters) for t in spec.tools}
-        self._params = {t.function.name: frozenset((t.function.parameters.get("properties") or {})) for t in spec.tools}
+        self._validators = {
+            t.function.name: _compile_validator(t.function.parameters) for t in spec.tools
+        }
+        self._params = {
+            t.function.name: frozenset(t.function.parameters.get("properties") or {})
+            for t in spec.tools
+        }
         self._state_validator = jsonschema.validators.validator_for(
             spec.state_schema, default=jsonschema.Draft202012Validator
         )(spec.state_schema)
@@ -205,7 +213,9 @@ class Toolkit:
         except Exception as exc:
             if not first:
                 raise
-            raise CompileError([Problem(path="source", message=f"module level raised {_describe(exc)}")]) from None
+            raise CompileError(
+                [Problem(path="source", message=f"module level raised {_describe(exc)}")]
+            ) from None
         finally:
             WATCHDOG.unwatch(ctx)
         if abort is not None:
@@ -376,8 +386,13 @@ def _unknown_tool_message(name: str, names: list[str]) -> str:
 
 def _error(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:
     message = message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "..."
-    return ToolResult(ok=False, content=canonical_json({"error": message}), error=message,
-                      error_kind=kind, steps=steps)
+    return ToolResult(
+        ok=False,
+        content=canonical_json({"error": message}),
+        error=message,
+        error_kind=kind,
+        steps=steps,
+    )
 
 
 def _exception_text(exc: BaseException) -> str:

@@ -115,7 +115,8 @@ def load_toolkit(source: ToolkitSpec | dict[str, Any] | str | Path) -> ToolkitSp
         data = _parse_text_or_path(source)
     else:
         raise TypeError(
-            f"load_toolkit takes a path, JSON text, a dict or a ToolkitSpec, not {type(source).__name__}"
+            "load_toolkit takes a path, JSON text, a dict or a ToolkitSpec, "
+            f"not {type(source).__name__}"
         )
     if not isinstance(data, dict):
         raise SpecError([Problem(message=f"a toolkit is a JSON object, not {type(data).__name__}")])
@@ -156,20 +157,28 @@ def validate_spec(spec: ToolkitSpec) -> list[Problem]:
     """Return every semantic problem of a parsed toolkit (empty when valid)."""
     problems: list[Problem] = []
     if not _SNAKE.match(spec.name):
-        problems.append(Problem(path="name", message=f"{spec.name!r} is not snake_case ([a-z][a-z0-9_]*)"))
+        problems.append(
+            Problem(path="name", message=f"{spec.name!r} is not snake_case ([a-z][a-z0-9_]*)")
+        )
     seen: dict[str, int] = {}
     for i, tool in enumerate(spec.tools):
         problems.extend(_tool_problems(i, tool, seen))
     problems.extend(_schema_problems("state_schema", spec.state_schema))
     if spec.state_schema.get("type", "object") != "object":
-        problems.append(Problem(path="state_schema.type", message="the state is a JSON object: use \"type\": \"object\""))
+        problems.append(
+            Problem(
+                path="state_schema.type", message='the state is a JSON object: use "type": "object"'
+            )
+        )
     if not any(p.path.startswith("state_schema") for p in problems):
         problems.extend(_instance_problems("initial_state", spec.initial_state, spec.state_schema))
     for i, inv in enumerate(spec.invariants):
         try:
             ast.parse(inv.expr, mode="eval")
         except SyntaxError as exc:
-            problems.append(Problem(path=f"invariants[{i}].expr", message=f"not a Python expression: {exc.msg}"))
+            problems.append(
+                Problem(path=f"invariants[{i}].expr", message=f"not a Python expression: {exc.msg}")
+            )
     return problems
 
 
@@ -177,9 +186,19 @@ def _tool_problems(i: int, tool: ToolSpec, seen: dict[str, int]) -> list[Problem
     problems: list[Problem] = []
     name, base = tool.function.name, f"tools[{i}].function"
     if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
-        problems.append(Problem(path=f"{base}.name", message=f"{name!r} is not a public Python identifier; tool names name functions"))
+        problems.append(
+            Problem(
+                path=f"{base}.name",
+                message=f"{name!r} is not a public Python identifier; tool names name functions",
+            )
+        )
     if name in seen:
-        problems.append(Problem(path=f"{base}.name", message=f"duplicate tool name {name!r} (also tools[{seen[name]}])"))
+        problems.append(
+            Problem(
+                path=f"{base}.name",
+                message=f"duplicate tool name {name!r} (also tools[{seen[name]}])",
+            )
+        )
     seen.setdefault(name, i)
     params = tool.function.parameters
     schema_problems = _schema_problems(f"{base}.parameters", params)
@@ -187,16 +206,37 @@ def _tool_problems(i: int, tool: ToolSpec, seen: dict[str, int]) -> list[Problem
     if schema_problems:
         return problems
     if params.get("type") != "object":
-        problems.append(Problem(path=f"{base}.parameters.type", message="parameters must be a JSON Schema with \"type\": \"object\""))
+        problems.append(
+            Problem(
+                path=f"{base}.parameters.type",
+                message='parameters must be a JSON Schema with "type": "object"',
+            )
+        )
     props = params.get("properties", {})
     for pname in props if isinstance(props, dict) else []:
         if not pname.isidentifier() or keyword.iskeyword(pname) or pname.startswith("_"):
-            problems.append(Problem(path=f"{base}.parameters.properties.{pname}", message=f"parameter {pname!r} is not a public Python identifier"))
+            problems.append(
+                Problem(
+                    path=f"{base}.parameters.properties.{pname}",
+                    message=f"parameter {pname!r} is not a public Python identifier",
+                )
+            )
         elif pname == "state":
-            problems.append(Problem(path=f"{base}.parameters.properties.state", message="'state' is the first argument of every tool function; rename this parameter"))
+            problems.append(
+                Problem(
+                    path=f"{base}.parameters.properties.state",
+                    message="'state' is the first argument of every tool function; "
+                    "rename this parameter",
+                )
+            )
     for req in params.get("required", []) or []:
         if req not in props:
-            problems.append(Problem(path=f"{base}.parameters.required", message=f"required parameter {req!r} is not in properties"))
+            problems.append(
+                Problem(
+                    path=f"{base}.parameters.required",
+                    message=f"required parameter {req!r} is not in properties",
+                )
+            )
     return problems
 
 
@@ -216,7 +256,13 @@ def _instance_problems(path: str, instance: Any, schema: dict[str, Any]) -> list
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     validator = cls(schema)
     problems = []
-    for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        where = path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        problems.append(Problem(path=where, message=f"not valid against state_schema: {err.message}"))
+    for err in sorted(
+        validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        where = path + "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
+        )
+        problems.append(
+            Problem(path=where, message=f"not valid against state_schema: {err.message}")
+        )
     return problems

@@ -36,8 +36,23 @@ SAFE_EXCEPTIONS: dict[str, type[BaseException]] = {
     "UnboundLocalError": UnboundLocalError,
 }
 _PLAIN_BUILTINS = (
-    "abs", "all", "any", "bool", "callable", "chr", "divmod", "enumerate", "filter", "float",
-    "int", "len", "map", "ord", "reversed", "round", "zip",
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "callable",
+    "chr",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "int",
+    "len",
+    "map",
+    "ord",
+    "reversed",
+    "round",
+    "zip",
 )
 
 
@@ -139,14 +154,30 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
     table: dict[str, Any] = {name: getattr(_py, name) for name in _PLAIN_BUILTINS}
     table.update(SAFE_EXCEPTIONS)
     table.update(
-        list=sandbox_list, tuple=sandbox_tuple, dict=sandbox_dict, set=sandbox_set,
-        frozenset=sandbox_set, sorted=sandbox_sorted, sum=sandbox_sum, min=sandbox_min,
-        max=sandbox_max, range=sandbox_range, str=sandbox_str, repr=sandbox_repr,
-        pow=sandbox_pow, isinstance=sandbox_isinstance, print=sandbox_print,
+        list=sandbox_list,
+        tuple=sandbox_tuple,
+        dict=sandbox_dict,
+        set=sandbox_set,
+        frozenset=sandbox_set,
+        sorted=sandbox_sorted,
+        sum=sandbox_sum,
+        min=sandbox_min,
+        max=sandbox_max,
+        range=sandbox_range,
+        str=sandbox_str,
+        repr=sandbox_repr,
+        pow=sandbox_pow,
+        isinstance=sandbox_isinstance,
+        print=sandbox_print,
     )
     type_map: dict[int, Any] = {
-        id(sandbox_list): list, id(sandbox_tuple): tuple, id(sandbox_dict): dict,
-        id(sandbox_set): OrderedSet, id(sandbox_str): str, id(table["int"]): int,
-        id(table["float"]): float, id(table["bool"]): bool,
+        id(sandbox_list): list,
+        id(sandbox_tuple): tuple,
+        id(sandbox_dict): dict,
+        id(sandbox_set): OrderedSet,
+        id(sandbox_str): str,
+        id(table["int"]): int,
+        id(table["float"]): float,
+        id(table["bool"]): bool,
     }
     return table

@@ -9,6 +9,7 @@ handler re-raises it, so tool code cannot swallow it.
 
 from __future__ import annotations
 
+import sys
 from operator import length_hint
 from typing import NoReturn
 
@@ -16,7 +17,7 @@ from toolkits.limits import Limits
 from toolkits.result import ErrorKind
 
 
-class SandboxAbort(BaseException):  # noqa: N818 - an abort, not an error the tool may handle
+class SandboxAbort(BaseException):
     """Raised inside tool code when a bound is hit; not catchable by `except Exception`."""
 
     def __init__(self, kind: ErrorKind, message: str):
@@ -89,11 +90,20 @@ class CallContext:
         self.depth -= 1
 
     def handler(self) -> None:
-        """Called first in every `except` body: re-raise aborts and spent budgets."""
+        """Called first in every `except` body: re-raise aborts and spent budgets.
+
+        Running out of stack or memory is an abort too: otherwise where it happens
+        would depend on the caller's stack and the machine, not on the code.
+        """
         if self.abort is not None:
             raise self.abort
         if length_hint(self._steps) == 0:
             self.fail(ErrorKind.budget_exceeded, f"step budget of {self._max} exceeded")
+        caught = sys.exc_info()[1]
+        if isinstance(caught, RecursionError):
+            self.fail(ErrorKind.resource_limit, "recursion too deep")
+        if isinstance(caught, MemoryError):
+            self.fail(ErrorKind.memory_limit, "out of memory")
 
     def outcome(self) -> SandboxAbort | None:
         """The abort that ended this call, if any (checked after every call)."""

@@ -18,11 +18,41 @@ from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, S
 from toolkits.sandbox.oset import OSET_METHODS, OrderedSet
 
 _STR_PLAIN = {
-    "capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha",
-    "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
-    "isprintable", "isspace", "istitle", "isupper", "lower", "lstrip", "partition",
-    "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip",
-    "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper",
+    "capitalize",
+    "casefold",
+    "count",
+    "endswith",
+    "find",
+    "index",
+    "isalnum",
+    "isalpha",
+    "isascii",
+    "isdecimal",
+    "isdigit",
+    "isidentifier",
+    "islower",
+    "isnumeric",
+    "isprintable",
+    "isspace",
+    "istitle",
+    "isupper",
+    "lower",
+    "lstrip",
+    "partition",
+    "removeprefix",
+    "removesuffix",
+    "rfind",
+    "rindex",
+    "rpartition",
+    "rsplit",
+    "rstrip",
+    "split",
+    "splitlines",
+    "startswith",
+    "strip",
+    "swapcase",
+    "title",
+    "upper",
 }
 _STR_SIZED = {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join"}
 _STR_BLOCKED = {
@@ -41,10 +71,19 @@ _PLAIN: frozenset[tuple[type, str]] = frozenset(
     | {(float, n) for n in ("is_integer",)}
 )
 _INPLACE = {
-    "+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,
-    "//": operator.ifloordiv, "%": operator.imod, "**": operator.ipow,
-    "<<": operator.ilshift, ">>": operator.irshift, "|": operator.ior,
-    "^": operator.ixor, "&": operator.iand, "@": operator.imatmul,
+    "+": operator.iadd,
+    "-": operator.isub,
+    "*": operator.imul,
+    "/": operator.itruediv,
+    "//": operator.ifloordiv,
+    "%": operator.imod,
+    "**": operator.ipow,
+    "<<": operator.ilshift,
+    ">>": operator.irshift,
+    "|": operator.ior,
+    "^": operator.ixor,
+    "&": operator.iand,
+    "@": operator.imatmul,
 }
 _PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 _SCALARS = (str, int, float, bool, type(None))
@@ -65,12 +104,24 @@ class Guards:
         """The reserved names the compiled code calls, mapped to their guards."""
         ctx = self.ctx
         return {
-            "_step_": ctx.step, "_enter_": ctx.enter, "_leave_": ctx.leave,
-            "_handler_": ctx.handler, "_getattr_": self.getattr, "_write_": self.write,
-            "_aug_item_": self.aug_item, "_inplace_": self.inplace, "_add_": self.add,
-            "_mul_": self.mul, "_pow_": self.pow, "_lshift_": self.lshift, "_mod_": self.mod,
-            "_fmt_": self.fmt, "_sized_": self.sized, "_oset_": self.oset,
+            "_step_": ctx.step,
+            "_enter_": ctx.enter,
+            "_leave_": ctx.leave,
+            "_handler_": ctx.handler,
+            "_getattr_": self.getattr,
+            "_write_": self.write,
+            "_aug_item_": self.aug_item,
+            "_inplace_": self.inplace,
+            "_add_": self.add,
+            "_mul_": self.mul,
+            "_pow_": self.pow,
+            "_lshift_": self.lshift,
+            "_mod_": self.mod,
+            "_fmt_": self.fmt,
+            "_sized_": self.sized,
+            "_oset_": self.oset,
             "_apply_": self.apply,
+            "_iadd_": self.iadd,
         }
 
     # -- failing ---------------------------------------------------------------------
@@ -101,7 +152,7 @@ class Guards:
         t = type(obj)
         if (t, name) in _PLAIN:
             return getattr(obj, name)
-        if t is dict and name in DICT_MUTATORS or t is list and name in LIST_MUTATORS:
+        if (t is dict and name in DICT_MUTATORS) or (t is list and name in LIST_MUTATORS):
             if self.store.is_state(obj):
                 return self.store.journaled_method(obj, name)
             if t is list and name == "extend":
@@ -112,7 +163,9 @@ class Guards:
         if isinstance(obj, BaseException) and name == "args":
             return obj.args
         if t is str and name in _STR_BLOCKED:
-            self.ctx.fail(ErrorKind.sandbox_violation, f"'{name}' is not available: {_STR_BLOCKED[name]}")
+            self.ctx.fail(
+                ErrorKind.sandbox_violation, f"'{name}' is not available: {_STR_BLOCKED[name]}"
+            )
         self.ctx.fail(
             ErrorKind.sandbox_violation,
             f"attribute '{name}' of {_type_name(obj)} is not available in the sandbox",
@@ -131,6 +184,18 @@ class Guards:
             self.store.set_item(obj, key, new)
         else:
             obj[key] = new
+
+    def iadd(self, current: Any, value: Any) -> Any:
+        """`current += value`, with a fast path for numbers."""
+        t = type(current)
+        if t is float and (type(value) is float or type(value) is int):
+            return current + value
+        if t is int and type(value) is int:
+            r = current + value
+            if r.bit_length() > self.max_bits:
+                self.too_big(f"integer exceeds {self.max_bits} bits")
+            return r
+        return self.inplace("+", current, value)
 
     def inplace(self, op: str, current: Any, value: Any) -> Any:
         """`current op= value`: guarded; in-place changes to state lists/dicts journaled."""
@@ -168,9 +233,9 @@ class Guards:
             if type(r) is int and r.bit_length() > self.max_bits:
                 self.too_big(f"integer exceeds {self.max_bits} bits")
             return r
-        if ta in (str, list, tuple) and hasattr(b, "__len__"):
-            if len(a) + len(b) > (self.max_str if ta is str else self.max_items):
-                self.too_big(f"{ta.__name__} would exceed its size limit")
+        limit = self.max_str if ta is str else self.max_items
+        if ta in (str, list, tuple) and hasattr(b, "__len__") and len(a) + len(b) > limit:
+            self.too_big(f"{ta.__name__} would exceed its size limit")
         return self.check_size(operator.iadd(a, b) if inplace else a + b)
 
     def mul(self, a: Any, b: Any, inplace: bool = False) -> Any:
@@ -191,9 +256,9 @@ class Guards:
 
     def pow(self, a: Any, b: Any) -> Any:
         """`a ** b` with integer results bounded."""
-        if type(a) is int and type(b) is int and b > 0 and abs(a) > 1:
-            if (a.bit_length()) * b > self.max_bits + b:
-                self.too_big(f"{a} ** {b} exceeds {self.max_bits} bits")
+        big = type(a) is int and type(b) is int and b > 0 and abs(a) > 1
+        if big and a.bit_length() * b > self.max_bits + b:
+            self.too_big(f"integer power ** {b} exceeds {self.max_bits} bits")
         try:
             return a**b
         except OverflowError:

@@ -173,8 +173,10 @@ class StateStore:
             self._invalid(f"value nested deeper than {limit} levels (a cycle?)")
         self.ctx.charge(len(value))
         if type(value) is dict:
-            return {k: self._copy(v, depth + 1) if type(v) in (dict, list) else v
-                    for k, v in value.items()}
+            return {
+                k: self._copy(v, depth + 1) if type(v) in (dict, list) else v
+                for k, v in value.items()
+            }
         return [self._copy(v, depth + 1) if type(v) in (dict, list) else v for v in value]
 
     def _invalid(self, message: str) -> None:

@@ -170,8 +170,21 @@ def _as_container(items: Iterable[Any]) -> Any:
 
 OSET_METHODS = frozenset(
     {
-        "add", "discard", "remove", "pop", "clear", "copy", "update", "union",
-        "intersection", "difference", "symmetric_difference", "intersection_update",
-        "difference_update", "issubset", "issuperset", "isdisjoint",
+        "add",
+        "discard",
+        "remove",
+        "pop",
+        "clear",
+        "copy",
+        "update",
+        "union",
+        "intersection",
+        "difference",
+        "symmetric_difference",
+        "intersection_update",
+        "difference_update",
+        "issubset",
+        "issuperset",
+        "isdisjoint",
     }
 )

@@ -16,7 +16,9 @@ from toolkits.result import ErrorKind
 _MAX_DEPTH = 200
 
 
-def to_json_text(value: Any, guards: Any, max_chars: int) -> tuple[str | None, tuple[ErrorKind, str]]:
+def to_json_text(
+    value: Any, guards: Any, max_chars: int
+) -> tuple[str | None, tuple[ErrorKind, str]]:
     """Return ``(canonical JSON, _)`` or ``(None, (kind, message))`` when not allowed."""
     problem = _check(value, max_chars)
     if problem is not None:
@@ -26,7 +28,10 @@ def to_json_text(value: Any, guards: Any, max_chars: int) -> tuple[str | None, t
     except (TypeError, ValueError, RecursionError) as exc:
         return None, (ErrorKind.invalid_result, f"result is not JSON: {exc}")
     if len(text) > max_chars:
-        return None, (ErrorKind.output_too_large, f"result of {len(text)} characters exceeds {max_chars}")
+        return None, (
+            ErrorKind.output_too_large,
+            f"result of {len(text)} characters exceeds {max_chars}",
+        )
     return text, (ErrorKind.invalid_result, "")
 
 
@@ -55,7 +60,10 @@ def _check(value: Any, max_chars: int) -> tuple[ErrorKind, str] | None:
             if t is dict:
                 for k, v in item.items():
                     if type(k) is not str:
-                        return ErrorKind.invalid_result, f"result has a non-string key {_short(k)}; JSON keys are strings"
+                        return (
+                            ErrorKind.invalid_result,
+                            f"result has a non-string key {_short(k)}; JSON keys are strings",
+                        )
                     budget -= len(k) + 3
                     stack.append((v, depth + 1))
             else:

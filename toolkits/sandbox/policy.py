@@ -37,19 +37,47 @@ MAX_FORMAT_WIDTH = 10_000
 #: Names the transformer injects; user code may never bind or read them directly.
 GUARD_NAMES = frozenset(
     {
-        "_getattr_", "_write_", "_apply_", "_aug_item_", "_inplace_", "_step_",
-        "_enter_", "_leave_", "_handler_", "_add_", "_mul_", "_pow_", "_lshift_",
-        "_mod_", "_fmt_", "_sized_", "_oset_",
+        "_getattr_",
+        "_write_",
+        "_apply_",
+        "_aug_item_",
+        "_inplace_",
+        "_step_",
+        "_enter_",
+        "_leave_",
+        "_handler_",
+        "_add_",
+        "_mul_",
+        "_pow_",
+        "_lshift_",
+        "_mod_",
+        "_fmt_",
+        "_sized_",
+        "_oset_",
+        "_iadd_",
     }
 )
 
 _INPLACE_OPS: dict[type[ast.operator], str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-    ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
-    ast.BitXor: "^", ast.BitAnd: "&", ast.MatMult: "@",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.MatMult: "@",
 }
 _GUARDED_BINOPS: dict[type[ast.operator], str] = {
-    ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_",
+    ast.Add: "_add_",
+    ast.Mult: "_mul_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
     ast.Mod: "_mod_",
 }
 
@@ -102,7 +130,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if name.startswith("__"):
             self.error(node, f'"{name}" is an invalid name: names starting with "__" are reserved')
         elif name.startswith("_") and name.endswith("_") and name != "_":
-            self.error(node, f'"{name}" is an invalid name: "_x_" names are reserved for the sandbox')
+            self.error(
+                node, f'"{name}" is an invalid name: "_x_" names are reserved for the sandbox'
+            )
         elif name in ("printed",):
             self.error(node, f'"{name}" is a reserved name')
 
@@ -126,8 +156,11 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         """Attribute reads go through `_getattr_`; assignment to attributes is rejected."""
         if not isinstance(node.ctx, ast.Load):
-            self._reject(node, f"assigning or deleting attribute '{node.attr}'",
-                         "store data in dicts (e.g. record[\"field\"] = value)")
+            self._reject(
+                node,
+                f"assigning or deleting attribute '{node.attr}'",
+                'store data in dicts (e.g. record["field"] = value)',
+            )
             return node
         return super().visit_Attribute(node)
 
@@ -150,7 +183,11 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 self._reject(node, "augmented assignment of a slice", "assign the slice instead")
                 return node
             obj = target.value
-            if isinstance(obj, ast.Call) and isinstance(obj.func, ast.Name) and obj.func.id == "_write_":
+            if (
+                isinstance(obj, ast.Call)
+                and isinstance(obj.func, ast.Name)
+                and obj.func.id == "_write_"
+            ):
                 obj = obj.args[0]
             call = _call("_aug_item_", obj, target.slice, ast.Constant(op), node.value)
             new: ast.stmt = ast.Expr(value=call)
@@ -158,7 +195,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
             assert isinstance(target, ast.Name)
             if op in ("+", "-") and _is_number(node.value):
                 return node  # n += 1: numbers grow by a constant, no guard needed
-            value = _call("_inplace_", ast.Constant(op), ast.Name(target.id, ast.Load()), node.value)
+            if op == "+":
+                value = _call("_iadd_", ast.Name(target.id, ast.Load()), node.value)
+            else:
+                value = _call(
+                    "_inplace_", ast.Constant(op), ast.Name(target.id, ast.Load()), node.value
+                )
             new = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=value)
         copy_locations(new, node)
         ast.fix_missing_locations(new)
@@ -177,7 +219,11 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return node
         if isinstance(node.op, ast.Mod) and _is_number(left):
             return node
-        if _is_number(left) and _is_number(right) and not isinstance(node.op, (ast.Pow, ast.LShift)):
+        if (
+            _is_number(left)
+            and _is_number(right)
+            and not isinstance(node.op, (ast.Pow, ast.LShift))
+        ):
             return node
         new = _call(guard, left, right)
         copy_locations(new, node)
@@ -195,7 +241,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 text = "".join(str(p.value) for p in parts)  # type: ignore[attr-defined]
                 digits = "".join(c if c.isdigit() else " " for c in text.split(".")[0]).split()
                 if digits and int(digits[-1]) > MAX_FORMAT_WIDTH:
-                    self._reject(node, f"format width {digits[-1]}", f"keep widths under {MAX_FORMAT_WIDTH}")
+                    self._reject(
+                        node, f"format width {digits[-1]}", f"keep widths under {MAX_FORMAT_WIDTH}"
+                    )
         wrapped = _call("_fmt_", node.value, ast.Constant(node.conversion))
         copy_locations(wrapped, node.value)
         node.value = wrapped
@@ -212,13 +260,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_List(self, node: ast.List) -> Any:
         """Starred list displays are size-checked."""
         node = self.node_contents_visit(node)
-        starred = isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts)
+        starred = isinstance(node.ctx, ast.Load) and any(
+            isinstance(e, ast.Starred) for e in node.elts
+        )
         return self._sized_display(node, starred)
 
     def visit_Tuple(self, node: ast.Tuple) -> Any:
         """Starred tuple displays are size-checked."""
         node = self.node_contents_visit(node)
-        starred = isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts)
+        starred = isinstance(node.ctx, ast.Load) and any(
+            isinstance(e, ast.Starred) for e in node.elts
+        )
         return self._sized_display(node, starred)
 
     def visit_Dict(self, node: ast.Dict) -> Any:
@@ -314,8 +366,11 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 if isinstance(inner, ast.Return) or (
                     isinstance(inner, (ast.Break, ast.Continue)) and not _inside_loop(stmt, inner)
                 ):
-                    self._reject(inner, f"'{type(inner).__name__.lower()}' inside finally",
-                                 "it would swallow errors; move it after the try statement")
+                    self._reject(
+                        inner,
+                        f"'{type(inner).__name__.lower()}' inside finally",
+                        "it would swallow errors; move it after the try statement",
+                    )
         return self.node_contents_visit(node)
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> Any:
@@ -391,17 +446,29 @@ def _inside_loop(root: ast.AST, target: ast.AST) -> bool:
     return False
 
 
-def parse_source(source: str, filename: str, mode: str = "exec") -> tuple[ast.AST | None, list[Problem]]:
+def parse_source(
+    source: str, filename: str, mode: str = "exec"
+) -> tuple[ast.AST | None, list[Problem]]:
     """Parse `source`, returning the tree or a `Problem` describing the syntax error."""
     if len(source) > MAX_SOURCE_CHARS:
-        return None, [Problem(path="source", message=f"source is {len(source)} characters; the limit is {MAX_SOURCE_CHARS}")]
+        return None, [
+            Problem(
+                path="source",
+                message=f"source is {len(source)} characters; the limit is {MAX_SOURCE_CHARS}",
+            )
+        ]
     try:
         return ast.parse(source, filename, mode), []
     except SyntaxError as exc:
         line = (exc.text or "").strip() or None
         return None, [
-            Problem(path="source", message=f"syntax error: {exc.msg}", line=exc.lineno,
-                    col=(exc.offset - 1) if exc.offset else None, offending=line)
+            Problem(
+                path="source",
+                message=f"syntax error: {exc.msg}",
+                line=exc.lineno,
+                col=(exc.offset - 1) if exc.offset else None,
+                offending=line,
+            )
         ]
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         return None, [Problem(path="source", message=f"cannot parse source: {exc}")]

@@ -53,7 +53,9 @@ class Watchdog:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="gem-env-watchdog", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="gem-env-watchdog", daemon=True
+                )
                 self._thread.start()
 
     def _run(self) -> None:
@@ -69,9 +71,14 @@ class Watchdog:
                     ctx.rss_at_start = rss
                     continue
                 if now - ctx.started_at > limits.timeout_seconds:
-                    ctx.interrupt(ErrorKind.timeout, f"call ran longer than {limits.timeout_seconds} s")
+                    ctx.interrupt(
+                        ErrorKind.timeout, f"call ran longer than {limits.timeout_seconds} s"
+                    )
                 elif rss and rss - ctx.rss_at_start > limits.max_memory_mb * 1024 * 1024:
-                    ctx.interrupt(ErrorKind.memory_limit, f"call grew memory by more than {limits.max_memory_mb} MB")
+                    ctx.interrupt(
+                        ErrorKind.memory_limit,
+                        f"call grew memory by more than {limits.max_memory_mb} MB",
+                    )
 
 
 WATCHDOG = Watchdog()
