@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -300,3 +301,21 @@ def test_recursion_is_an_uncatchable_resource_limit() -> None:
         assert result.error_kind == ErrorKind.resource_limit, result
         assert "recursion" in result.error or "depth" in result.error
         assert tk.state == {}
+
+
+def test_reference_trajectory_replays_to_its_final_state_hash() -> None:
+    """DESIGN.md's example trajectory: every tool output and the final hash reproduce."""
+    path = Path(__file__).resolve().parent / "fixtures" / "trajectory-library_loans.jsonl"
+    record = json.loads(path.read_text().splitlines()[0])
+    tk = compile_toolkit(record["toolkit"])
+    calls, compared = {}, 0
+    for message in record["messages"]:
+        for call in message.get("tool_calls") or []:
+            calls[call["id"]] = call["function"]
+        if message["role"] == "tool":
+            function = calls[message["tool_call_id"]]
+            result = tk.call(function["name"], function["arguments"])
+            assert json.loads(result.content) == json.loads(message["content"])
+            compared += 1
+    assert compared >= 2
+    assert tk.state_hash() == record["final_state_hash"]

@@ -198,29 +198,35 @@ class Toolkit:
 
     # -- internals -------------------------------------------------------------------
 
-    def _load_module(self, first: bool = False) -> None:
+    def _load_module(self, first: bool = False) -> ToolResult | None:
+        """Execute the module code into fresh globals; an error result if it fails.
+
+        At compile time (`first`) a failure is a `CompileError` instead.
+        """
         g = dict(self._base_globals)
         ctx = self._ctx
         ctx.begin()
         WATCHDOG.watch(ctx)
+        failure: tuple[ErrorKind, str] | None = None
         try:
             exec(self._module.code, g)
             for _label, code, _fname in self._invariant_codes:
                 exec(code, g)
-            abort = ctx.outcome()
         except SandboxAbort as exc:
-            abort = ctx.abort or exc
+            failure = (exc.kind, exc.message)
         except Exception as exc:
-            if not first:
-                raise
-            raise CompileError(
-                [Problem(path="source", message=f"module level raised {_describe(exc)}")]
-            ) from None
+            failure = (ErrorKind.runtime_error, f"module level raised {_describe(exc)}")
         finally:
             WATCHDOG.unwatch(ctx)
+        abort = ctx.outcome()
         if abort is not None:
-            raise CompileError([Problem(path="source", message=f"module level: {abort.message}")])
-        self._globals = g
+            failure = (abort.kind, f"module level: {abort.message}")
+        if failure is None:
+            self._globals = g
+            return None
+        if first:
+            raise CompileError([Problem(path="source", message=failure[1])])
+        return _error(failure[0], failure[1], ctx.used())
 
     def _compile_invariants(self) -> list[tuple[str, Any, str]]:
         codes, problems = [], []
@@ -238,7 +244,9 @@ class Toolkit:
     def _run_tool(self, name: str, args: dict[str, Any]) -> ToolResult:
         ctx, store = self._ctx, self._store
         if not self._module.reusable:
-            self._load_module()
+            failed = self._load_module()
+            if failed is not None:
+                return failed
         func = self._globals[name]
         ctx.begin()
         WATCHDOG.watch(ctx)

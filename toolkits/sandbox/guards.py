@@ -135,14 +135,14 @@ class Guards:
         if t is str:
             if len(value) > self.max_str:
                 self.too_big(f"string of {len(value)} characters exceeds {self.max_str}")
-            self.ctx.charge(len(value) >> 10)
+            self.ctx.charge(len(value) >> 8)  # one step per 256 characters built
         elif t is int:
             if value.bit_length() > self.max_bits:
                 self.too_big(f"integer of {value.bit_length()} bits exceeds {self.max_bits}")
         elif t in (list, tuple, dict, OrderedSet, bytes):
             if len(value) > self.max_items:
                 self.too_big(f"{t.__name__} of {len(value)} items exceeds {self.max_items}")
-            self.ctx.charge(len(value) >> 6)
+            self.ctx.charge(len(value) >> 4)  # one step per 16 items built
         return value
 
     # -- attributes and writes ---------------------------------------------------------
