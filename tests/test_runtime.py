@@ -243,6 +243,18 @@ def test_steps_are_deterministic_and_budget_is_enforced() -> None:
     assert a.ok and a.steps == b.steps and a.steps >= 500
     over = tk.call("run", {"n": 5_000})
     assert over.error_kind == ErrorKind.budget_exceeded
+    violation = compile_toolkit(toolkit("def run(state):\n    return 'x'.format\n"))
+    early = violation.call("run", {})
+    assert early.error_kind == ErrorKind.sandbox_violation and early.steps <= 2
+
+
+def test_reset_enforces_state_depth_limit() -> None:
+    deep = {"a": {"b": {"c": {"d": {"e": {}}}}}}
+    spec = toolkit("def run(state):\n    return 1\n", state={})
+    tk = compile_toolkit(spec, limits=Limits(max_state_depth=4))
+    with pytest.raises(StateError, match="max_state_depth"):
+        tk.reset(deep)
+    tk.reset({"a": {"b": {}}})
 
 
 _SET_ORDER_SCRIPT = """

@@ -166,7 +166,10 @@ def test_unbounded_values_stay_realistic() -> None:
 @pytest.mark.parametrize(
     ("schema", "match"),
     [
-        ({"type": "object", "properties": {"d": {"type": "string", "format": "iso-week"}}}, "format 'iso-week'"),
+        (
+            {"type": "object", "properties": {"d": {"type": "string", "format": "iso-week"}}},
+            "format 'iso-week'",
+        ),
         (
             {
                 "type": "object",
@@ -179,7 +182,11 @@ def test_unbounded_values_stay_realistic() -> None:
         ({"type": "object", "properties": {"r": {"$ref": "other.json#/x"}}}, "only local"),
         ({"type": "array"}, "type"),
         (
-            {"type": "object", "properties": {"s": {"type": "string", "enum": ["a"], "maxLength": 0}}, "required": ["s"]},
+            {
+                "type": "object",
+                "properties": {"s": {"type": "string", "enum": ["a"], "maxLength": 0}},
+                "required": ["s"],
+            },
             "enum",
         ),
     ],
@@ -193,7 +200,13 @@ def test_unsupported_schemas_raise_a_clear_typed_error(schema: dict, match: str)
 def test_recursive_ref_is_bounded() -> None:
     schema = {
         "type": "object",
-        "$defs": {"node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/node"}}, "required": ["child"]}},
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {"child": {"$ref": "#/$defs/node"}},
+                "required": ["child"],
+            }
+        },
         "properties": {"root": {"$ref": "#/$defs/node"}},
         "required": ["root"],
     }

@@ -102,6 +102,7 @@ class Toolkit:
         self._state_validator = jsonschema.validators.validator_for(
             spec.state_schema, default=jsonschema.Draft202012Validator
         )(spec.state_schema)
+        self._state_is_valid = _compile_validator(spec.state_schema)
         self._load_module(first=True)
         self.reset()
 
@@ -145,6 +146,17 @@ class Toolkit:
         errors = self._schema_problems(copy)
         if errors:
             raise StateError(errors)
+        depth = _depth(copy)
+        if depth > self.limits.max_state_depth:
+            raise StateError(
+                [
+                    Problem(
+                        path="state",
+                        message=f"nested {depth} levels deep; the limit "
+                        f"is max_state_depth={self.limits.max_state_depth}",
+                    )
+                ]
+            )
         with self._lock:
             self._store.load(copy)
 
@@ -329,6 +341,8 @@ class Toolkit:
         return broken
 
     def _schema_problems(self, state: Any) -> list[Problem]:
+        if self._state_is_valid(state) is None:  # compiled fast path
+            return []
         problems = []
         for err in self._state_validator.iter_errors(state):
             where = "state" + "".join(f"[{p!r}]" for p in err.absolute_path)
@@ -336,10 +350,20 @@ class Toolkit:
         return problems
 
 
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        obj, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = obj.values() if type(obj) is dict else obj
+        stack.extend((c, depth + 1) for c in children if type(c) in (dict, list))
+    return deepest
+
+
 def _compile_validator(schema: dict[str, Any]) -> Callable[[Any], str | None]:
     """Return a function giving None for valid arguments, else the first problem."""
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    slow = cls(schema)
+    slow = cls(schema, format_checker=cls.FORMAT_CHECKER)
 
     def explain(args: Any) -> str | None:
         err = jsonschema.exceptions.best_match(slow.iter_errors(args))

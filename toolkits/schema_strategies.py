@@ -87,7 +87,9 @@ _REALISTIC_FORMATS: dict[str, st.SearchStrategy[str]] = {
     "uuid": st.uuids().map(str),
     "hostname": _DOMAINS,
     **{
-        name: st.builds("https://{}/{}".format, _DOMAINS, st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True))
+        name: st.builds(
+            "https://{}/{}".format, _DOMAINS, st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True)
+        )
         for name in ("uri", "uri-reference", "iri", "iri-reference")
     },
 }
@@ -103,7 +105,9 @@ _SCALAR_JSON = (
 )
 _ANY_JSON = st.recursive(
     _SCALAR_JSON,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 _EXTRA_KEYS = st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True)
@@ -242,7 +246,9 @@ class _Builder:
         self.root = root
         self.known = known
 
-    def build(self, schema: Any, path: str, *, top: bool = False, depth: int = 0) -> st.SearchStrategy:
+    def build(
+        self, schema: Any, path: str, *, top: bool = False, depth: int = 0
+    ) -> st.SearchStrategy:
         if schema is True or schema == {}:
             return _ANY_JSON
         if not isinstance(schema, dict):
@@ -278,7 +284,7 @@ class _Builder:
                 return st.one_of([o for o in options if not o.is_empty])
         types = sorted(_types(schema))
         if not types:
-            raise UnsupportedSchemaError(f"{path}: no JSON type admitted; fix its \"type\"")
+            raise UnsupportedSchemaError(f'{path}: no JSON type admitted; fix its "type"')
         return st.one_of([self._typed(schema, t, path, top=top, depth=depth) for t in types])
 
     def _resolve(self, ref: Any, path: str) -> dict[str, Any]:
@@ -304,7 +310,9 @@ class _Builder:
             raise UnsupportedSchemaError(f"{path}: no enum member satisfies the other constraints")
         return st.sampled_from(members)
 
-    def _typed(self, schema: dict[str, Any], kind: str, path: str, *, top: bool, depth: int) -> st.SearchStrategy:
+    def _typed(
+        self, schema: dict[str, Any], kind: str, path: str, *, top: bool, depth: int
+    ) -> st.SearchStrategy:
         if kind == "object":
             return self._object(schema, path, top=top, depth=depth)
         if kind == "array":
@@ -315,7 +323,9 @@ class _Builder:
             leaf.pop(key, None)  # container branches: the final filter enforces them
         return self._leaf(leaf, path)
 
-    def _object(self, schema: dict[str, Any], path: str, *, top: bool, depth: int) -> st.SearchStrategy:
+    def _object(
+        self, schema: dict[str, Any], path: str, *, top: bool, depth: int
+    ) -> st.SearchStrategy:
         props = schema.get("properties") or {}
         required = [r for r in schema.get("required", []) if isinstance(r, str)]
         strategies = {
@@ -344,12 +354,19 @@ class _Builder:
     def _array(self, schema: dict[str, Any], path: str, *, depth: int) -> st.SearchStrategy:
         min_items = int(schema.get("minItems", 0))
         max_items = schema.get("maxItems")
-        cap = min_items + _EXTRA_ITEMS if max_items is None else min(int(max_items), min_items + _EXTRA_ITEMS)
+        cap = (
+            min_items + _EXTRA_ITEMS
+            if max_items is None
+            else min(int(max_items), min_items + _EXTRA_ITEMS)
+        )
         prefix = schema.get("prefixItems")
         items = schema.get("items", True)
         if isinstance(items, list):  # draft-07 tuple form
             prefix, items = items, schema.get("additionalItems", True)
-        head = [self.build(p, f"{path}.prefixItems[{i}]", depth=depth) for i, p in enumerate(prefix or [])]
+        head = [
+            self.build(p, f"{path}.prefixItems[{i}]", depth=depth)
+            for i, p in enumerate(prefix or [])
+        ]
         tail_schema = items if items is not None else True
         tail = self.build(tail_schema, f"{path}.items", depth=depth)
         unique = {"unique_by": canonical_json} if schema.get("uniqueItems") else {}
@@ -386,13 +403,17 @@ class _Builder:
                 if base.is_empty:  # evaluates the lazy strategy inside the filter
                     return base
         except (HypothesisException, ValueError, TypeError, re.error) as exc:
-            raise UnsupportedSchemaError(f"{path}: cannot draw values for this schema: {exc}") from None
+            raise UnsupportedSchemaError(
+                f"{path}: cannot draw values for this schema: {exc}"
+            ) from None
         kinds = _types(schema) & {"string", "integer"}
         if not kinds or "enum" in schema or "const" in schema:
             return base
         return self._with_known(base, schema, kinds)
 
-    def _with_known(self, base: st.SearchStrategy, schema: dict[str, Any], kinds: set[str]) -> st.SearchStrategy:
+    def _with_known(
+        self, base: st.SearchStrategy, schema: dict[str, Any], kinds: set[str]
+    ) -> st.SearchStrategy:
         valid = schema_validator(schema)
         memo: dict[tuple[type, str | int], bool] = {}
 
@@ -410,10 +431,17 @@ class _Builder:
             return memo[key]
 
         known = self.known
+        cache: list[Any] = [None, []]  # [the last known-values sequence, its fitting values]
+
+        def fitting() -> list[Any]:
+            values = known()
+            if values is not cache[0]:
+                cache[:] = [values, [v for v in values if fits(v)]]
+            return cache[1]
 
         @st.composite
         def leaf(draw: st.DrawFn) -> Any:
-            candidates = [v for v in known() if fits(v)]
+            candidates = fitting()
             if candidates and draw(st.integers(0, 2)) != 0:
                 return candidates[draw(st.integers(0, len(candidates) - 1))]
             return draw(base)

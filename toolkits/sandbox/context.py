@@ -36,6 +36,7 @@ class CallContext:
         self.step = self._steps.__next__
         self.depth = 0
         self.abort: SandboxAbort | None = None
+        self._used_at_abort: int | None = None
         self.started_at = 0.0
         self.rss_at_start = 0
 
@@ -44,9 +45,12 @@ class CallContext:
         self._steps.__setstate__(0)
         self.depth = 0
         self.abort = None
+        self._used_at_abort = None
 
     def used(self) -> int:
-        """Steps used so far in this call."""
+        """Steps used so far in this call (up to the abort, when it was aborted)."""
+        if self._used_at_abort is not None:
+            return self._used_at_abort
         return self._max - length_hint(self._steps)
 
     def exhausted(self) -> bool:
@@ -66,6 +70,7 @@ class CallContext:
         """Abort the call: record the first abort, exhaust the budget and raise."""
         if self.abort is None:
             self.abort = SandboxAbort(kind, message)
+            self._used_at_abort = self.used()
         self._steps.__setstate__(self._max)
         raise self.abort
 
@@ -73,6 +78,7 @@ class CallContext:
         """Abort from another thread (the watchdog): the next step raises."""
         if self.abort is None:
             self.abort = SandboxAbort(kind, message)
+            self._used_at_abort = self.used()
         self._steps.__setstate__(self._max)
 
     def enter(self) -> None:

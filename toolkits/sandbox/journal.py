@@ -42,26 +42,32 @@ class StateStore:
 
     # -- loading and registry ----------------------------------------------------------
 
-    def load(self, state: dict[str, Any]) -> None:
-        """Adopt `state` (already a JSON copy) as the live state."""
+    def load(self, state: dict[str, Any]) -> int:
+        """Adopt `state` (already a JSON copy) as the live state; return its depth."""
         self.state = state
-        self.rebuild()
         self._undo.clear()
         self._added.clear()
+        return self.rebuild()
 
-    def rebuild(self) -> None:
-        """Recompute the registry from the live state (drops containers no longer in it)."""
+    def rebuild(self) -> int:
+        """Recompute the registry from the live state (drops containers no longer in it).
+
+        Returns the nesting depth of the state (the top object is depth 0).
+        """
         registry: dict[int, tuple[Any, int]] = {}
+        deepest = 0
         stack: list[tuple[Any, int]] = [(self.state, 0)]
         while stack:
             obj, depth = stack.pop()
             registry[id(obj)] = (obj, depth)
+            deepest = max(deepest, depth)
             children = obj.values() if type(obj) is dict else obj
             for child in children:
                 if type(child) is dict or type(child) is list:
                     stack.append((child, depth + 1))
         self.registry = registry
         self._rebuild_at = 2 * len(registry) + 1024
+        return deepest
 
     def is_state(self, obj: Any) -> bool:
         """True when `obj` is a container of the live state."""

@@ -1,0 +1,155 @@
+"""The `gem-env` command line: argument parsing and one handler per subcommand.
+
+`main(argv)` returns the exit code (0 all pass, 1 some fail, 2 bad input) so it works
+both as the console-script entry point (`sys.exit(main())`) and from tests.
+Subcommands register in `_COMMANDS`; today: `check-toolkit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `gem-env` with `argv` (default `sys.argv[1:]`); return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed by argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("gem-env: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gem-env",
+        description="Executable, sandboxed tool-use environments and verified agent trajectories.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (helptext, add_arguments, handler) in _COMMANDS.items():
+        command = sub.add_parser(name, help=helptext, description=helptext)
+        add_arguments(command)
+        command.set_defaults(handler=handler)
+    return parser
+
+
+# -- check-toolkit -------------------------------------------------------------------
+
+
+def _check_toolkit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="*", metavar="FILE.json", help="toolkit files to check")
+    p.add_argument(
+        "--bundled", action="store_true", help="also check every bundled example toolkit"
+    )
+    p.add_argument(
+        "--examples", type=_positive_int, default=50, metavar="N",
+        help="property-test examples per tool and for the stateful run (default 50)",
+    )  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON report per toolkit per line")
+
+
+def _check_toolkit(args: argparse.Namespace) -> int:
+    """Load every input first (bad input fails before any check runs), then check each."""
+    from toolkits import SpecError, load_toolkit
+    from toolkits.check import check_toolkit
+
+    paths: list[Path] = [Path(f) for f in args.files]
+    if args.bundled:
+        from toolkits.examples import example_names, example_path
+
+        paths += [example_path(name) for name in example_names()]
+    if not paths:
+        print("gem-env check-toolkit: give FILE.json arguments or --bundled", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    specs, bad = [], False
+    for path in paths:
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a directory, not a toolkit file")
+            specs.append(load_toolkit(path))
+        except SpecError as exc:
+            bad = True
+            for problem in exc.problems:
+                print(_spec_problem_line(path, problem), file=sys.stderr)
+        except (OSError, UnicodeDecodeError) as exc:
+            bad = True
+            print(f"{path}: cannot read: {exc}", file=sys.stderr)
+    if bad:
+        print(
+            "gem-env check-toolkit: fix the files above (each must be a "
+            "gem-env/toolkit@1 JSON document); nothing was checked",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    failed = False
+    for spec in specs:
+        report = check_toolkit(spec, examples=args.examples, seed=args.seed)
+        failed = failed or not report.passed
+        if args.json:
+            print(report.model_dump_json(), flush=True)
+        else:
+            _print_report(report, sys.stdout)
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _spec_problem_line(path: Path, problem: Any) -> str:
+    where = str(path)
+    if problem.line is not None:
+        where += f":{problem.line}" + (f":{problem.col}" if problem.col is not None else "")
+    if problem.path:
+        where += f": {problem.path}"
+    message = problem.message.replace(f"{path} is not JSON", "not JSON")
+    return f"{where}: {message}"
+
+
+def _print_report(report: Any, out: TextIO) -> None:
+    stats = report.stats
+    if report.passed:
+        print(
+            f"PASS {report.toolkit} ({stats.get('tools', 0)} tools, {stats.get('calls', 0)} calls)",
+            file=out,
+        )
+    else:
+        print(f"FAIL {report.toolkit}", file=out)
+    for finding in report.findings:
+        tool = f" [{finding.tool}]" if finding.tool else ""
+        print(f"  {finding.severity} {finding.code}{tool}: {finding.message}", file=out)
+        for i, step in enumerate(finding.sequence, 1):
+            print(f"      {i}. {step['tool']}({_json(step['arguments'])})", file=out)
+    out.flush()
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
+    "check-toolkit": (
+        "compile toolkits and property-test them (exit 0 all pass, 1 some fail, 2 bad input)",
+        _check_toolkit_arguments,
+        _check_toolkit,
+    ),
+}
