@@ -35,6 +35,7 @@ from toolkits.sandbox.watchdog import rss_bytes
 ROOT = Path(__file__).resolve().parent.parent
 K = ErrorKind
 COMPILE = "compile"  # expectation: rejected by compile_toolkit
+HARMLESS = "harmless"  # expectation (isolated cases): may succeed, bounded and harmless
 V, B, R, OUT = K.sandbox_violation, K.budget_exceeded, K.resource_limit, K.output_too_large
 BR = (B, R)
 
@@ -851,7 +852,7 @@ MEMORY = [
     Case("lshift_augassign", src("x = 1\nx <<= 10 ** 9\nreturn x % 7"), R),
     Case("int_squaring", src("x = 3\nwhile True:\n    x = x * x"), R),
     Case("int_pow_augassign", src("x = 3\nwhile True:\n    x **= 2"), R),
-    Case("int_from_huge_decimal_string", src("return int('9' * 100000) % 7"), K.runtime_error),
+    Case("int_from_huge_decimal_string", src("return int('9' * 100000) % 7"), (K.runtime_error, R)),
     Case("int_to_huge_str", src("return len(str(2 ** 4000 * 2 ** 4000))"), R),
     Case("range_materialized", src("return len(list(range(10 ** 12)))"), R),
     Case("range_iterated", src("for i in range(10 ** 12):\n    pass"), R),
@@ -907,7 +908,7 @@ MEMORY = [
         while True:
             keep.append(s.split('x'))
     """),
-        (K.memory_limit, B),
+        (K.memory_limit, B, R),
         limits=Limits(max_steps=10**8, timeout_seconds=5.0, max_memory_mb=256),
     ),
 ]
@@ -959,7 +960,7 @@ _STATE_WRITES = {
     "builtin_function": "state['bad'] = print",
     "exception_instance": "state['bad'] = ValueError('x')",
     "range_object": "state['bad'] = range(3)",
-    "map_object": "state['bad'] = map(abs, [1])",
+    "generator_object": "state['bad'] = (x for x in [1])",
     "list_cycle": "x = []\nx.append(x)\nstate['bad'] = x",
     "dict_cycle": "d = {}\nd['self'] = d\nstate['bad'] = d",
     "cycle_via_state": "state['items'].append(state['items'])\nstate['items'][-1].append(_h)",
@@ -995,8 +996,7 @@ _RESULTS = {
     "tuple_key": "{(1, 2): 3}",
     "exception": "ValueError('x')",
     "range": "range(3)",
-    "map": "map(abs, [1])",
-    "huge_int": "int('9' * 4300)",
+    "generator": "(x for x in [1])",
     "list_cycle": "_cycle()",
     "dict_cycle": "_dcycle()",
 }
@@ -1007,6 +1007,13 @@ _CYCLES = (
 RESULT_CASES = [
     Case(f"result_{name}", _H + _CYCLES + src(f"state['n'] += 7\nreturn {expr}"), K.invalid_result)
     for name, expr in _RESULTS.items()
+] + [
+    # int() refuses to build it (resource_limit); no other way to reach 4300 digits
+    Case(
+        "result_huge_int",
+        _H + src("state['n'] += 7\nreturn int('9' * 4300)"),
+        (K.invalid_result, R),
+    )
 ]
 
 
@@ -1072,7 +1079,7 @@ EXCEPTIONS = [
     Case("toolerror_many_args", src("raise ToolError(*(['y' * 1000] * 10000))"), K.tool_error),
     Case("toolerror_huge_list_arg", src("raise ToolError(['x' * 1000] * 100000)"), K.tool_error),
     Case("toolerror_dag_arg", src(_DAG + "raise ToolError(x)"), K.tool_error),
-    Case("toolerror_big_int", src("raise ToolError(int('9' * 4000))"), K.tool_error),
+    Case("toolerror_big_int", src("raise ToolError(int('9' * 4000))"), (K.tool_error, R)),
     Case(
         "toolerror_wrapping_exception",
         src("raise ToolError(ValueError('z' * 1000000))"),
@@ -1353,6 +1360,7 @@ def test_evaluate_cannot_mutate_the_state() -> None:
 # 12. Holes found by this battery, checked in-process (cheap, deterministic)
 # ---------------------------------------------------------------------------------------
 
+# Holes found by this battery and fixed since; kept as regression tests.
 HOLES_IN_PROCESS = [
     Case(
         "fstring_result_not_size_checked",
@@ -1362,8 +1370,6 @@ HOLES_IN_PROCESS = [
         return len(state['big'])
     """),
         R,
-        hole="f-string results are never size-checked: f'{s}{s}{s}' builds 3x "
-        "max_string_length (and s = f'{s}{s}' in a loop doubles to GBs)",
     ),
     Case(
         "fstring_precision_not_bounded",
@@ -1372,8 +1378,6 @@ HOLES_IN_PROCESS = [
         return len(state['big'])
     """),
         (R, COMPILE),
-        hole="the f-string width check ignores the precision: "
-        "f'{1.5:.10000000f}' builds a 10M-character string (stored in the state, ok=True)",
     ),
     Case(
         "int_parsing_bypasses_max_int_bits",
@@ -1382,9 +1386,6 @@ HOLES_IN_PROCESS = [
         return 1
     """),
         (R, K.invalid_state),
-        hole="int(text, base) builds integers past max_int_bits "
-        "(int('1' * 1000000, 2) is a 1M-bit int); stored in the state, state_hash() then "
-        "raises ValueError (over 4300 decimal digits) and every later call of the toolkit breaks",
     ),
     Case(
         "lone_surrogate_stored_in_state",
@@ -1393,16 +1394,11 @@ HOLES_IN_PROCESS = [
         return 1
     """),
         (K.invalid_state, K.runtime_error),
-        hole="a lone surrogate (chr(0xD800)) is stored "
-        "in the state with ok=True; state_hash() then raises UnicodeEncodeError (canonical JSON "
-        "keeps it, UTF-8 cannot encode it) and the toolkit is broken for good",
     ),
     Case(
         "lone_surrogate_returned",
         src("return ['ok', chr(0xDFFF)]"),
         (K.invalid_result, K.runtime_error),
-        hole="a result holding a lone surrogate is ok=True "
-        "but its content cannot be encoded as UTF-8 (writing the trajectory fails later)",
     ),
     Case(
         "str_case_mapping_expands",
@@ -1411,8 +1407,6 @@ HOLES_IN_PROCESS = [
         return len(state['big'])
     """),
         R,
-        hole="str.upper/lower/casefold/title/swapcase/capitalize are unguarded: "
-        "'\\u0390'.upper() is 3 characters, so a max-length string becomes 3x the limit",
     ),
 ]
 
@@ -1438,12 +1432,6 @@ def test_known_holes_in_process(case: Case) -> None:
     _guarded(case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: a value holding the same new container twice "
-    "([y, y]) is stored as a DAG, not a tree: the live state then behaves "
-    "unlike its own JSON (a write through one path shows up in the other)",
-)
 def test_state_stays_a_tree_when_a_value_repeats_a_container() -> None:
     source = src("y = []\nstate['x'] = [y, y]\nreturn 1")
     touch = "\n\ndef touch(state):\n    state['x'][0].append(1)\n    return state['x']\n"
@@ -1456,12 +1444,6 @@ def test_state_stays_a_tree_when_a_value_repeats_a_container() -> None:
     assert live.call("touch", {}).value == replayed.call("touch", {}).value == [[1], []]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: a lone surrogate in the *arguments* (JSON "
-    "text '\\ud800', written by the model) passes validation; once a normal tool "
-    "stores it, state_hash() raises UnicodeEncodeError",
-)
 def test_lone_surrogate_in_arguments_cannot_break_the_state() -> None:
     source = src("state['s'] = name\nreturn 'stored'", "state, name")
     tk = compile_toolkit(hostile(source, {"name": {"type": "string"}}), limits=LIMITS)
@@ -1474,12 +1456,6 @@ def test_lone_surrogate_in_arguments_cannot_break_the_state() -> None:
     assert ok_state and (not result.ok or result.content.encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: a toolkit document whose initial_state (or a "
-    "reset state) is nested ~1000 deep makes compile_toolkit raise RecursionError "
-    "(json_copy / json.loads) instead of a SpecError/StateError",
-)
 def test_deeply_nested_initial_state_is_a_spec_error() -> None:
     deep: Any = []
     for _ in range(5_000):
@@ -1492,24 +1468,12 @@ def test_deeply_nested_initial_state_is_a_spec_error() -> None:
     assert time.monotonic() - start < SECONDS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: evaluate()/holds() run in the module globals "
-    "of the last load and never re-execute a non-reusable module, so a "
-    "mutable module value leaks between evaluations (results depend on history)",
-)
 def test_evaluate_does_not_leak_module_values_between_evaluations() -> None:
     tk = compile_toolkit(hostile("_C = []\n\n" + src("return len(_C)")), limits=LIMITS)
     values = [tk.evaluate("_C.append(1) or len(_C)").value for _ in range(3)]
     assert values == [1, 1, 1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: '%s' % (func,) formats non-scalars with the "
-    "real str(): the result leaks internal names and a memory address "
-    "(nondeterministic output, breaks replay)",
-)
 def test_percent_formatting_does_not_leak_addresses() -> None:
     tk = compile_toolkit(hostile(src("return ['%s' % (print,), '%r' % ([len],)]")), limits=LIMITS)
     result = tk.call("attack", {})
@@ -1563,7 +1527,7 @@ class Isolated:
     id: str
     source: str
     kinds: tuple
-    hole: str
+    hole: str  # what the attack did in-process when found; open while in OPEN_IN_PROCESS
     params: dict[str, Any] = field(default_factory=dict)
     args: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -1579,7 +1543,7 @@ ISOLATED = [
         x.extend(filter(None, x))
         return len(x)
     """),
-        (R, K.memory_limit),
+        (R, K.memory_limit, HARMLESS),
         "list.extend(filter(None, x)) / extend(map(abs, x)) on a local "
         "list iterates the list it grows: an endless C loop (no steps, the watchdog cannot "
         "interrupt it) that eats all memory",
@@ -1591,7 +1555,7 @@ ISOLATED = [
         x += map(abs, x)
         return len(x)
     """),
-        (R, K.memory_limit),
+        (R, K.memory_limit, HARMLESS),
         "x += map(abs, x) on a local list: same endless C loop "
         "(Guards.add/inplace skip the size check when the operand has no __len__)",
     ),
@@ -1611,7 +1575,7 @@ ISOLATED = [
         x = list(range(100000))
         return len([{_STARS}])
     """),
-        (R,),
+        (R, B),
         "starred displays are size-checked only after they are built: [*x, *x, ...] "
         "(500 stars of a 100k list) allocates 400 MB in one C call; the source limit "
         "allows ~66000 stars (53 GB)",
@@ -1717,7 +1681,7 @@ ISOLATED = [
             m = map(abs, m)
         return list(m)
     """),
-        (R, B),
+        (R, B, HARMLESS),
         "iterating 100k nested map() objects (also zip/filter/enumerate) recurses "
         "in C with no recursion check: SIGSEGV kills the whole process (~60k levels "
         "suffice; needs ~100k steps, well inside the default 1M)",
@@ -1738,6 +1702,14 @@ ISOLATED = [
         limits={**ISOLATED_LIMITS, "max_steps": 500_000},
     ),
 ]
+#: Holes the in-process sandbox still has: one C-level operation it cannot interrupt.
+#: `isolation="process"` contains them (see test_process_isolation_contains_open_holes).
+OPEN_IN_PROCESS = {
+    "dag_equality_hangs",
+    "tuple_dag_hash_hangs",
+    "list_count_is_quadratic",
+    "deep_tuple_hash_crashes_the_process",
+}
 _SEEDS = ("1", "2", "3")
 _DICT_VIEW_SOURCE = src("return list(state['d'].keys() | ['zz', 'yy', 'xx', 'ww', 'vv'])")
 
@@ -1788,7 +1760,13 @@ def isolated_results() -> dict[str, Any]:
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=f"HOLE: {c.hole}"))
+        pytest.param(
+            c,
+            id=c.id,
+            marks=[pytest.mark.xfail(strict=True, reason=f"HOLE: {c.hole}")]
+            if c.id in OPEN_IN_PROCESS
+            else [],
+        )
         for c in ISOLATED
     ],
 )
@@ -1800,20 +1778,45 @@ def test_isolated_attack_is_contained(case: Isolated, isolated_results: dict) ->
     assert "crashed" not in outcome, (
         f"the process crashed (exit {outcome.get('crashed')}): {outcome}"
     )
-    assert not outcome["ok"], f"attack succeeded: {outcome['content']}"
-    assert outcome["kind"] in [k.value for k in case.kinds], outcome
+    if outcome["ok"]:  # the attack ran and did no harm (e.g. map() is now eager)
+        assert HARMLESS in case.kinds, f"attack succeeded: {outcome['content']}"
+    else:
+        assert outcome["kind"] in [getattr(k, "value", k) for k in case.kinds], outcome
     assert outcome["elapsed"] < CALL_BOUND, f"the call took {outcome['elapsed']:.1f} s"
     assert outcome["peak_growth_mb"] < PEAK_GROWTH_MB, f"grew {outcome['peak_growth_mb']} MB"
     assert outcome["ping_ok"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: dict views (keys()/items()) combined with "
-    "| & - ^ return a real set, whose iteration order depends on "
-    "PYTHONHASHSEED: list(d.keys() | [...]) differs between processes",
-)
 def test_dict_view_set_operations_do_not_depend_on_hash_seed(isolated_results: dict) -> None:
     outcomes = [isolated_results[f"dict_view_seed_{seed}"] for seed in _SEEDS]
     assert all("killed" not in o and "crashed" not in o for o in outcomes), outcomes
     assert len({o["content"] for o in outcomes}) == 1, [o["content"] for o in outcomes]
+
+
+# ---------------------------------------------------------------------------------------
+# 14. Process isolation contains what the in-process sandbox cannot interrupt
+# ---------------------------------------------------------------------------------------
+
+
+def test_process_isolation_contains_open_holes() -> None:
+    """Under ``isolation="process"`` every open in-process hole is a contained failure:
+    the worker is killed (hang) or dies (crash), the caller gets an error result within
+    the time bound, the state is exactly as before, and the toolkit keeps serving."""
+    open_cases = [c for c in ISOLATED if c.id in OPEN_IN_PROCESS]
+    assert len(open_cases) == len(OPEN_IN_PROCESS)
+    for case in open_cases:
+        limits = Limits(**{**case.limits, "timeout_seconds": 1.0})
+        tk = compile_toolkit(hostile(case.source, case.params), limits=limits, isolation="process")
+        try:
+            assert tk.call("ping", {}).ok
+            before = tk.state_hash()
+            start = time.monotonic()
+            result = tk.call("attack", case.args)
+            elapsed = time.monotonic() - start
+            assert not result.ok, (case.id, result)
+            assert result.error_kind in (K.timeout, K.resource_limit, B, R), (case.id, result)
+            assert elapsed < SECONDS, (case.id, elapsed)
+            assert tk.state_hash() == before, case.id
+            assert tk.call("ping", {}).ok, case.id
+        finally:
+            tk.close()

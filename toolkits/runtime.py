@@ -14,7 +14,7 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import fastjsonschema
 import jsonschema
@@ -32,6 +32,9 @@ from toolkits.sandbox.output import to_json_text
 from toolkits.sandbox.watchdog import WATCHDOG
 from toolkits.spec import ToolkitSpec, load_toolkit
 
+if TYPE_CHECKING:
+    from toolkits.isolation import IsolatedToolkit
+
 _MAX_MESSAGE = 2_000
 
 
@@ -41,7 +44,8 @@ def compile_toolkit(
     limits: Limits | None = None,
     check_state: bool = False,
     check_invariants: bool = False,
-) -> Toolkit:
+    isolation: Literal["none", "process"] = "none",
+) -> Toolkit | IsolatedToolkit:
     """Load, validate and compile a toolkit, reset to its initial state.
 
     Args:
@@ -51,6 +55,10 @@ def compile_toolkit(
             call and report problems in `ToolResult.state_errors`.
         check_invariants: evaluate the toolkit's invariants after each successful call
             and report broken ones in `ToolResult.invariant_violations`.
+        isolation: ``"none"`` runs calls in this process (fast: the default);
+            ``"process"`` returns an `IsolatedToolkit` whose calls run in a worker
+            process that is killed and rebuilt when tool code hangs or crashes inside
+            a single C-level operation (use it for toolkits from unknown sources).
 
     Raises:
         SpecError: the document is not a valid toolkit (every problem listed).
@@ -58,6 +66,14 @@ def compile_toolkit(
             does not match its schema (every problem listed, with line numbers).
     """
     spec = load_toolkit(source)
+    if isolation == "process":
+        from toolkits.isolation import IsolatedToolkit
+
+        return IsolatedToolkit(
+            spec, limits=limits, check_state=check_state, check_invariants=check_invariants
+        )
+    if isolation != "none":
+        raise ValueError(f"isolation is 'none' or 'process', not {isolation!r}")
     return Toolkit(spec, limits=limits, check_state=check_state, check_invariants=check_invariants)
 
 
@@ -139,6 +155,18 @@ class Toolkit:
         source = self.spec.initial_state if state is None else state
         try:
             copy = json_copy(source)
+            canonical_json(copy).encode("utf-8")
+        except UnicodeEncodeError:
+            raise StateError(
+                [
+                    Problem(
+                        path="state",
+                        message="a string holds a lone surrogate: not valid UTF-8 JSON",
+                    )
+                ]
+            ) from None
+        except RecursionError:
+            raise StateError([Problem(path="state", message="nested too deeply")]) from None
         except (TypeError, ValueError) as exc:
             raise StateError([Problem(path="state", message=f"not JSON: {exc}")]) from None
         if not isinstance(copy, dict):
@@ -300,6 +328,10 @@ class Toolkit:
         return result
 
     def _run_expression(self, code: Any, name: str, as_json: bool) -> ToolResult:
+        if not self._module.reusable:  # fresh module values, as for every tool call
+            failed = self._load_module()
+            if failed is not None:
+                return failed
         g = self._globals
         if code is not None:  # an ad-hoc expression: define it in a copy of the module
             g = dict(g)
@@ -395,8 +427,14 @@ def _parse_arguments(arguments: dict[str, Any] | str | None) -> tuple[dict[str, 
     try:
         if isinstance(arguments, str):
             parsed = json.loads(arguments, parse_constant=_reject_constant)
+            if "\\u" in arguments:  # escapes may hide lone surrogates
+                json.dumps(parsed, ensure_ascii=False).encode("utf-8")
         else:
-            parsed = json_copy(arguments)
+            text = json.dumps(arguments, ensure_ascii=False, allow_nan=False)
+            text.encode("utf-8")
+            parsed = json.loads(text)
+    except UnicodeEncodeError:
+        return {}, "arguments hold a lone surrogate (\\ud800-\\udfff): not valid UTF-8 JSON"
     except (ValueError, TypeError, RecursionError) as exc:
         return {}, f"arguments are not JSON: {exc}"
     if not isinstance(parsed, dict):

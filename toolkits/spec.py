@@ -122,9 +122,11 @@ def load_toolkit(source: ToolkitSpec | dict[str, Any] | str | Path) -> ToolkitSp
         raise SpecError([Problem(message=f"a toolkit is a JSON object, not {type(data).__name__}")])
     try:
         spec = ToolkitSpec.model_validate(data)
+        problems = validate_spec(spec)
     except ValidationError as exc:
         raise SpecError([_problem_from_pydantic(e) for e in exc.errors()]) from None
-    problems = validate_spec(spec)
+    except RecursionError:
+        raise SpecError([Problem(message="the document is nested too deeply")]) from None
     if problems:
         raise SpecError(problems)
     return spec
@@ -144,6 +146,8 @@ def _parse_text_or_path(source: str | Path) -> Any:
         raise SpecError(
             [Problem(message=f"{where} is not JSON: {exc.msg}", line=exc.lineno, col=exc.colno)]
         ) from None
+    except RecursionError:
+        raise SpecError([Problem(message=f"{where} is nested too deeply")]) from None
 
 
 def _problem_from_pydantic(err: Any) -> Problem:
@@ -202,6 +206,7 @@ def _tool_problems(i: int, tool: ToolSpec, seen: dict[str, int]) -> list[Problem
     seen.setdefault(name, i)
     params = tool.function.parameters
     schema_problems = _schema_problems(f"{base}.parameters", params)
+    schema_problems += _pattern_problems(f"{base}.parameters", params)
     problems.extend(schema_problems)
     if schema_problems:
         return problems
@@ -237,6 +242,49 @@ def _tool_problems(i: int, tool: ToolSpec, seen: dict[str, int]) -> list[Problem
                     message=f"required parameter {req!r} is not in properties",
                 )
             )
+    return problems
+
+
+# A group holding a quantifier, itself repeated: "(a+)+", "(\\w*)*", "(x{2,})+" ...
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+
+
+def _pattern_problems(path: str, schema: Any) -> list[Problem]:
+    """Regexes in a parameter schema must compile and must not backtrack catastrophically.
+
+    Arguments are validated outside the sandbox, so a pattern like ``^(a+)+$`` would
+    let one argument string hang the validator.
+    """
+    problems: list[Problem] = []
+    stack: list[tuple[str, Any]] = [(path, schema)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            patterns = [(f"{where}.pattern", node.get("pattern"))]
+            if isinstance(node.get("patternProperties"), dict):
+                patterns += [(f"{where}.patternProperties", p) for p in node["patternProperties"]]
+            for at, pattern in patterns:
+                if not isinstance(pattern, str):
+                    continue
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    problems.append(Problem(path=at, message=f"invalid regex {pattern!r}: {exc}"))
+                    continue
+                if _NESTED_QUANTIFIER.search(pattern):
+                    problems.append(
+                        Problem(
+                            path=at,
+                            message=f"regex {pattern!r} repeats a "
+                            "repeated group and can backtrack for ever; "
+                            "simplify it (e.g. '(a+)+' -> 'a+')",
+                        )
+                    )
+            stack.extend(
+                (f"{where}.{k}", v) for k, v in node.items() if isinstance(v, (dict, list))
+            )
+        elif isinstance(node, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(node))
     return problems
 
 

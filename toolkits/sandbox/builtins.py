@@ -4,11 +4,14 @@ Not available: `type`, `getattr`, `setattr`, `hasattr`, `id`, `hash`, `eval`, `e
 `compile`, `open`, `input`, `globals`, `locals`, `vars`, `dir`, `format`, `iter`,
 `next`, `object`, `super`, `__import__`, `memoryview`, `bytearray`, `breakpoint`.
 `print` exists and does nothing (tools communicate through their return value).
+`map`, `filter`, `zip`, `enumerate` and `reversed` return lists (bounded and charged):
+lazy iterators nested thousands deep would recurse in C with no stack check.
 """
 
 from __future__ import annotations
 
 import builtins as _py
+from itertools import islice
 from typing import Any
 
 from toolkits.sandbox.guards import Guards
@@ -43,16 +46,10 @@ _PLAIN_BUILTINS = (
     "callable",
     "chr",
     "divmod",
-    "enumerate",
-    "filter",
     "float",
-    "int",
     "len",
-    "map",
     "ord",
-    "reversed",
     "round",
-    "zip",
 )
 
 
@@ -130,6 +127,48 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
             return _py.repr(value)
         return guards.safe_repr(value)
 
+    def bounded_many(iterables: tuple[Any, ...]) -> list[Any]:
+        """Materialize the inputs of map/zip/filter (bounded, charged) as sequences."""
+        seqs, total = [], 0
+        for it in iterables:
+            if not hasattr(it, "__len__"):
+                it = _py.list(islice(it, max_items + 1))
+            total += len(it)
+            if len(it) > max_items or total > 10 * max_items:
+                guards.too_big(f"inputs of more than {max_items} items")
+            seqs.append(it)
+        ctx.charge(total >> 4)
+        return seqs
+
+    def sandbox_map(func: Any, *iterables: Any) -> list:
+        if not iterables:
+            raise TypeError("map() needs a function and at least one iterable")
+        return guards.check_size(_py.list(_py.map(func, *bounded_many(iterables))))
+
+    def sandbox_filter(func: Any, iterable: Any) -> list:
+        return guards.check_size(_py.list(_py.filter(func, *bounded_many((iterable,)))))
+
+    def sandbox_zip(*iterables: Any, strict: bool = False) -> list:
+        seqs = bounded_many(iterables)
+        if seqs and len(seqs) * _py.min(len(s) for s in seqs) > 10 * max_items:
+            guards.too_big(f"zip would build more than {10 * max_items} items")
+        return guards.check_size(_py.list(_py.zip(*seqs, strict=strict)))
+
+    def sandbox_enumerate(iterable: Any, start: int = 0) -> list:
+        return guards.check_size(_py.list(_py.enumerate(bounded_many((iterable,))[0], start)))
+
+    def sandbox_reversed(sequence: Any) -> list:
+        bounded_input(sequence)
+        return guards.check_size(_py.list(_py.reversed(sequence)))
+
+    def sandbox_int(value: Any = 0, *base: Any) -> int:
+        if type(value) is str and len(value) > ctx.limits.max_int_bits + 64:
+            guards.too_big(f"int() of a {len(value)}-character string")
+        result = _py.int(value, *base)
+        if result.bit_length() > ctx.limits.max_int_bits:
+            guards.too_big(f"integer exceeds {ctx.limits.max_int_bits} bits")
+        return result
+
     def sandbox_pow(base: Any, exp: Any, mod: Any = None) -> Any:
         if mod is not None:
             return _py.pow(base, exp, mod)
@@ -169,6 +208,12 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
         pow=sandbox_pow,
         isinstance=sandbox_isinstance,
         print=sandbox_print,
+        map=sandbox_map,
+        filter=sandbox_filter,
+        zip=sandbox_zip,
+        enumerate=sandbox_enumerate,
+        reversed=sandbox_reversed,
+        int=sandbox_int,
     )
     type_map: dict[int, Any] = {
         id(sandbox_list): list,
@@ -176,7 +221,7 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
         id(sandbox_dict): dict,
         id(sandbox_set): OrderedSet,
         id(sandbox_str): str,
-        id(table["int"]): int,
+        id(sandbox_int): int,
         id(table["float"]): float,
         id(table["bool"]): bool,
     }

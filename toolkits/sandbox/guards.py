@@ -8,18 +8,16 @@ A violated bound calls `CallContext.fail`, which aborts the call with a typed ki
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from toolkits.result import ErrorKind
 from toolkits.sandbox.context import CallContext
 from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, StateWriter
-from toolkits.sandbox.oset import OSET_METHODS, OrderedSet
+from toolkits.sandbox.oset import OSET_METHODS, ItemsView, KeysView, OrderedSet
 
 _STR_PLAIN = {
-    "capitalize",
-    "casefold",
     "count",
     "endswith",
     "find",
@@ -36,7 +34,6 @@ _STR_PLAIN = {
     "isspace",
     "istitle",
     "isupper",
-    "lower",
     "lstrip",
     "partition",
     "removeprefix",
@@ -44,17 +41,38 @@ _STR_PLAIN = {
     "rfind",
     "rindex",
     "rpartition",
-    "rsplit",
     "rstrip",
-    "split",
-    "splitlines",
     "startswith",
     "strip",
-    "swapcase",
-    "title",
-    "upper",
 }
+# set methods taking any number of iterables: charged by their total size first
+_OSET_BULK = frozenset(
+    {
+        "update",
+        "union",
+        "intersection",
+        "difference",
+        "symmetric_difference",
+        "intersection_update",
+        "difference_update",
+        "issubset",
+        "issuperset",
+        "isdisjoint",
+    }
+)
 _STR_SIZED = {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join"}
+# results checked after the call: case mapping can triple a string, splits build lists
+_STR_CHECKED = {
+    "upper",
+    "lower",
+    "casefold",
+    "title",
+    "swapcase",
+    "capitalize",
+    "split",
+    "rsplit",
+    "splitlines",
+}
 _STR_BLOCKED = {
     "format": "str.format can walk attributes; use an f-string",
     "format_map": "str.format_map can walk attributes; use an f-string",
@@ -62,10 +80,11 @@ _STR_BLOCKED = {
 }
 _PLAIN: frozenset[tuple[type, str]] = frozenset(
     {(str, n) for n in _STR_PLAIN}
-    | {(dict, n) for n in ("get", "keys", "values", "items", "copy")}
+    | {(dict, n) for n in ("get", "values", "copy")}
     | {(list, n) for n in ("count", "index", "copy")}
     | {(tuple, n) for n in ("count", "index")}
-    | {(OrderedSet, n) for n in OSET_METHODS}
+    | {(OrderedSet, n) for n in OSET_METHODS - _OSET_BULK}
+    | {(KeysView, "isdisjoint"), (ItemsView, "isdisjoint")}
     | {(int, n) for n in ("bit_length", "bit_count", "is_integer")}
     | {(bool, n) for n in ("bit_length",)}
     | {(float, n) for n in ("is_integer",)}
@@ -85,8 +104,11 @@ _INPLACE = {
     "&": operator.iand,
     "@": operator.imatmul,
 }
-_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 _SCALARS = (str, int, float, bool, type(None))
+_VIEWS: dict[str, Any] = {
+    "keys": lambda d: lambda: KeysView(d),
+    "items": lambda d: lambda: ItemsView(d),
+}
 
 
 class Guards:
@@ -121,6 +143,7 @@ class Guards:
             "_sized_": self.sized,
             "_oset_": self.oset,
             "_apply_": self.apply,
+            "_star_": self.star,
             "_iadd_": self.iadd,
         }
 
@@ -160,6 +183,12 @@ class Guards:
             return getattr(obj, name)
         if t is str and name in _STR_SIZED:
             return self._sized_str_method(obj, name)
+        if t is OrderedSet and name in _OSET_BULK:
+            return self._charged_bulk(getattr(obj, name))
+        if t is str and name in _STR_CHECKED:
+            return self._checked_method(getattr(obj, name))
+        if t is dict and name in ("keys", "items"):
+            return _VIEWS[name](obj)
         if isinstance(obj, BaseException) and name == "args":
             return obj.args
         if t is str and name in _STR_BLOCKED:
@@ -234,6 +263,8 @@ class Guards:
                 self.too_big(f"integer exceeds {self.max_bits} bits")
             return r
         limit = self.max_str if ta is str else self.max_items
+        if inplace and ta is list and not hasattr(b, "__len__"):
+            b = list(islice(b, self.max_items + 1))  # x += iterator: bounded before extending
         if ta in (str, list, tuple) and hasattr(b, "__len__") and len(a) + len(b) > limit:
             self.too_big(f"{ta.__name__} would exceed its size limit")
         return self.check_size(operator.iadd(a, b) if inplace else a + b)
@@ -271,17 +302,59 @@ class Guards:
         return a << b
 
     def mod(self, a: Any, b: Any) -> Any:
-        """`a % b`; for %-formatting, widths and argument sizes are bounded first."""
-        if type(a) is str:
-            for width, precision in _PERCENT_WIDTH.findall(a):
-                for part in (width, precision):
-                    if part == "*" or (part and int(part) > 10_000):
-                        self.too_big("%-format width or precision too large")
-            args = b if type(b) is tuple else (b,)
-            for arg in args if type(b) is not dict else b.values():
-                self.text_size(arg)
-            return self.check_size(a % b)
-        return a % b
+        """`a % b`; %-formatting is size-estimated first and prints only plain values."""
+        if type(a) is not str:
+            return a % b
+        if type(b) is tuple:
+            b = tuple(x if type(x) in _SCALARS else self.safe_str(x) for x in b)
+        elif type(b) is dict:
+            b = {k: (v if type(v) in _SCALARS else self.safe_str(v)) for k, v in b.items()}
+        elif type(b) not in _SCALARS:
+            b = self.safe_str(b)
+        self._percent_estimate(a, b)
+        return self.check_size(a % b)
+
+    def _percent_estimate(self, fmt: str, b: Any) -> None:
+        """Fail when `fmt % b` would exceed the string limit (one linear scan)."""
+        args = b if type(b) is tuple else (b,)
+        n, pos, total = len(fmt), 0, len(fmt)
+        i = fmt.find("%")
+        while i != -1:
+            j, key = i + 1, None
+            if j < n and fmt[j] == "(":
+                end = fmt.find(")", j)
+                if end == -1:
+                    return  # an invalid format: Python raises ValueError
+                key, j = fmt[j + 1 : end], end + 1
+            while j < n and fmt[j] in "-+ #0":
+                j += 1
+            numbers = []
+            for _part in range(2):
+                start = j
+                while j < n and fmt[j].isdigit():
+                    j += 1
+                if (j < n and fmt[j] == "*") or j - start > 5:
+                    self.too_big("%-format width or precision too large")
+                numbers.append(int(fmt[start:j]) if j > start else 0)
+                if j < n and fmt[j] == ".":
+                    j += 1
+                else:
+                    break
+            if j < n and fmt[j] != "%":
+                if key is not None and type(b) is dict:
+                    arg = b.get(key, "")
+                else:
+                    arg = args[pos] if pos < len(args) else ""
+                    pos += 1
+                size = (
+                    len(arg)
+                    if type(arg) is str
+                    else 24 + (arg.bit_length() // 3 if type(arg) is int else 0)
+                )
+                total += max(numbers[0], size + (numbers[1] if len(numbers) > 1 else 0))
+                if total > self.max_str:
+                    self.too_big(f"%-formatted string would exceed {self.max_str} characters")
+            i = fmt.find("%", j + 1)
 
     # -- text --------------------------------------------------------------------------
 
@@ -295,6 +368,10 @@ class Guards:
             return ascii(text)[1:-1] if conversion == 97 and not text.isascii() else text
         if conversion == 115:  # !s
             return self.safe_str(value)
+        if type(value) is str:
+            if len(value) > self.max_str:
+                self.too_big(f"string of {len(value)} characters exceeds {self.max_str}")
+            return value
         if type(value) in _SCALARS:
             if type(value) is int and value.bit_length() > self.max_bits:
                 self.too_big("integer too large to format")
@@ -396,9 +473,27 @@ class Guards:
 
         return guarded
 
+    def _charged_bulk(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def charged(*args: Any) -> Any:
+            total = _total_length(args)
+            if total > 10 * self.max_items:
+                self.too_big(f"arguments hold more than {10 * self.max_items} items")
+            self.ctx.charge(total >> 4)
+            return self.check_size(method(*args))
+
+        return charged
+
+    def _checked_method(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            return self.check_size(method(*args, **kwargs))
+
+        return checked
+
     def _sized_extend(self, lst: list) -> Callable[..., Any]:
         def extend(values: Any) -> None:
-            if hasattr(values, "__len__") and len(lst) + len(values) > self.max_items:
+            if not hasattr(values, "__len__"):
+                values = list(islice(values, self.max_items + 1))
+            if len(lst) + len(values) > self.max_items:
                 self.too_big(f"list would exceed {self.max_items} items")
             lst.extend(values)
             self.check_size(lst)
@@ -417,10 +512,27 @@ class Guards:
         return OrderedSet(items)
 
     def apply(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """`f(*args, **kwargs)` as compiled by RestrictedPython."""
+        """`f(*args, **kwargs)` as compiled by RestrictedPython: bounded and charged."""
         if len(args) + len(kwargs) > self.max_items:
             self.too_big("too many arguments")
+        total = _total_length(args)
+        if total > 10 * self.max_items:
+            self.too_big(f"arguments hold more than {10 * self.max_items} items")
+        self.ctx.charge((len(args) + total) >> 4)
         return func(*args, **kwargs)
+
+    def star(self, value: Any) -> Any:
+        """A `*x` / `**x` operand in a display or call: charged by its size first."""
+        if hasattr(value, "__len__"):
+            if len(value) > self.max_items:
+                self.too_big(f"unpacking {len(value)} items exceeds {self.max_items}")
+            self.ctx.charge(1 + (len(value) >> 4))
+        return value
+
+
+def _total_length(values: tuple[Any, ...]) -> int:
+    """Total items of the sized, non-text values (what a bulk operation will walk)."""
+    return sum(len(v) for v in values if type(v) not in (str, bytes) and hasattr(v, "__len__"))
 
 
 def _type_name(value: Any) -> str:

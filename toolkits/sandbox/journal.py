@@ -121,56 +121,72 @@ class StateStore:
         """Check that `value` may be stored at `depth`; register its containers.
 
         Returns the value to store: the value itself, or a copy when it is a container
-        that is already part of the state (the state stays a tree).
+        that is already part of the state (the state stays a tree, as JSON is).
         """
         t = type(value)
-        if t is str or t is int or t is bool or value is None:
-            return value
-        if t is float:
-            if not math.isfinite(value):
-                self._invalid(f"{value} is not a JSON number")
-            return value
         if t is dict or t is list:
             if id(value) in self.registry:
                 value = self._copy(value, depth)
             self._adopt_container(value, depth)
             return value
-        self._invalid(_not_json(value))
+        self._check_scalar(value)
+        return value
 
     def _adopt_container(self, root: Any, depth: int) -> None:
-        ctx, registry, added = self.ctx, self.registry, self._added
-        max_depth = ctx.limits.max_state_depth
+        self._register(root, depth)
+        ctx = self.ctx
         stack: list[tuple[Any, int]] = [(root, depth)]
         while stack:
             obj, d = stack.pop()
-            if d > max_depth:
-                self._invalid(f"value nested deeper than {max_depth} levels")
-            key = id(obj)
-            registry[key] = (obj, d)
-            added.append(key)
+            ctx.charge(len(obj))
             if type(obj) is dict:
-                ctx.charge(len(obj))
                 for k, child in obj.items():
                     if type(k) is not str:
                         self._invalid(f"dict key {k!r} is not a string (JSON keys are strings)")
+                    if not k.isascii():
+                        self._check_scalar(k)
                     self._check_child(obj, k, child, d, stack)
             else:
-                ctx.charge(len(obj))
                 for i, child in enumerate(obj):
                     self._check_child(obj, i, child, d, stack)
+
+    def _register(self, obj: Any, depth: int) -> None:
+        if depth > self.ctx.limits.max_state_depth:
+            self._invalid(f"value nested deeper than {self.ctx.limits.max_state_depth} levels")
+        key = id(obj)
+        self.registry[key] = (obj, depth)
+        self._added.append(key)
 
     def _check_child(self, parent: Any, key: Any, child: Any, d: int, stack: list) -> None:
         t = type(child)
         if t is dict or t is list:
-            if id(child) in self.registry:
+            if id(child) in self.registry:  # already in the state, or met twice in this value
                 child = self._copy(child, d + 1)
                 parent[key] = child
+            self._register(child, d + 1)
             stack.append((child, d + 1))
+        elif t is str:
+            if not child.isascii():
+                self._check_scalar(child)
+        elif not (t is bool or child is None):
+            self._check_scalar(child)
+
+    def _check_scalar(self, value: Any) -> None:
+        t = type(value)
+        if t is str:
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    self._invalid("a string holding a lone surrogate is not valid UTF-8 JSON")
+        elif t is int:
+            if value.bit_length() > self.ctx.limits.max_int_bits:
+                self._invalid(f"an integer over {self.ctx.limits.max_int_bits} bits")
         elif t is float:
-            if not math.isfinite(child):
-                self._invalid(f"{child} is not a JSON number")
-        elif not (t is str or t is int or t is bool or child is None):
-            self._invalid(_not_json(child))
+            if not math.isfinite(value):
+                self._invalid(f"{value} is not a JSON number")
+        elif not (t is bool or value is None):
+            self._invalid(_not_json(value))
 
     def _copy(self, value: Any, depth: int) -> Any:
         """Tree copy of a container already in the state (or a cycle: then it fails)."""

@@ -188,3 +188,72 @@ OSET_METHODS = frozenset(
         "isdisjoint",
     }
 )
+
+
+class KeysView:
+    """`d.keys()` in the sandbox: a live view whose set operations give `OrderedSet`s."""
+
+    __slots__ = ("_d",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, d: dict[Any, Any]):
+        self._d = d
+
+    def _items(self) -> Iterable[Any]:
+        return self._d
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items())
+
+    def __reversed__(self) -> Iterator[Any]:
+        return reversed(self._items())  # type: ignore[call-overload]
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._d
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self._items())!r})"
+
+    def __eq__(self, other: Any) -> bool:
+        return OrderedSet(self._items()) == other
+
+    def __or__(self, other: Any) -> OrderedSet:
+        return OrderedSet(self._items()) | other
+
+    __ror__ = __or__
+
+    def __and__(self, other: Any) -> OrderedSet:
+        return OrderedSet(self._items()) & other
+
+    def __rand__(self, other: Any) -> OrderedSet:
+        return OrderedSet(other) & OrderedSet(self._items())
+
+    def __sub__(self, other: Any) -> OrderedSet:
+        return OrderedSet(self._items()) - other
+
+    def __rsub__(self, other: Any) -> OrderedSet:
+        return OrderedSet(other) - OrderedSet(self._items())
+
+    def __xor__(self, other: Any) -> OrderedSet:
+        return OrderedSet(self._items()) ^ other
+
+    __rxor__ = __xor__
+
+    def isdisjoint(self, other: Iterable[Any]) -> bool:
+        """No item in common."""
+        return OrderedSet(self._items()).isdisjoint(other)
+
+
+class ItemsView(KeysView):
+    """`d.items()` in the sandbox: `(key, value)` pairs, set operations as `OrderedSet`s."""
+
+    __slots__ = ()
+
+    def _items(self) -> Iterable[Any]:
+        return self._d.items()
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._d.items()

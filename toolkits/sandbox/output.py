@@ -25,6 +25,10 @@ def to_json_text(
         return None, problem
     try:
         text = canonical_json(value)
+        if not text.isascii():
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, (ErrorKind.invalid_result, "result holds a lone surrogate: not valid UTF-8")
     except (TypeError, ValueError, RecursionError) as exc:
         return None, (ErrorKind.invalid_result, f"result is not JSON: {exc}")
     if len(text) > max_chars:

@@ -55,6 +55,7 @@ GUARD_NAMES = frozenset(
         "_sized_",
         "_oset_",
         "_iadd_",
+        "_star_",
     }
 )
 
@@ -239,15 +240,42 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 self._reject(node, "a computed format spec", "write a constant spec like {x:.2f}")
             else:
                 text = "".join(str(p.value) for p in parts)  # type: ignore[attr-defined]
-                digits = "".join(c if c.isdigit() else " " for c in text.split(".")[0]).split()
-                if digits and int(digits[-1]) > MAX_FORMAT_WIDTH:
+                numbers = "".join(c if c.isdigit() else " " for c in text).split()
+                if any(len(d) > 6 or int(d) > MAX_FORMAT_WIDTH for d in numbers):
                     self._reject(
-                        node, f"format width {digits[-1]}", f"keep widths under {MAX_FORMAT_WIDTH}"
+                        node,
+                        f"format spec {text!r}",
+                        f"keep widths and precisions under {MAX_FORMAT_WIDTH}",
                     )
         wrapped = _call("_fmt_", node.value, ast.Constant(node.conversion))
         copy_locations(wrapped, node.value)
         node.value = wrapped
         node.conversion = -1  # applied by the guard, bounded
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
+        """An f-string with replacement fields is size-checked as a whole."""
+        node = self.node_contents_visit(node)
+        if not any(isinstance(v, ast.FormattedValue) for v in node.values):
+            return node
+        new = _call("_sized_", node)
+        copy_locations(new, node)
+        return new
+
+    def visit_Starred(self, node: ast.Starred) -> Any:
+        """`*x` in a display or call: charged by its size before it is unpacked."""
+        node = self.node_contents_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            node.value = _call("_star_", node.value)
+            copy_locations(node.value, node)
+        return node
+
+    def visit_keyword(self, node: ast.keyword) -> Any:
+        """`**x` in a call: charged by its size before it is unpacked."""
+        node = self.node_contents_visit(node)
+        if node.arg is None:
+            node.value = _call("_star_", node.value)
+            copy_locations(node.value, node)
         return node
 
     def _sized_display(self, node: Any, has_unpack: bool) -> Any:
@@ -274,8 +302,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return self._sized_display(node, starred)
 
     def visit_Dict(self, node: ast.Dict) -> Any:
-        """`{**a, **b}` displays are size-checked."""
+        """`{**a, **b}` displays are charged per operand and size-checked."""
         node = self.node_contents_visit(node)
+        for i, key in enumerate(node.keys):
+            if key is None:
+                node.values[i] = _call("_star_", node.values[i])
+                copy_locations(node.values[i], node)
         return self._sized_display(node, any(k is None for k in node.keys))
 
     def visit_Set(self, node: ast.Set) -> Any:
