@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import CodeType
 
 from toolkits.errors import CompileError, Problem
-from toolkits.sandbox.policy import parse_source, restrict
+from toolkits.sandbox.source import parse_source, restrict
 from toolkits.spec import ToolkitSpec
 
 SOURCE_FILENAME = "<toolkit>"

@@ -10,15 +10,13 @@ the undo journal (never by copying the whole state).
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import fastjsonschema
 import jsonschema
 
+from toolkits.arguments import compile_validator, parse_arguments, unknown_tool_message
 from toolkits.canonical import canonical_json, json_copy, state_hash
 from toolkits.compiler import CompiledModule, compile_expression, compile_module
 from toolkits.errors import CompileError, Problem, StateError
@@ -109,7 +107,7 @@ class Toolkit:
         self._globals: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._validators = {
-            t.function.name: _compile_validator(t.function.parameters) for t in spec.tools
+            t.function.name: compile_validator(t.function.parameters) for t in spec.tools
         }
         self._params = {
             t.function.name: frozenset(t.function.parameters.get("properties") or {})
@@ -118,7 +116,7 @@ class Toolkit:
         self._state_validator = jsonschema.validators.validator_for(
             spec.state_schema, default=jsonschema.Draft202012Validator
         )(spec.state_schema)
-        self._state_is_valid = _compile_validator(spec.state_schema)
+        self._state_is_valid = compile_validator(spec.state_schema)
         self._load_module(first=True)
         self.reset()
 
@@ -196,8 +194,8 @@ class Toolkit:
         """
         validator = self._validators.get(name)
         if validator is None:
-            return _error(ErrorKind.unknown_tool, _unknown_tool_message(name, self.tool_names))
-        args, problem = _parse_arguments(arguments)
+            return _error(ErrorKind.unknown_tool, unknown_tool_message(name, self.tool_names))
+        args, problem = parse_arguments(arguments)
         if problem is not None:
             return _error(ErrorKind.malformed_arguments, problem)
         invalid = validator(args)
@@ -390,68 +388,6 @@ def _depth(value: Any) -> int:
         children = obj.values() if type(obj) is dict else obj
         stack.extend((c, depth + 1) for c in children if type(c) in (dict, list))
     return deepest
-
-
-def _compile_validator(schema: dict[str, Any]) -> Callable[[Any], str | None]:
-    """Return a function giving None for valid arguments, else the first problem."""
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    slow = cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-    def explain(args: Any) -> str | None:
-        err = jsonschema.exceptions.best_match(slow.iter_errors(args))
-        if err is None:
-            return None
-        where = "".join(f"[{p!r}]" for p in err.absolute_path)
-        return f"{where + ': ' if where else ''}{err.message}"
-
-    try:
-        fast = fastjsonschema.compile(schema)
-    except Exception:  # fastjsonschema cannot compile every valid schema; fall back
-        return explain
-
-    def validate(args: Any) -> str | None:
-        try:
-            fast(args)
-        except fastjsonschema.JsonSchemaException:
-            return explain(args) or "arguments do not match the schema"
-        except Exception:
-            return explain(args)
-        return None
-
-    return validate
-
-
-def _parse_arguments(arguments: dict[str, Any] | str | None) -> tuple[dict[str, Any], str | None]:
-    if arguments is None or arguments == "":
-        return {}, None
-    try:
-        if isinstance(arguments, str):
-            parsed = json.loads(arguments, parse_constant=_reject_constant)
-            if "\\u" in arguments:  # escapes may hide lone surrogates
-                json.dumps(parsed, ensure_ascii=False).encode("utf-8")
-        else:
-            text = json.dumps(arguments, ensure_ascii=False, allow_nan=False)
-            text.encode("utf-8")
-            parsed = json.loads(text)
-    except UnicodeEncodeError:
-        return {}, "arguments hold a lone surrogate (\\ud800-\\udfff): not valid UTF-8 JSON"
-    except (ValueError, TypeError, RecursionError) as exc:
-        return {}, f"arguments are not JSON: {exc}"
-    if not isinstance(parsed, dict):
-        return {}, f"arguments must be a JSON object, not {type(parsed).__name__}"
-    return parsed, None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _unknown_tool_message(name: str, names: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(str(name), names, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; available: {', '.join(names)}"
-    return f"unknown tool {str(name)[:100]!r}{hint}"
 
 
 def _error(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:

@@ -16,6 +16,7 @@ from toolkits.result import ErrorKind
 from toolkits.sandbox.context import CallContext
 from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, StateWriter
 from toolkits.sandbox.oset import OSET_METHODS, ItemsView, KeysView, OrderedSet
+from toolkits.sandbox.text import TextGuards, _type_name
 
 _STR_PLAIN = {
     "count",
@@ -104,23 +105,18 @@ _INPLACE = {
     "&": operator.iand,
     "@": operator.imatmul,
 }
-_SCALARS = (str, int, float, bool, type(None))
 _VIEWS: dict[str, Any] = {
     "keys": lambda d: lambda: KeysView(d),
     "items": lambda d: lambda: ItemsView(d),
 }
 
 
-class Guards:
+class Guards(TextGuards):
     """The guard functions of one toolkit, bound to its call context and state store."""
 
     def __init__(self, ctx: CallContext, store: StateStore):
-        self.ctx = ctx
+        super().__init__(ctx)
         self.store = store
-        limits = ctx.limits
-        self.max_str = limits.max_string_length
-        self.max_items = limits.max_container_length
-        self.max_bits = limits.max_int_bits
 
     def names(self) -> dict[str, Any]:
         """The reserved names the compiled code calls, mapped to their guards."""
@@ -146,27 +142,6 @@ class Guards:
             "_star_": self.star,
             "_iadd_": self.iadd,
         }
-
-    # -- failing ---------------------------------------------------------------------
-
-    def too_big(self, what: str) -> None:
-        self.ctx.fail(ErrorKind.resource_limit, what)
-
-    def check_size(self, value: Any) -> Any:
-        """Fail when a built str, list, tuple, dict or set is over its limit; charge for it."""
-        t = type(value)
-        if t is str:
-            if len(value) > self.max_str:
-                self.too_big(f"string of {len(value)} characters exceeds {self.max_str}")
-            self.ctx.charge(len(value) >> 8)  # one step per 256 characters built
-        elif t is int:
-            if value.bit_length() > self.max_bits:
-                self.too_big(f"integer of {value.bit_length()} bits exceeds {self.max_bits}")
-        elif t in (list, tuple, dict, OrderedSet, bytes):
-            if len(value) > self.max_items:
-                self.too_big(f"{t.__name__} of {len(value)} items exceeds {self.max_items}")
-            self.ctx.charge(len(value) >> 4)  # one step per 16 items built
-        return value
 
     # -- attributes and writes ---------------------------------------------------------
 
@@ -301,178 +276,6 @@ class Guards:
             self.too_big(f"{a} << {b} exceeds {self.max_bits} bits")
         return a << b
 
-    def mod(self, a: Any, b: Any) -> Any:
-        """`a % b`; %-formatting is size-estimated first and prints only plain values."""
-        if type(a) is not str:
-            return a % b
-        if type(b) is tuple:
-            b = tuple(x if type(x) in _SCALARS else self.safe_str(x) for x in b)
-        elif type(b) is dict:
-            b = {k: (v if type(v) in _SCALARS else self.safe_str(v)) for k, v in b.items()}
-        elif type(b) not in _SCALARS:
-            b = self.safe_str(b)
-        self._percent_estimate(a, b)
-        return self.check_size(a % b)
-
-    def _percent_estimate(self, fmt: str, b: Any) -> None:
-        """Fail when `fmt % b` would exceed the string limit (one linear scan)."""
-        args = b if type(b) is tuple else (b,)
-        n, pos, total = len(fmt), 0, len(fmt)
-        i = fmt.find("%")
-        while i != -1:
-            j, key = i + 1, None
-            if j < n and fmt[j] == "(":
-                end = fmt.find(")", j)
-                if end == -1:
-                    return  # an invalid format: Python raises ValueError
-                key, j = fmt[j + 1 : end], end + 1
-            while j < n and fmt[j] in "-+ #0":
-                j += 1
-            numbers = []
-            for _part in range(2):
-                start = j
-                while j < n and fmt[j].isdigit():
-                    j += 1
-                if (j < n and fmt[j] == "*") or j - start > 5:
-                    self.too_big("%-format width or precision too large")
-                numbers.append(int(fmt[start:j]) if j > start else 0)
-                if j < n and fmt[j] == ".":
-                    j += 1
-                else:
-                    break
-            if j < n and fmt[j] != "%":
-                if key is not None and type(b) is dict:
-                    arg = b.get(key, "")
-                else:
-                    arg = args[pos] if pos < len(args) else ""
-                    pos += 1
-                size = (
-                    len(arg)
-                    if type(arg) is str
-                    else 24 + (arg.bit_length() // 3 if type(arg) is int else 0)
-                )
-                total += max(numbers[0], size + (numbers[1] if len(numbers) > 1 else 0))
-                if total > self.max_str:
-                    self.too_big(f"%-formatted string would exceed {self.max_str} characters")
-            i = fmt.find("%", j + 1)
-
-    # -- text --------------------------------------------------------------------------
-
-    def fmt(self, value: Any, conversion: int = -1) -> Any:
-        """An f-string part: scalars pass; anything else becomes its bounded `str`.
-
-        `conversion` is the f-string's `!r` / `!s` / `!a` (as `ord`), -1 for none.
-        """
-        if conversion == 114 or conversion == 97:  # !r, !a
-            text = self.safe_repr(value) if type(value) is not str else repr(value)
-            return ascii(text)[1:-1] if conversion == 97 and not text.isascii() else text
-        if conversion == 115:  # !s
-            return self.safe_str(value)
-        if type(value) is str:
-            if len(value) > self.max_str:
-                self.too_big(f"string of {len(value)} characters exceeds {self.max_str}")
-            return value
-        if type(value) in _SCALARS:
-            if type(value) is int and value.bit_length() > self.max_bits:
-                self.too_big("integer too large to format")
-            return value
-        return self.safe_str(value)
-
-    def safe_str(self, value: Any) -> str:
-        """`str(value)`, bounded and deterministic (exceptions print like Python's)."""
-        if type(value) is str:
-            return value
-        if isinstance(value, BaseException):
-            args = value.args
-            if not args:
-                return ""
-            if len(args) == 1:
-                if isinstance(value, KeyError):
-                    return self.safe_repr(args[0])
-                return self.safe_str(args[0])
-            return self.safe_repr(args)
-        return self.safe_repr(value)
-
-    def text_size(self, value: Any) -> int:
-        """Estimated length of `str(value)`; fails when over the string limit."""
-        return len(self.safe_repr(value))
-
-    def safe_repr(self, value: Any) -> str:
-        """`repr(value)` for JSON-like values, bounded in size and deterministic."""
-        parts: list[str] = []
-        budget = [self.max_str]
-        self._repr_into(value, parts, budget, 0)
-        return "".join(parts)
-
-    def _repr_into(self, value: Any, parts: list[str], budget: list[int], depth: int) -> None:
-        if depth > 200:
-            self.too_big("value nested too deeply to print")
-        t = type(value)
-        if t in _SCALARS:
-            if t is int and value.bit_length() > self.max_bits:
-                self.too_big("integer too large to print")
-            text = repr(value)
-        elif t is list or t is tuple or t is OrderedSet or t is dict:
-            self.ctx.charge(len(value) + 1)
-            if t is dict:
-                opening, closing = "{", "}"
-                items: Any = value.items()
-            elif t is list:
-                opening, closing, items = "[", "]", value
-            elif t is tuple:
-                opening, closing, items = "(", ",)" if len(value) == 1 else ")", value
-            else:
-                opening, closing, items = ("{", "}", value) if value else ("set(", ")", ())
-            parts.append(opening)
-            budget[0] -= 1
-            for i, item in enumerate(items):
-                if i:
-                    parts.append(", ")
-                if t is dict:
-                    self._repr_into(item[0], parts, budget, depth + 1)
-                    parts.append(": ")
-                    self._repr_into(item[1], parts, budget, depth + 1)
-                else:
-                    self._repr_into(item, parts, budget, depth + 1)
-            parts.append(closing)
-            return
-        elif isinstance(value, BaseException):
-            text = f"{type(value).__name__}({', '.join(self.safe_repr(a) for a in value.args)})"
-        else:
-            text = f"<{_type_name(value)}>"
-        budget[0] -= len(text)
-        if budget[0] < 0:
-            self.too_big(f"text longer than {self.max_str} characters")
-        parts.append(text)
-
-    def _sized_str_method(self, s: str, name: str) -> Callable[..., Any]:
-        method = getattr(s, name)
-        limit = self.max_str
-
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            if name == "join":
-                items = list(args[0]) if args else []
-                self.ctx.charge(len(items))
-                total = sum(len(x) for x in items if type(x) is str) + len(s) * len(items)
-                if total > limit:
-                    self.too_big(f"joined string would exceed {limit} characters")
-                return method(items)
-            if name == "replace" and len(args) >= 2:
-                old, new = args[0], args[1]
-                if type(old) is str and type(new) is str:
-                    hits = len(s) + 1 if old == "" else s.count(old)
-                    if len(s) + hits * max(len(new) - len(old), 0) > limit:
-                        self.too_big(f"replaced string would exceed {limit} characters")
-            elif name == "expandtabs":
-                size = args[0] if args else kwargs.get("tabsize", 8)
-                if type(size) is int and len(s) * max(size, 1) > limit:
-                    self.too_big(f"expanded string would exceed {limit} characters")
-            elif args and type(args[0]) is int and args[0] > limit:
-                self.too_big(f"{name} width {args[0]} exceeds {limit}")
-            return self.check_size(method(*args, **kwargs))
-
-        return guarded
-
     def _charged_bulk(self, method: Callable[..., Any]) -> Callable[..., Any]:
         def charged(*args: Any) -> Any:
             total = _total_length(args)
@@ -482,12 +285,6 @@ class Guards:
             return self.check_size(method(*args))
 
         return charged
-
-    def _checked_method(self, method: Callable[..., Any]) -> Callable[..., Any]:
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            return self.check_size(method(*args, **kwargs))
-
-        return checked
 
     def _sized_extend(self, lst: list) -> Callable[..., Any]:
         def extend(values: Any) -> None:
@@ -533,12 +330,3 @@ class Guards:
 def _total_length(values: tuple[Any, ...]) -> int:
     """Total items of the sized, non-text values (what a bulk operation will walk)."""
     return sum(len(v) for v in values if type(v) not in (str, bytes) and hasattr(v, "__len__"))
-
-
-def _type_name(value: Any) -> str:
-    t = type(value)
-    if t is OrderedSet:
-        return "set"
-    if callable(value) and not isinstance(value, type):
-        return "function"
-    return t.__name__

@@ -30,8 +30,8 @@ from typing import Any
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 
 from toolkits.errors import Problem
+from toolkits.sandbox.rejections import RejectedConstructs
 
-MAX_SOURCE_CHARS = 200_000
 MAX_FORMAT_WIDTH = 10_000
 
 #: Names the transformer injects; user code may never bind or read them directly.
@@ -95,7 +95,7 @@ def _is_number(node: ast.AST) -> bool:
     )
 
 
-class SandboxPolicy(RestrictingNodeTransformer):
+class SandboxPolicy(RejectedConstructs, RestrictingNodeTransformer):
     """RestrictedPython policy for tool code; collects structured `Problem`s."""
 
     def __init__(self, errors=None, warnings=None, used_names=None):
@@ -414,53 +414,6 @@ class SandboxPolicy(RestrictingNodeTransformer):
         ast.fix_missing_locations(node.body[0])
         return node
 
-    # -- rejected constructs -----------------------------------------------------------
-
-    def visit_Import(self, node: ast.Import) -> Any:
-        """Imports are not available."""
-        self._reject(node, "import", "the sandbox offers no modules; use builtins and plain data")
-        return node
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
-        """Imports are not available."""
-        self._reject(node, "import", "the sandbox offers no modules; use builtins and plain data")
-        return node
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
-        """Classes are not available."""
-        self._reject(node, f"class definition '{node.name}'", "use dicts and functions")
-        return node
-
-    def visit_With(self, node: ast.With) -> Any:
-        """Context managers are not available."""
-        self._reject(node, "'with'", "there are no files or locks in the sandbox")
-        return node
-
-    def visit_Global(self, node: ast.Global) -> Any:
-        """Module globals cannot be rebound by tools."""
-        self._reject(node, "'global'", "keep data in `state`")
-        return node
-
-    def visit_Nonlocal(self, node: ast.Nonlocal) -> Any:
-        """Closures cannot rebind outer variables."""
-        self._reject(node, "'nonlocal'", "return values instead")
-        return node
-
-    def visit_Yield(self, node: ast.Yield) -> Any:
-        """Generators are not available."""
-        self._reject(node, "yield", "return a list instead")
-        return node
-
-    def visit_YieldFrom(self, node: ast.YieldFrom) -> Any:
-        """Generators are not available."""
-        self._reject(node, "yield from", "return a list instead")
-        return node
-
-    def visit_Match(self, node: ast.AST) -> Any:
-        """`match` is not available."""
-        self._reject(node, "'match'", "use if/elif")
-        return node
-
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
     out = [*args.posonlyargs, *args.args, *args.kwonlyargs]
@@ -476,42 +429,3 @@ def _inside_loop(root: ast.AST, target: ast.AST) -> bool:
         if isinstance(node, (ast.For, ast.While)) and any(n is target for n in ast.walk(node)):
             return True
     return False
-
-
-def parse_source(
-    source: str, filename: str, mode: str = "exec"
-) -> tuple[ast.AST | None, list[Problem]]:
-    """Parse `source`, returning the tree or a `Problem` describing the syntax error."""
-    if len(source) > MAX_SOURCE_CHARS:
-        return None, [
-            Problem(
-                path="source",
-                message=f"source is {len(source)} characters; the limit is {MAX_SOURCE_CHARS}",
-            )
-        ]
-    try:
-        return ast.parse(source, filename, mode), []
-    except SyntaxError as exc:
-        line = (exc.text or "").strip() or None
-        return None, [
-            Problem(
-                path="source",
-                message=f"syntax error: {exc.msg}",
-                line=exc.lineno,
-                col=(exc.offset - 1) if exc.offset else None,
-                offending=line,
-            )
-        ]
-    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-        return None, [Problem(path="source", message=f"cannot parse source: {exc}")]
-
-
-def restrict(tree: ast.AST) -> tuple[ast.AST, list[Problem]]:
-    """Apply the sandbox policy to a parsed tree; return the new tree and its problems."""
-    policy = SandboxPolicy()
-    try:
-        new_tree = policy.visit(tree)
-    except RecursionError:
-        return tree, [Problem(path="source", message="source is nested too deeply to check")]
-    ast.fix_missing_locations(new_tree)
-    return new_tree, policy.problems
