@@ -1,0 +1,109 @@
+"""Process isolation: the same results as in-process, and hangs/crashes contained."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import toolkit
+from toolkits import CompileError, ErrorKind, Limits, StateError, compile_toolkit
+from toolkits.examples import load_example
+
+SOURCE = """
+def add(state, n):
+    state["total"] += n
+    state["log"].append(n)
+    return {"total": state["total"]}
+
+
+def stall(state, how):
+    state["total"] += 1000
+    if how == "hang":
+        a = [0]
+        b = [0]
+        for i in range(60):
+            a = [a, a]
+            b = [b, b]
+        return a == b
+    if how == "crash":
+        t = ()
+        for j in range(2):
+            for i in range(99999):
+                t = (t,)
+        return len({t: 1})
+    raise ToolError("refused")
+"""
+TOOLS = {"add": {"n": {"type": "integer"}}, "stall": {"how": {"type": "string"}}}
+LIMITS = Limits(timeout_seconds=1.0, max_steps=1_000_000)
+
+
+@pytest.fixture
+def isolated():
+    tk = compile_toolkit(
+        toolkit(SOURCE, TOOLS, state={"total": 0, "log": []}), limits=LIMITS, isolation="process"
+    )
+    yield tk
+    tk.close()
+
+
+def test_results_match_in_process_on_an_example_toolkit() -> None:
+    spec = load_example("online_store_returns")
+    local = compile_toolkit(spec)
+    with compile_toolkit(spec, isolation="process") as remote:
+        for tool in spec.tool_names[:3]:
+            for arguments in ({}, {"order_id": "ORD-1001"}, '{"bad json'):
+                a, b = local.call(tool, arguments), remote.call(tool, arguments)
+                assert (a.ok, a.content, a.error_kind) == (b.ok, b.content, b.error_kind)
+        assert local.state_hash() == remote.state_hash()
+        assert remote.evaluate("len(state)").value == len(local.state)
+
+
+@pytest.mark.parametrize("how", ["hang", "crash"])
+def test_hang_or_crash_is_an_error_result_and_state_is_kept(isolated, how: str) -> None:
+    for n in (1, 2, 3):
+        assert isolated.call("add", {"n": n}).ok
+    before = isolated.state_hash()
+    result = isolated.call("stall", {"how": how})
+    assert not result.ok
+    assert result.error_kind == (ErrorKind.timeout if how == "hang" else ErrorKind.resource_limit)
+    assert json.loads(result.content) == {"error": result.error}
+    if how == "hang":
+        assert isolated.restarts == 1
+    else:  # a segfault in the worker on this interpreter; a deeper C stack may raise instead
+        assert isolated.restarts == 1 or "recursion" in result.error
+        assert isolated.restarts == 0 or "crashed its worker" in result.error
+    assert isolated.state_hash() == before  # the log of committed calls was replayed
+    assert isolated.state == {"total": 6, "log": [1, 2, 3]}
+    assert isolated.call("add", {"n": 4}).value == {"total": 10}
+
+
+def test_ordinary_failures_do_not_restart_the_worker(isolated) -> None:
+    result = isolated.call("stall", {"how": "no"})
+    assert result.error_kind == ErrorKind.tool_error and isolated.restarts == 0
+    assert isolated.call("nope", {}).error_kind == ErrorKind.unknown_tool
+    assert isolated.call("add", {"n": "x"}).error_kind == ErrorKind.invalid_arguments
+
+
+def test_reset_and_errors_cross_the_process_boundary(isolated) -> None:
+    isolated.call("add", {"n": 5})
+    isolated.reset({"total": 100, "log": []})
+    assert isolated.call("add", {"n": 1}).value == {"total": 101}
+    with pytest.raises(StateError):
+        isolated.reset({"total": float("nan")})
+    isolated.reset()
+    assert isolated.state == {"total": 0, "log": []}
+    assert isolated.holds("state['total'] == 0") == (True, None)
+
+
+def test_compile_errors_are_raised_in_the_caller() -> None:
+    with pytest.raises(CompileError):
+        compile_toolkit(
+            toolkit("import os\n\ndef run(state):\n    return 1\n"), isolation="process"
+        )
+    with pytest.raises(CompileError):  # module level fails only when executed (in the worker)
+        compile_toolkit(
+            toolkit("_X = 1 // 0\n\ndef run(state):\n    return 1\n"), isolation="process"
+        )
+    with pytest.raises(ValueError, match="isolation"):
+        compile_toolkit(toolkit("def run(state):\n    return 1\n"), isolation="thread")  # type: ignore[arg-type]
