@@ -15,7 +15,7 @@ from typing import Any
 from toolkits.result import ErrorKind
 from toolkits.sandbox.context import CallContext
 from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, StateWriter
-from toolkits.sandbox.oset import OSET_METHODS, ItemsView, KeysView, OrderedSet
+from toolkits.sandbox.oset import OSET_BULK_METHODS, OSET_METHODS, ItemsView, KeysView, OrderedSet
 from toolkits.sandbox.text import TextGuards, _type_name
 
 _STR_PLAIN = {
@@ -46,21 +46,6 @@ _STR_PLAIN = {
     "startswith",
     "strip",
 }
-# set methods taking any number of iterables: charged by their total size first
-_OSET_BULK = frozenset(
-    {
-        "update",
-        "union",
-        "intersection",
-        "difference",
-        "symmetric_difference",
-        "intersection_update",
-        "difference_update",
-        "issubset",
-        "issuperset",
-        "isdisjoint",
-    }
-)
 _STR_SIZED = {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join"}
 # results checked after the call: case mapping can triple a string, splits build lists
 _STR_CHECKED = {
@@ -84,7 +69,7 @@ _PLAIN: frozenset[tuple[type, str]] = frozenset(
     | {(dict, n) for n in ("get", "values", "copy")}
     | {(list, n) for n in ("count", "index", "copy")}
     | {(tuple, n) for n in ("count", "index")}
-    | {(OrderedSet, n) for n in OSET_METHODS - _OSET_BULK}
+    | {(OrderedSet, n) for n in OSET_METHODS - OSET_BULK_METHODS}
     | {(KeysView, "isdisjoint"), (ItemsView, "isdisjoint")}
     | {(int, n) for n in ("bit_length", "bit_count", "is_integer")}
     | {(bool, n) for n in ("bit_length",)}
@@ -158,7 +143,7 @@ class Guards(TextGuards):
             return getattr(obj, name)
         if t is str and name in _STR_SIZED:
             return self._sized_str_method(obj, name)
-        if t is OrderedSet and name in _OSET_BULK:
+        if t is OrderedSet and name in OSET_BULK_METHODS:
             return self._charged_bulk(getattr(obj, name))
         if t is str and name in _STR_CHECKED:
             return self._checked_method(getattr(obj, name))

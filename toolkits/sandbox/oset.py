@@ -168,14 +168,9 @@ def _as_container(items: Iterable[Any]) -> Any:
     return dict.fromkeys(items)
 
 
-OSET_METHODS = frozenset(
+#: Methods taking iterables: the sandbox charges their total size before calling.
+OSET_BULK_METHODS = frozenset(
     {
-        "add",
-        "discard",
-        "remove",
-        "pop",
-        "clear",
-        "copy",
         "update",
         "union",
         "intersection",
@@ -188,6 +183,8 @@ OSET_METHODS = frozenset(
         "isdisjoint",
     }
 )
+#: Every method tool code may call on a set.
+OSET_METHODS = OSET_BULK_METHODS | {"add", "discard", "remove", "pop", "clear", "copy"}
 
 
 class KeysView:
