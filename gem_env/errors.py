@@ -25,3 +25,31 @@ class TrajectoryFormatError(GemEnvError):
         self.line = line
         self.detail = message
         super().__init__(f"line {line}: {message}" if line is not None else message)
+
+
+class NoScenariosError(GemEnvError):
+    """The env has no scenario to serve (e.g. an empty or missing scenarios directory)."""
+
+
+class UnknownScenarioError(GemEnvError, KeyError):
+    """`reset(options={"scenario": id})` names a scenario the env does not serve."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidActionError(GemEnvError, TypeError):
+    """An action that is not an assistant message (a developer error, not a model error).
+
+    Model errors (malformed JSON, unknown tools, bad arguments) never raise: they become
+    observations and findings. This is raised for e.g. an int, or a message whose role is
+    not ``assistant``.
+    """
+
+
+class ResetNeededError(GemEnvError, RuntimeError):
+    """`step` or `trajectory` was called before `reset`, or `step` after the episode ended."""
+
+
+class EnvConfigError(GemEnvError, ValueError):
+    """An argument of the env or of `reset` is invalid (the message says which and why)."""
