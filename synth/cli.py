@@ -2,7 +2,7 @@
 
 `main(argv)` returns the exit code (0 all pass, 1 some fail, 2 bad input) so it works
 both as the console-script entry point (`sys.exit(main())`) and from tests.
-Subcommands register in `_COMMANDS`; today: `check-toolkit`.
+Subcommands register in `_COMMANDS`; today: `check-toolkit`, `eval` (in `synth.eval_command`).
 """
 
 from __future__ import annotations
@@ -146,10 +146,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# -- eval (synth/eval_command.py) -------------------------------------------------------
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    from synth import eval_command
+
+    eval_command.add_arguments(p)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from synth import eval_command
+
+    return eval_command.run(args)
+
+
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "check-toolkit": (
         "compile toolkits and property-test them (exit 0 all pass, 1 some fail, 2 bad input)",
         _check_toolkit_arguments,
         _check_toolkit,
+    ),
+    "eval": (
+        "run an agent k times per scenario; print pass@k and pass^k with confidence intervals",
+        _eval_arguments,
+        _eval,
     ),
 }

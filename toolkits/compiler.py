@@ -10,6 +10,8 @@ Every problem is collected and raised together as one `CompileError`.
 from __future__ import annotations
 
 import ast
+import functools
+import threading
 from dataclasses import dataclass
 from types import CodeType
 
@@ -18,6 +20,9 @@ from toolkits.sandbox.source import parse_source, restrict
 from toolkits.spec import ToolkitSpec
 
 SOURCE_FILENAME = "<toolkit>"
+# CPython 3.11 keeps AST conversion depth in interpreter-wide state: two threads parsing
+# or compiling at once can fail with "AST constructor recursion depth mismatch".
+_AST_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,22 @@ class CompiledModule:
 
 def compile_module(spec: ToolkitSpec) -> CompiledModule:
     """Compile `spec.source`; raise `CompileError` listing every problem."""
+    with _AST_LOCK:
+        return _compile_module(spec)
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_expression(expr: str, name: str, path: str = "expr") -> CodeType:
+    """Compile a Python expression over `state` into module code defining `name(state)`.
+
+    Used for invariants and goal assertions; the expression runs in the sandbox with
+    the toolkit's helpers in scope. Raises `CompileError` (problems located at `path`).
+    """
+    with _AST_LOCK:
+        return _compile_expression(expr, name, path)
+
+
+def _compile_module(spec: ToolkitSpec) -> CompiledModule:
     tree, problems = parse_source(spec.source, SOURCE_FILENAME)
     if tree is None:
         raise CompileError(problems)
@@ -54,12 +75,7 @@ def compile_module(spec: ToolkitSpec) -> CompiledModule:
     return CompiledModule(code=code, reusable=reusable)
 
 
-def compile_expression(expr: str, name: str, path: str = "expr") -> CodeType:
-    """Compile a Python expression over `state` into module code defining `name(state)`.
-
-    Used for invariants and goal assertions; the expression runs in the sandbox with
-    the toolkit's helpers in scope. Raises `CompileError` (problems located at `path`).
-    """
+def _compile_expression(expr: str, name: str, path: str) -> CodeType:
     tree, problems = parse_source(expr, f"<{path}>", mode="eval")
     if tree is None:
         raise CompileError([p.model_copy(update={"path": path}) for p in problems])

@@ -1,0 +1,322 @@
+"""`gem-env eval`: run an agent k times on every scenario; print and save pass@k / pass^k.
+
+    gem-env eval --scenarios FILE --model M --base-url URL -k 4 [--concurrency N]
+                 [--out DIR] [--api-key KEY] [--toolkit FILE]
+    gem-env eval --model heuristic            # offline: the embedded heuristic agent
+
+Everything is checked before the first episode (scenarios file, toolkits, the model
+server and the model name): bad input exits 2 with a message saying what to fix.
+Episodes stream to ``DIR/rollouts.jsonl`` (rerun the same command to resume after a
+kill); ``DIR/metrics.json`` gets the metrics and the per-task rows. Exit 0 when every
+episode ran, 1 when some failed (rerun to retry them), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+HEURISTIC = "heuristic"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `gem-env eval`."""
+    p.add_argument(
+        "--scenarios", metavar="FILE",
+        help="scenarios (JSON list, object with 'scenarios', or JSONL); default: the bundled ones",
+    )  # fmt: skip
+    p.add_argument(
+        "--model", required=True, metavar="M",
+        help=f"model name on the server, or '{HEURISTIC}' for the embedded offline agent",
+    )  # fmt: skip
+    p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible API root (…/v1)")
+    p.add_argument("--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY)")
+    p.add_argument(
+        "-k", type=_positive_int, default=4, metavar="K", help="trials per scenario (default 4)"
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="episodes in flight (default 8)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="output directory (default: eval-<model>); rerun resumes"
+    )
+    p.add_argument(
+        "--toolkit", metavar="FILE",
+        help="toolkit for scenarios that do not name a bundled one",
+    )  # fmt: skip
+    p.add_argument(
+        "--user", choices=["heuristic", "llm"], default="heuristic",
+        help="user simulator: the deterministic heuristic user, or the model as the user",
+    )  # fmt: skip
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
+    p.add_argument("--max-tokens", type=_positive_int, metavar="N", help="tokens per reply")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the metrics JSON, not the table")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate everything, run the rollouts, print and write the metrics."""
+    try:
+        plan = _plan(args)
+    except _BadInputError as exc:
+        print(f"gem-env eval: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return asyncio.run(_run(args, plan))
+
+
+class _BadInputError(Exception):
+    pass
+
+
+def _plan(args: argparse.Namespace) -> dict[str, Any]:
+    """Load and check the scenarios and toolkits (as an env would) before any episode."""
+    from gem_env.env import ToolUseEnv
+    from gem_env.errors import GemEnvError
+    from gem_env.participants.heuristic import HeuristicUser
+    from gem_env.scenario import load_scenarios
+    from toolkits import ToolkitError, load_toolkit
+
+    if args.model == HEURISTIC and args.user == "llm":
+        raise _BadInputError("--user llm needs a model server: give --model M --base-url URL")
+    scenarios = None
+    if args.scenarios is not None:
+        path = Path(args.scenarios)
+        if path.is_dir():
+            raise _BadInputError(f"{path} is a directory; --scenarios takes a file")
+        try:
+            scenarios = load_scenarios(path)
+        except FileNotFoundError:
+            raise _BadInputError(f"no scenarios file at {path}") from None
+        except GemEnvError as exc:
+            raise _BadInputError(f"{path}: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _BadInputError(f"cannot read {path}: {exc}") from None
+    toolkit = None
+    if args.toolkit is not None:
+        try:
+            toolkit = load_toolkit(Path(args.toolkit))
+        except ToolkitError as exc:
+            raise _BadInputError(f"--toolkit {args.toolkit}: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _BadInputError(f"cannot read --toolkit {args.toolkit}: {exc}") from None
+    try:  # what every env will do: resolve toolkits, check scenarios, compile
+        env = ToolUseEnv(toolkit=toolkit, scenarios=scenarios, user=HeuristicUser())
+    except (GemEnvError, ToolkitError) as exc:
+        where = args.scenarios or "the bundled scenarios"
+        raise _BadInputError(f"{where}: {exc}") from None
+    scenarios = env.scenarios
+    env.close()
+    out = Path(args.out) if args.out else Path(f"eval-{_slug(args.model)}")
+    if out.exists() and not out.is_dir():
+        raise _BadInputError(f"--out {out} exists and is not a directory")
+    return {"scenarios": scenarios, "toolkit": toolkit, "out": out}
+
+
+async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
+    from gem_env.metrics import compute_metrics
+    from gem_env.rollouts import run_rollouts
+
+    model = None
+    if args.model != HEURISTIC:
+        model = await _connect(args)
+        if model is None:
+            return EXIT_BAD_INPUT
+    try:
+        make_env, make_agent = _participants(args, plan, model)
+        out: Path = plan["out"]
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            result = await run_rollouts(
+                make_env,
+                make_agent,
+                plan["scenarios"],
+                args.k,
+                concurrency=args.concurrency,
+                out_path=out / "rollouts.jsonl",
+                progress=not args.no_progress,
+                base_seed=args.seed,
+                max_failures=max(10, 2 * args.concurrency),
+                serialize_env=args.user != "llm",  # an LLM user waits inside env.step
+            )
+        except Exception as exc:  # a bad config surfaces while building the first env
+            from gem_env.errors import GemEnvError
+
+            if isinstance(exc, (GemEnvError, ValueError)):
+                print(f"gem-env eval: {exc}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            raise
+    finally:
+        if model is not None:
+            await model.aclose()
+    outcomes = {sid: rows for sid, rows in result.outcomes().items() if len(rows) == args.k}
+    metrics = compute_metrics(outcomes, seed=args.seed) if outcomes else None
+    report = {
+        "model": args.model,
+        "base_url": args.base_url,
+        "k": args.k,
+        "scenarios": args.scenarios,
+        "base_seed": args.seed,
+        "user": args.user,
+        "episodes": {
+            "ran": result.ran,
+            "resumed": result.resumed,
+            "failed": len(result.failures),
+            "not_run": result.not_run,
+            "repaired_lines": result.repaired_lines,
+        },
+        "failures": [f.model_dump() for f in result.failures],
+        "usage": model.usage.model_dump() if model is not None else None,
+        "metrics": metrics.model_dump(mode="json") if metrics else None,
+    }
+    (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_table(report, metrics, out, sys.stdout)
+    for failure in result.failures[:5]:
+        print(
+            f"gem-env eval: {failure.scenario_id} trial {failure.trial} failed: {failure.error}",
+            file=sys.stderr,
+        )
+    if not result.complete:
+        missing = len(result.failures) + result.not_run
+        print(
+            f"gem-env eval: {missing} episode(s) did not finish; rerun the same command to "
+            "resume (finished episodes are kept)",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+async def _connect(args: argparse.Namespace) -> Any:
+    """The chat model, after checking the server answers and serves the model."""
+    import difflib
+
+    from synth.backends import BackendError, OpenAIChatModel
+
+    model = OpenAIChatModel(
+        args.model,
+        base_url=args.base_url,
+        api_key=args.api_key,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        max_concurrency=args.concurrency * 2,
+    )
+    try:
+        served = await model.list_models()
+    except BackendError as exc:
+        print(f"gem-env eval: {exc}", file=sys.stderr)
+        await model.aclose()
+        return None
+    if served and args.model not in served:
+        close = difflib.get_close_matches(args.model, served, n=3, cutoff=0.4)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        print(
+            f"gem-env eval: the server at {model.where} does not serve {args.model!r}.{hint} "
+            f"It serves: {', '.join(served[:10])}.",
+            file=sys.stderr,
+        )
+        await model.aclose()
+        return None
+    return model
+
+
+def _participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) -> tuple[Any, Any]:
+    from gem_env.env import ToolUseEnv
+    from gem_env.participants.heuristic import HeuristicAgent, HeuristicUser
+
+    scenarios, toolkit = plan["scenarios"], plan["toolkit"]
+    if model is None:
+        make_agent: Any = HeuristicAgent
+    else:
+        from gem_env.participants.llm import LLMAgent
+
+        def make_agent() -> Any:
+            return LLMAgent(model)
+
+    def make_user() -> Any:
+        if args.user == "llm":
+            from gem_env.participants.llm import LLMUser
+
+            return LLMUser(model)
+        return HeuristicUser()
+
+    def make_env() -> Any:
+        return ToolUseEnv(toolkit=toolkit, scenarios=scenarios, user=make_user())
+
+    return make_env, make_agent
+
+
+def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO) -> None:
+    k = report["k"]
+    print(f"model {report['model']}  k={k}  user={report['user']}", file=stream)
+    if metrics is None:
+        print("no scenario finished all its trials; no metrics", file=stream)
+        return
+    width = max(12, *(len(t.task_id) for t in metrics.tasks))
+    head = f"{'task':<{width}}  successes  pass@1  pass@{k}  pass^{k}  flip"
+    print(head, file=stream)
+    print("-" * len(head), file=stream)
+    for t in metrics.tasks:
+        print(
+            f"{t.task_id:<{width}}  {t.successes:>4}/{t.trials:<4}  {t.pass_at_k[1]:>6.2f}  "
+            f"{t.pass_at_k[k]:>{len(str(k)) + 5}.2f}  {t.pass_hat_k[k]:>{len(str(k)) + 5}.2f}"
+            f"  {t.flip_rate:>4.2f}",
+            file=stream,
+        )
+    print("-" * len(head), file=stream)
+    level = round(metrics.confidence * 100)
+    total = sum(t.successes for t in metrics.tasks)
+    trials = sum(t.trials for t in metrics.tasks)
+    print(f"{metrics.n_tasks} tasks, {total}/{trials} successful trials", file=stream)
+    rows = [("pass@1", metrics.pass_at_k[1]), (f"pass@{k}", metrics.pass_at_k[k])]
+    rows += [(f"pass^{k}", metrics.pass_hat_k[k]), ("mean reward", metrics.mean_reward)]
+    for name, est in rows:
+        print(
+            f"{name:<12} {est.value:.3f}  {level}% CI [{est.ci_low:.3f}, {est.ci_high:.3f}]",
+            file=stream,
+        )
+    mdd = metrics.mdd
+    print(
+        f"flip rate {metrics.flip_rate:.3f} ({metrics.flaky_tasks} flaky task(s)); "
+        f"min. detectable pass@1 difference vs another run: {mdd['independent']:.3f} "
+        f"(alpha {mdd['alpha']}, power {mdd['power']})",
+        file=stream,
+    )
+    usage = report["usage"]
+    if usage:
+        print(
+            f"tokens: {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion "
+            f"in {usage['requests']} requests ({usage['retries']} retries)",
+            file=stream,
+        )
+    episodes = report["episodes"]
+    print(
+        f"episodes: {episodes['ran']} run, {episodes['resumed']} resumed; "
+        f"results in {out / 'metrics.json'} and {out / 'rollouts.jsonl'}",
+        file=stream,
+    )
+    stream.flush()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "model"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
