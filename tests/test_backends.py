@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 
 import pytest
 
@@ -91,17 +90,18 @@ def test_unreachable_server() -> None:
 
 
 def test_requests_overlap_and_concurrency_is_bounded() -> None:
-    async def burst(model: OpenAIChatModel, n: int) -> float:
-        start = time.perf_counter()
+    """Observed by the server (no wall-clock thresholds): how many requests overlap."""
+
+    async def burst(model: OpenAIChatModel, n: int) -> None:
         await asyncio.gather(
             *(model.complete([{"role": "user", "content": str(i)}]) for i in range(n))
         )
-        return time.perf_counter() - start
 
     with StandInServer(scripted(["ok"]), latency=0.2) as server:
-        free = asyncio.run(burst(OpenAIChatModel("stand-in", base_url=server.url), 8))
-        bounded = asyncio.run(
-            burst(OpenAIChatModel("stand-in", base_url=server.url, max_concurrency=2), 8)
-        )
-    assert free < 0.2 * 8 / 2  # overlapped, far from 8 serial requests
-    assert bounded >= 0.2 * 4 * 0.9  # at most two in flight: four rounds
+        asyncio.run(burst(OpenAIChatModel("stand-in", base_url=server.url), 8))
+        free = server.max_in_flight
+    with StandInServer(scripted(["ok"]), latency=0.2) as server:
+        asyncio.run(burst(OpenAIChatModel("stand-in", base_url=server.url, max_concurrency=2), 8))
+        bounded = server.max_in_flight
+    assert free >= 4  # requests overlapped (8 sent at once; >= 4 seen in flight together)
+    assert bounded == 2  # never more than two in flight

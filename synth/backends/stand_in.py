@@ -105,6 +105,8 @@ class StandInServer:
         self.fail_status = fail_status
         self.api_key = api_key
         self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most completions served at the same time
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._httpd = _Server(("127.0.0.1", port), _handler(self))
@@ -156,7 +158,14 @@ class StandInServer:
         if not isinstance(body.get("messages"), list):
             return 400, _error("'messages' must be a list", 400)
         if self.latency:
-            time.sleep(self.latency)
+            with self._lock:
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                time.sleep(self.latency)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
         if number <= self.fail_first:
             return self.fail_status, _error("stand-in failure (fail_first)", self.fail_status)
         try:
