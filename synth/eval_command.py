@@ -59,7 +59,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="user simulator: the deterministic heuristic user, or the model as the user",
     )  # fmt: skip
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
-    p.add_argument("--max-tokens", type=_positive_int, metavar="N", help="tokens per reply")
+    p.add_argument(
+        "--max-tokens",
+        type=_positive_int,
+        default=1024,
+        metavar="N",
+        help="tokens per reply (default 1024: small models otherwise ramble for minutes)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the metrics JSON, not the table")
