@@ -17,7 +17,6 @@ Run: ``python benchmarks/env.py`` (add ``--json`` for machine-readable output).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -27,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ratios import ratio_main
 
 from gem_env.env import ToolUseEnv
 from gem_env.messages import Message, tool_call
@@ -197,28 +199,7 @@ def run() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the ratios (or JSON with --json); exit 0."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
-    results = run()
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    print("benchmark                          ratio   target  raw (measured, baseline)")
-    for name, row in results.items():
-        unit = next(k for k in row if k not in ("ratio", "target"))
-        extra = "".join(f"  {k}={v}" for k, v in row.items() if k.startswith("ratio_"))
-        if row["target"] is None:
-            print(f"{name:<33} {row['ratio']:>6.2f}x  (info)     {unit}={row[unit]}")
-            continue
-        ok = "ok " if row["ratio"] <= row["target"] else "MISS"
-        print(
-            f"{name:<33} {row['ratio']:>6.2f}x  <= {row['target']:.1f}x {ok} "
-            f"{unit}={row[unit]}{extra}"
-        )
-    return 0
+    return ratio_main(run, __doc__, argv)
 
 
 if __name__ == "__main__":

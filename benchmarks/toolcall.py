@@ -12,7 +12,6 @@ and, for information, a call under ``isolation="process"`` vs in-process.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import timeit
@@ -20,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ratios import ratio_main
 
 from toolkits import Limits, canonical_json, compile_toolkit
 
@@ -196,25 +198,7 @@ def run() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the ratios (or JSON with --json); exit 0."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
-    results = run()
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    print("benchmark                         ratio   target  raw (sandbox, baseline)")
-    for name, row in results.items():
-        raw = next(v for k, v in row.items() if k not in ("ratio", "target"))
-        unit = next(k for k in row if k not in ("ratio", "target"))
-        if row["target"] is None:
-            print(f"{name:<32} {row['ratio']:>6.2f}x  (info)     {unit}={raw}")
-            continue
-        ok = "ok " if row["ratio"] <= row["target"] else "MISS"
-        print(f"{name:<32} {row['ratio']:>6.2f}x  <= {row['target']:.0f}x  {ok} {unit}={raw}")
-    return 0
+    return ratio_main(run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,38 @@
+"""Shared command line of the benchmarks: print rows of same-run ratios, or JSON.
+
+A row is ``{"ratio": float, "target": float | None, <unit>: [measured, baseline],
+"ratio_*": extra ratios}``; a target of None marks an informational row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+
+def ratio_main(
+    run: Callable[[], dict[str, dict[str, Any]]], doc: str | None, argv: list[str] | None = None
+) -> int:
+    """Parse ``--json``, run the benchmark and print its ratios; return 0."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    results = run()
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"{'benchmark':<33} {'ratio':>7}  target   raw (measured, baseline)")
+    for name, row in results.items():
+        unit = next(k for k in row if k not in ("ratio", "target") and not k.startswith("ratio_"))
+        extra = "".join(f"  {k}={v}" for k, v in row.items() if k.startswith("ratio_"))
+        if row["target"] is None:
+            verdict = "(info)        "
+        else:
+            ok = "ok  " if row["ratio"] <= row["target"] else "MISS"
+            verdict = f"<= {str(row['target']) + 'x':<5} {ok}"
+        print(f"{name:<33} {row['ratio']:>6.2f}x  {verdict} {unit}={row[unit]}{extra}")
+    return 0
