@@ -29,6 +29,7 @@ from gymnasium.vector.utils import (
     write_to_shared_memory,
 )
 
+from gem_env import scenarios as scenario_pack
 from gem_env.errors import NoScenariosError, ScenarioError
 from gem_env.scenario import Scenario, load_scenarios
 from gem_env.spaces import ConversationSpace
@@ -110,8 +111,7 @@ def bundled_scenarios(directory: Path | None = None) -> list[Scenario]:
         ScenarioError: a file is invalid, or two files share a scenario id.
     """
     directory = SCENARIOS_DIR if directory is None else Path(directory)
-    files = sorted(directory.glob("*.json")) if directory.is_dir() else []
-    scenarios = [s for path in files for s in load_scenarios(path)]
+    scenarios = scenario_pack.bundled_scenarios(directory=directory)
     if not scenarios:
         raise NoScenariosError(
             f"no bundled scenarios in {directory} (missing or empty); pass scenarios= "

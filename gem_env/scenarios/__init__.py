@@ -23,19 +23,24 @@ __all__ = ["bundled_scenario", "bundled_scenarios", "scenario_files"]
 _DIR = Path(__file__).parent
 
 
-def scenario_files() -> list[Path]:
-    """The bundled scenario files, sorted by name."""
-    return sorted(_DIR.glob("*.json"))
+def scenario_files(directory: Path | None = None) -> list[Path]:
+    """The scenario files (``*.json``) of `directory` (default: the bundled ones), sorted."""
+    directory = _DIR if directory is None else Path(directory)
+    return sorted(directory.glob("*.json")) if directory.is_dir() else []
 
 
-def bundled_scenarios(toolkit: str | None = None) -> list[Scenario]:
+def bundled_scenarios(
+    toolkit: str | None = None, *, directory: Path | None = None
+) -> list[Scenario]:
     """Load the bundled scenarios, all of them or those of one example toolkit.
+
+    `directory` replaces the bundled directory (for tests and custom packs).
 
     Raises:
         GemEnvError: `toolkit` names no bundled scenarios file (close matches listed).
         ScenarioError: a bundled file is invalid (a packaging bug).
     """
-    files = scenario_files()
+    files = scenario_files(directory)
     if toolkit is not None:
         names = [p.stem for p in files]
         if toolkit not in names:
@@ -45,7 +50,7 @@ def bundled_scenarios(toolkit: str | None = None) -> list[Scenario]:
             raise GemEnvError(
                 f"no bundled scenarios for toolkit {toolkit!r}.{hint} Available: {available}."
             )
-        files = [_DIR / f"{toolkit}.json"]
+        files = [f for f in files if f.stem == toolkit]
     return [s for path in files for s in load_scenarios(path)]
 
 
