@@ -25,7 +25,7 @@ from toolkits.result import ErrorKind, ToolResult
 from toolkits.sandbox.builtins import ToolError, make_builtins
 from toolkits.sandbox.context import CallContext, SandboxAbort
 from toolkits.sandbox.guards import Guards
-from toolkits.sandbox.journal import StateStore
+from toolkits.sandbox.journal import StateStore, index_containers
 from toolkits.sandbox.output import to_json_text
 from toolkits.sandbox.watchdog import WATCHDOG
 from toolkits.spec import ToolkitSpec, load_toolkit
@@ -172,7 +172,8 @@ class Toolkit:
         errors = self._schema_problems(copy)
         if errors:
             raise StateError(errors)
-        depth = _depth(copy)
+        index = index_containers(copy)
+        depth = index[1]
         if depth > self.limits.max_state_depth:
             raise StateError(
                 [
@@ -184,7 +185,7 @@ class Toolkit:
                 ]
             )
         with self._lock:
-            self._store.load(copy)
+            self._store.load(copy, index)
 
     def call(self, name: str, arguments: dict[str, Any] | str | None = None) -> ToolResult:
         """Run tool `name` with `arguments` (a dict or JSON text); never raises.
@@ -378,16 +379,6 @@ class Toolkit:
             where = "state" + "".join(f"[{p!r}]" for p in err.absolute_path)
             problems.append(Problem(path=where, message=err.message))
         return problems
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        obj, depth = stack.pop()
-        deepest = max(deepest, depth)
-        children = obj.values() if type(obj) is dict else obj
-        stack.extend((c, depth + 1) for c in children if type(c) in (dict, list))
-    return deepest
 
 
 def _error(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:

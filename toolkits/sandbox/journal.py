@@ -29,6 +29,26 @@ _MISSING = object()
 _D_SET, _D_DEL, _D_SNAP, _L_SET, _L_TRUNC, _L_SNAP, _L_PUSH = range(7)
 
 
+#: id -> (container, depth) for every container of a state, and the deepest depth.
+ContainerIndex = tuple[dict[int, tuple[Any, int]], int]
+
+
+def index_containers(state: dict[str, Any]) -> ContainerIndex:
+    """Every container reachable from `state` with its depth (the top object is 0)."""
+    registry: dict[int, tuple[Any, int]] = {}
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(state, 0)]
+    while stack:
+        obj, depth = stack.pop()
+        registry[id(obj)] = (obj, depth)
+        deepest = max(deepest, depth)
+        children = obj.values() if type(obj) is dict else obj
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return registry, deepest
+
+
 class StateStore:
     """Owns the live state, the registry of its containers and the undo journal."""
 
@@ -42,32 +62,23 @@ class StateStore:
 
     # -- loading and registry ----------------------------------------------------------
 
-    def load(self, state: dict[str, Any]) -> int:
-        """Adopt `state` (already a JSON copy) as the live state; return its depth."""
+    def load(self, state: dict[str, Any], index: ContainerIndex | None = None) -> None:
+        """Adopt `state` (already a JSON copy) as the live state.
+
+        `index` is `index_containers(state)` when the caller already computed it.
+        """
         self.state = state
         self._undo.clear()
         self._added.clear()
-        return self.rebuild()
+        self._install(index or index_containers(state))
 
-    def rebuild(self) -> int:
-        """Recompute the registry from the live state (drops containers no longer in it).
+    def rebuild(self) -> None:
+        """Recompute the registry from the live state (drops containers no longer in it)."""
+        self._install(index_containers(self.state))
 
-        Returns the nesting depth of the state (the top object is depth 0).
-        """
-        registry: dict[int, tuple[Any, int]] = {}
-        deepest = 0
-        stack: list[tuple[Any, int]] = [(self.state, 0)]
-        while stack:
-            obj, depth = stack.pop()
-            registry[id(obj)] = (obj, depth)
-            deepest = max(deepest, depth)
-            children = obj.values() if type(obj) is dict else obj
-            for child in children:
-                if type(child) is dict or type(child) is list:
-                    stack.append((child, depth + 1))
-        self.registry = registry
-        self._rebuild_at = 2 * len(registry) + 1024
-        return deepest
+    def _install(self, index: ContainerIndex) -> None:
+        self.registry = index[0]
+        self._rebuild_at = 2 * len(self.registry) + 1024
 
     def is_state(self, obj: Any) -> bool:
         """True when `obj` is a container of the live state."""
