@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,14 +69,21 @@ def candidate_calls(
             return []  # a required parameter with no candidate value
         names.append(prop)
         lists.append(options[: _limit(schema)])
-    combos = []
-    for combo in itertools.product(*lists):
-        rank = sum(o.rank for o in combo)
-        args = {n: o.value for n, o in zip(names, combo) if o.value is not _OMIT}
-        uses = tuple(f for o in combo for f in o.uses)
-        combos.append(Candidate(name, args, rank, uses))
+    combos = [Candidate(name, args, rank, uses) for args, rank, uses in _combinations(names, lists)]
     combos.sort(key=lambda c: c.rank)  # stable: product order breaks ties
     return combos[:cap]
+
+
+def _combinations(
+    names: list[str], lists: list[list[Option]]
+) -> Iterator[tuple[dict[str, Any], int, tuple[Fact, ...]]]:
+    """Every choice of one option per name, in product order: (values, rank sum, facts used).
+
+    Omitted options (`_OMIT`) leave their name out of the values.
+    """
+    for combo in itertools.product(*lists):
+        values = {n: o.value for n, o in zip(names, combo) if o.value is not _OMIT}
+        yield values, sum(o.rank for o in combo), tuple(f for o in combo for f in o.uses)
 
 
 def _options(
@@ -259,12 +267,10 @@ def _object_options(
             return []
         sub_names.append(sub)
         sub_lists.append(options[: _limit(sub_schema)])
-    combos = []
-    for combo in itertools.product(*sub_lists):
-        value = {n: o.value for n, o in zip(sub_names, combo) if o.value is not _OMIT}
-        uses = tuple(f for o in combo for f in o.uses)
-        rank = sum(o.rank for o in combo) - 6 * _selector_bonus(value, uses)
-        combos.append(Option(value, max(rank, 0), uses))
+    combos = [
+        Option(value, max(rank - 6 * _selector_bonus(value, uses), 0), uses)
+        for value, rank, uses in _combinations(sub_names, sub_lists)
+    ]
     combos.sort(key=lambda o: o.rank)
     return combos[:_MAX_OBJECTS]
 
