@@ -11,29 +11,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pydantic import BaseModel, Field
-
+from gem_env.goals import AssertionOutcome, OutputOutcome, assertion_outcomes, output_outcomes
 from gem_env.protocols import RewardResult
 from gem_env.trajectory import Trajectory
-from toolkits import CompileError, Toolkit, ToolResult, compile_toolkit, state_hash
+from toolkits import Toolkit, ToolResult, compile_toolkit, state_hash
 
 __all__ = ["AssertionOutcome", "GoalReward", "OutputOutcome", "replay"]
-
-
-class AssertionOutcome(BaseModel):
-    """Whether one goal assertion holds on the final state."""
-
-    description: str
-    expr: str
-    holds: bool
-    error: str | None = Field(default=None, description="Why it could not be evaluated.")
-
-
-class OutputOutcome(BaseModel):
-    """Whether one required output was said by the agent."""
-
-    text: str
-    found: bool
 
 
 class GoalReward:
@@ -60,22 +43,8 @@ class GoalReward:
 
     def _score(self, trajectory: Trajectory, toolkit: Toolkit) -> RewardResult:
         scenario = trajectory.scenario
-        assertions = []
-        for assertion in scenario.goal_assertions:
-            try:
-                holds, error = toolkit.holds(assertion.expr)
-            except CompileError as exc:
-                holds, error = False, str(exc)
-            assertions.append(
-                AssertionOutcome(
-                    description=assertion.description, expr=assertion.expr, holds=holds, error=error
-                )
-            )
-        said = [(m.content or "").casefold() for m in trajectory.messages if m.role == "assistant"]
-        outputs = [
-            OutputOutcome(text=text, found=any(text.casefold() in s for s in said))
-            for text in scenario.required_outputs
-        ]
+        assertions = assertion_outcomes(toolkit, scenario.goal_assertions)
+        outputs = output_outcomes(trajectory.messages, scenario.required_outputs)
         checks = [a.holds for a in assertions] + [o.found for o in outputs]
         score = sum(checks) / len(checks) if checks else 1.0
         passed = all(checks)

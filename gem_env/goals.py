@@ -1,0 +1,60 @@
+"""Whether a scenario's goal is met (owns the evaluation shared by rewards and verifiers).
+
+A goal is met when every goal assertion holds on the final state (evaluated read-only
+in the sandbox by `Toolkit.holds`) and every required output appears, case-insensitively,
+in some assistant message. This module is data-level: it needs a toolkit in its final
+state and the messages, never the env.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from gem_env.messages import Message
+from gem_env.scenario import Assertion
+from toolkits import CompileError, Toolkit
+
+__all__ = ["AssertionOutcome", "OutputOutcome", "assertion_outcomes", "output_outcomes"]
+
+
+class AssertionOutcome(BaseModel):
+    """Whether one goal assertion holds on the final state."""
+
+    description: str
+    expr: str
+    holds: bool
+    error: str | None = Field(default=None, description="Why it could not be evaluated.")
+
+
+class OutputOutcome(BaseModel):
+    """Whether one required output was said by the agent."""
+
+    text: str
+    found: bool
+
+
+def assertion_outcomes(toolkit: Toolkit, assertions: Sequence[Assertion]) -> list[AssertionOutcome]:
+    """Evaluate each assertion on `toolkit`'s current state (an expression that does not
+    compile is an outcome that does not hold, with the compiler's message as `error`)."""
+    outcomes = []
+    for assertion in assertions:
+        try:
+            holds, error = toolkit.holds(assertion.expr)
+        except CompileError as exc:
+            holds, error = False, str(exc)
+        outcomes.append(
+            AssertionOutcome(
+                description=assertion.description, expr=assertion.expr, holds=holds, error=error
+            )
+        )
+    return outcomes
+
+
+def output_outcomes(messages: Sequence[Message], required: Sequence[str]) -> list[OutputOutcome]:
+    """Whether each required text appears, case-insensitively, in an assistant message."""
+    said = [(m.content or "").casefold() for m in messages if m.role == "assistant"]
+    return [
+        OutputOutcome(text=text, found=any(text.casefold() in s for s in said)) for text in required
+    ]
