@@ -64,3 +64,49 @@ def test_packages_resolve_inside_the_repository(package: str) -> None:
         f"{package} resolved to a namespace package, not the project's"
     )
     assert Path(module.__file__).resolve().parent == ROOT / package
+
+
+#: gem_env modules that verifiers may import: data, never the env or its participants.
+GEM_ENV_DATA_MODULES = {
+    "gem_env.errors",
+    "gem_env.goals",
+    "gem_env.messages",
+    "gem_env.parsing",
+    "gem_env.protocols",
+    "gem_env.scenario",
+    "gem_env.trajectory",
+}
+
+
+def _gem_env_imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+            if node.module == "gem_env":
+                names = [f"gem_env.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.extend((node.lineno, n) for n in names if n.split(".")[0] == "gem_env")
+    return found
+
+
+def test_verifiers_import_only_gem_env_data_modules() -> None:
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / "verifiers").rglob("*.py"))
+        for line, name in _gem_env_imports(path)
+        if name not in GEM_ENV_DATA_MODULES
+    ]
+    assert not bad, "verifiers must check any trajectory without the env:\n" + "\n".join(bad)
+
+
+def test_the_data_module_check_fires(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from gem_env.env import ToolUseEnv\nfrom gem_env import participants\n")
+    names = [n for _, n in _gem_env_imports(module)]
+    assert names == ["gem_env.env", "gem_env.participants"]
+    assert not set(names) & GEM_ENV_DATA_MODULES
