@@ -58,6 +58,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--user", choices=["heuristic", "llm"], default="heuristic",
         help="user simulator: the deterministic heuristic user, or the model as the user",
     )  # fmt: skip
+    p.add_argument(
+        "--reward", choices=["verifier", "goal"], default="verifier",
+        help="verifier (default): 1.0 when the replayed episode breaks no invariant and meets "
+        "the goal (verifiers.VerifierReward); goal: the goal assertions and outputs only",
+    )  # fmt: skip
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
     p.add_argument(
         "--max-tokens",
@@ -259,8 +264,19 @@ def _participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) ->
             return LLMUser(model)
         return HeuristicUser()
 
+    def make_reward() -> Any:
+        if args.reward == "goal":
+            from gem_env.rewards import GoalReward
+
+            return GoalReward()
+        from verifiers import VerifierReward
+
+        return VerifierReward()
+
     def make_env() -> Any:
-        return ToolUseEnv(toolkit=toolkit, scenarios=scenarios, user=make_user())
+        return ToolUseEnv(
+            toolkit=toolkit, scenarios=scenarios, user=make_user(), reward=make_reward()
+        )
 
     return make_env, make_agent
 

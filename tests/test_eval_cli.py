@@ -152,3 +152,22 @@ def test_bad_input_exits_2_with_a_clear_message(
     )
     assert main(["eval", "--model", "heuristic", "-k", "0"]) == 2
     assert not (tmp_path / "o").exists()  # nothing started
+
+
+@pytest.mark.parametrize(("reward", "key"), [("verifier", "verification"), ("goal", "assertions")])
+def test_the_reward_comes_from_the_verifiers_by_default(
+    tmp_path: Path, reward: str, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenarios = [s.model_dump() for s in bundled_scenarios("online_store_returns")[:1]]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenarios))
+    out = tmp_path / "out"
+    args = ["eval", "--scenarios", str(path), "--model", "heuristic", "-k", "1"]
+    extra = [] if reward == "verifier" else ["--reward", reward]
+    assert main([*args, "--out", str(out), "--no-progress", *extra]) == 0, capsys.readouterr()
+    record = json.loads((out / "rollouts.jsonl").read_text().splitlines()[0])
+    assert record["rollout"]["reward"] == 1.0
+    reward_info = record["rollout"]["info"]["reward_info"]
+    assert key in reward_info
+    if reward == "verifier":
+        assert reward_info["verification"]["passed"] is True

@@ -1,10 +1,11 @@
 """`VerifierReward`: gem_env's reward protocol, paid by the verifiers' checks.
 
-The reward is 1.0 when every *outcome* check passes (by default: structure, replay,
-invariants and goal: the episode is a valid record and reached the goal without breaking
-the toolkit's rules), else 0.0. Process checks (call validity, grounding, the judge) run
-and are reported in ``info`` but do not gate the reward unless listed in `outcome`: an
-agent that recovers from a rejected call still reaches the goal. With
+The reward is 1.0 when every *outcome* check passes (by default: replay, invariants and
+goal: the recorded outputs are what the toolkit returns, no call broke the toolkit's
+rules, and the goal is met), else 0.0. Process checks (structure, call validity,
+grounding, the judge) run and are reported in ``info`` but do not gate the reward unless
+listed in `outcome`: an agent that recovers from a rejected call, or from an empty turn
+the env answered with feedback, still reached the goal. With
 ``partial_credit=True`` a valid episode earns the fraction of goal items met (goal
 assertions and required outputs), for shaped RL.
 """
@@ -23,7 +24,7 @@ from verifiers.pool import Isolation
 from verifiers.verify import DEFAULT_CHECKS, verify
 
 #: Checks whose findings set the reward to 0 by default.
-OUTCOME_CHECKS = ("structure", "replay", "invariants", "goal")
+OUTCOME_CHECKS = ("replay", "invariants", "goal")
 
 
 class VerifierReward:
