@@ -94,13 +94,18 @@ def read_trajectories(path: str | Path) -> Iterator[tuple[int, Trajectory | Traj
     A corrupt line does not stop the others: its error is yielded in its place.
     """
     with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield number, parse_trajectory(line, number)
-            except TrajectoryFormatError as exc:
-                yield number, exc
+        yield from parse_lines(f)
+
+
+def parse_lines(lines: Iterable[str]) -> Iterator[tuple[int, Trajectory | TrajectoryFormatError]]:
+    """`read_trajectories` over any lines (e.g. standard input)."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, parse_trajectory(line, number)
+        except TrajectoryFormatError as exc:
+            yield number, exc
 
 
 def write_trajectories(

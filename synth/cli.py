@@ -2,7 +2,8 @@
 
 `main(argv)` returns the exit code (0 all pass, 1 some fail, 2 bad input) so it works
 both as the console-script entry point (`sys.exit(main())`) and from tests.
-Subcommands register in `_COMMANDS`; today: `check-toolkit`, `eval` (in `synth.eval_command`).
+Subcommands register in `_COMMANDS`; today: `check-toolkit`, `eval` (in `synth.eval_command`)
+and `verify` (in `synth.verify_command`).
 """
 
 from __future__ import annotations
@@ -161,6 +162,21 @@ def _eval(args: argparse.Namespace) -> int:
     return eval_command.run(args)
 
 
+# -- verify (synth/verify_command.py) ---------------------------------------------------
+
+
+def _verify_arguments(p: argparse.ArgumentParser) -> None:
+    from synth import verify_command
+
+    verify_command.add_arguments(p)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from synth import verify_command
+
+    return verify_command.run(args)
+
+
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "check-toolkit": (
         "compile toolkits and property-test them (exit 0 all pass, 1 some fail, 2 bad input)",
@@ -171,5 +187,11 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handl
         "run an agent k times per scenario; print pass@k and pass^k with confidence intervals",
         _eval_arguments,
         _eval,
+    ),
+    "verify": (
+        "verify trajectories: one PASS/FAIL line each and a summary (exit 0 all pass, "
+        "1 some fail, 2 bad input)",
+        _verify_arguments,
+        _verify,
     ),
 }
