@@ -10,6 +10,7 @@ the undo journal (never by copying the whole state).
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,6 +119,7 @@ class Toolkit:
         )(spec.state_schema)
         self._state_is_valid = compile_validator(spec.state_schema)
         self._load_module(first=True)
+        self._initial_text: str | None = None  # the valid initial state, for fast resets
         self.reset()
 
     # -- public API ------------------------------------------------------------------
@@ -150,6 +152,11 @@ class Toolkit:
             StateError: `state` is not JSON, not an object, or not valid against
                 `state_schema` (every problem listed with its path).
         """
+        if state is None and self._initial_text is not None:  # checked on the first reset
+            copy = json.loads(self._initial_text)
+            with self._lock:
+                self._store.load(copy, index_containers(copy))
+            return
         source = self.spec.initial_state if state is None else state
         try:
             copy = json_copy(source)
@@ -184,6 +191,8 @@ class Toolkit:
                     )
                 ]
             )
+        if state is None:
+            self._initial_text = json.dumps(copy, ensure_ascii=False)
         with self._lock:
             self._store.load(copy, index)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gem_env.messages import Message, ToolCall
 from gem_env.trajectory import Trajectory
@@ -44,8 +44,7 @@ def is_feedback(message: Message) -> bool:
     return message.role == "user" and getattr(message, "name", None) == FEEDBACK_NAME
 
 
-@dataclass(frozen=True)
-class CallSite:
+class CallSite(NamedTuple):
     """One tool call: its order, the assistant message holding it, the tool message
     answering it (the first later tool message with its id; None when there is none)."""
 
@@ -55,21 +54,19 @@ class CallSite:
     result_index: int | None
 
 
-@dataclass(frozen=True)
-class CallProblem:
+class CallProblem(NamedTuple):
     """A call-validity problem: the finding code and what is wrong."""
 
     code: str
     detail: str
 
 
-@dataclass
-class ReplayedCall:
+class ReplayedCall(NamedTuple):
     """The replayed result of one call and the invariants broken after it."""
 
     site: CallSite
     result: ToolResult
-    broken_invariants: list[str] = field(default_factory=list)
+    broken_invariants: list[str]
 
 
 @dataclass
@@ -146,10 +143,7 @@ class TrajectoryContext:
                     results[waiting.popleft()] = index
                 else:
                     self._orphan_results.append(index)
-        self._sites = [
-            CallSite(number=n, message_index=i, call=c, result_index=results.get(n))
-            for n, (i, c) in enumerate(calls)
-        ]
+        self._sites = [CallSite(n, i, c, results.get(n)) for n, (i, c) in enumerate(calls)]
 
     # -- replay ----------------------------------------------------------------------
 
@@ -182,10 +176,12 @@ class TrajectoryContext:
             return None
         initial = toolkit.check_invariants() if self.invariants else []
         replayed = []
+        call, invariants, none = toolkit.call, self.invariants, []
         for site in self.call_sites:
-            result = toolkit.call(site.call.function.name, site.call.function.arguments)
-            broken = toolkit.check_invariants() if self.invariants and result.ok else []
-            replayed.append(ReplayedCall(site=site, result=result, broken_invariants=broken))
+            function = site.call.function
+            result = call(function.name, function.arguments)
+            broken = toolkit.check_invariants() if invariants and result.ok else none
+            replayed.append(ReplayedCall(site, result, broken))
         self._replay = Replay(
             calls=replayed,
             final_state_hash=toolkit.state_hash(),

@@ -30,13 +30,9 @@ class GroundingCheck(Check):
 
     def inspect(self, context: TrajectoryContext) -> Iterator[Finding]:
         schemas = _parameter_schemas(context.trajectory.toolkit)
-        sources: list[str] = []
-        corpus = ""
-        corpus_size = 0
+        corpus = ""  # what earlier system, user and tool messages said, grown as we go
         for index, message in enumerate(context.trajectory.messages):
             if message.role == "assistant" and message.tool_calls:
-                if corpus_size != len(sources):
-                    corpus, corpus_size = "\n".join(sources), len(sources)
                 for call in message.tool_calls:
                     args, problem = parse_arguments(call.function.arguments)
                     if problem is not None:
@@ -52,7 +48,8 @@ class GroundingCheck(Check):
                                 "system, user or tool message",
                             )
             elif message.role in ("system", "user", "tool") and not is_feedback(message):
-                sources.extend(_texts(message.content or "", message.role == "tool"))
+                texts = _texts(message.content or "", message.role == "tool")
+                corpus = "\n".join([corpus, *texts])
 
 
 def checked_values(args: dict[str, Any], schema: Any) -> Iterator[tuple[str, Any]]:
@@ -82,11 +79,29 @@ def appears(value: str | int | float, text: str) -> bool:
     """Whether `value` appears verbatim and word-bounded in `text` (numbers in any of
     their usual spellings: ``20``, ``20.0``, ``20.00``, ``1,000``)."""
     if isinstance(value, str):
-        return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text) is not None
+        return _bounded(value, text, _WORD_BEFORE, _WORD_AFTER)
     return any(
-        re.search(rf"(?<![\w.]){re.escape(spelling)}(?!\w|\.\d)", text) is not None
-        for spelling in _spellings(value)
+        _bounded(spelling, text, _NUMBER_BEFORE, _NUMBER_AFTER) for spelling in _spellings(value)
     )
+
+
+def _bounded(needle: str, text: str, before: re.Pattern[str], after: re.Pattern[str]) -> bool:
+    """`needle` occurs in `text` with neither `before` matching the character ahead of it
+    nor `after` matching what follows (a literal search: linear, no regex backtracking)."""
+    if not needle:
+        return False
+    start = text.find(needle)
+    while start != -1:
+        end = start + len(needle)
+        if not (start and before.match(text, start - 1)) and not after.match(text, end):
+            return True
+        start = text.find(needle, start + 1)
+    return False
+
+
+_WORD_BEFORE = _WORD_AFTER = re.compile(r"\w")
+_NUMBER_BEFORE = re.compile(r"[\w.]")
+_NUMBER_AFTER = re.compile(r"\w|\.\d")
 
 
 def _spellings(number: int | float) -> set[str]:

@@ -40,45 +40,68 @@ def to_json_text(
 
 
 def _check(value: Any, max_chars: int) -> tuple[ErrorKind, str] | None:
+    """The first reason `value` is not allowed as a result, else None. Scalars inside a
+    container are checked in place (only containers go on the stack): this walk runs
+    on every call, so it is kept tight."""
     budget = max_chars
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         t = type(item)
-        if t is str:
-            budget -= len(item) + 2
-        elif t is bool or item is None:
-            budget -= 4
-        elif t is int:
-            if item.bit_length() > 4000:
-                return ErrorKind.invalid_result, "result holds an integer too large for JSON"
-            budget -= 1 + item.bit_length() // 3
-        elif t is float:
-            if not math.isfinite(item):
-                return ErrorKind.invalid_result, f"result holds {item}, which is not a JSON number"
-            budget -= 3
-        elif t is dict or t is list or t is tuple:
+        if t is dict or t is list or t is tuple:
             if depth >= _MAX_DEPTH:
                 return ErrorKind.invalid_result, f"result nested deeper than {_MAX_DEPTH} levels"
             budget -= 2 + len(item)
             if t is dict:
-                for k, v in item.items():
+                for k in item:
                     if type(k) is not str:
                         return (
                             ErrorKind.invalid_result,
                             f"result has a non-string key {_short(k)}; JSON keys are strings",
                         )
                     budget -= len(k) + 3
-                    stack.append((v, depth + 1))
+                children: Any = item.values()
             else:
-                stack.extend((v, depth + 1) for v in item)
+                children = item
+            for child in children:
+                c = type(child)
+                if c is str:
+                    budget -= len(child) + 2
+                elif c is dict or c is list or c is tuple:
+                    stack.append((child, depth + 1))
+                else:
+                    cost = _scalar_cost(child)
+                    if type(cost) is tuple:
+                        return cost  # type: ignore[return-value]
+                    budget -= cost  # type: ignore[operator]
+        elif t is str:
+            budget -= len(item) + 2
         else:
-            name = "set" if t.__name__ == "OrderedSet" else t.__name__
-            hint = "; return sorted(list(...))" if name in ("set", "frozenset") else ""
-            return ErrorKind.invalid_result, f"result holds a {name}, which is not JSON{hint}"
+            cost = _scalar_cost(item)
+            if type(cost) is tuple:
+                return cost  # type: ignore[return-value]
+            budget -= cost  # type: ignore[operator]
         if budget < 0:
             return ErrorKind.output_too_large, f"result exceeds {max_chars} characters"
     return None
+
+
+def _scalar_cost(item: Any) -> int | tuple[ErrorKind, str]:
+    """The JSON size estimate of a non-string scalar, or why it is not JSON."""
+    t = type(item)
+    if t is bool or item is None:
+        return 4
+    if t is int:
+        if item.bit_length() > 4000:
+            return ErrorKind.invalid_result, "result holds an integer too large for JSON"
+        return 1 + item.bit_length() // 3
+    if t is float:
+        if not math.isfinite(item):
+            return ErrorKind.invalid_result, f"result holds {item}, which is not a JSON number"
+        return 3
+    name = "set" if t.__name__ == "OrderedSet" else t.__name__
+    hint = "; return sorted(list(...))" if name in ("set", "frozenset") else ""
+    return ErrorKind.invalid_result, f"result holds a {name}, which is not JSON{hint}"
 
 
 def _short(key: Any) -> str:
