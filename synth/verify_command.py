@@ -62,6 +62,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--judge-model", metavar="M", help="chat model of the LLM judge check")
     p.add_argument("--judge-base-url", metavar="URL", help="OpenAI-compatible API root (…/v1)")
     p.add_argument("--judge-api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY)")
+    p.add_argument(
+        "--judge-max-tokens", type=int, default=1024, metavar="N",
+        help="tokens per judge answer (default 1024: a verdict is short; small models "
+        "otherwise ramble until their context is full)",
+    )  # fmt: skip
 
 
 class _BadInputError(Exception):
@@ -147,8 +152,13 @@ def _judge_model(args: argparse.Namespace) -> Any:
 
     from synth.backends import BackendError, OpenAIChatModel
 
+    if args.judge_max_tokens < 1:
+        raise _BadInputError("--judge-max-tokens must be at least 1")
     model = OpenAIChatModel(
-        args.judge_model, base_url=args.judge_base_url, api_key=args.judge_api_key
+        args.judge_model,
+        base_url=args.judge_base_url,
+        api_key=args.judge_api_key,
+        max_tokens=args.judge_max_tokens,
     )
 
     async def served_models() -> list[str]:

@@ -197,7 +197,8 @@ def test_judge_runs_against_a_model_server(capsys: pytest.CaptureFixture[str]) -
         )
         assert code == 1
         assert out[0] == f"FAIL {GOOD_ID}  judge: judge_error@-"
-        assert server.requests  # the judge asked the model
+        assert server.requests  # the judge asked the model, with a bounded answer
+        assert server.requests[-1]["max_tokens"] == 1024
         code, out, err = _run(capsys, "--judge-model", "judge-n", *url, str(FIXTURE))
         assert code == 2 and out == []
         assert "does not serve 'judge-n'" in err and "'judge-m'" in err
