@@ -17,21 +17,23 @@ ROOT = Path(__file__).resolve().parent.parent
 ORDER = ["synth", "verifiers", "gem_env", "toolkits"]
 
 
-def _project_imports(path: Path) -> list[tuple[int, str]]:
+def _imported_modules(path: Path) -> list[tuple[int, str]]:
+    """``(line, dotted module)`` of every absolute import; ``from pkg import name`` counts
+    as ``pkg.name`` (it may be a submodule)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            found.extend((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        else:
-            continue
-        for name in names:
-            top = name.split(".")[0]
-            if top in ORDER:
-                found.append((node.lineno, top))
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
     return found
+
+
+def _project_imports(path: Path) -> list[tuple[int, str]]:
+    """``(line, project package)`` of each import statement of a project package."""
+    tops = dict.fromkeys((line, name.split(".")[0]) for line, name in _imported_modules(path))
+    return [(line, top) for line, top in tops if top in ORDER]
 
 
 @pytest.mark.parametrize("package", ORDER)
@@ -79,19 +81,12 @@ GEM_ENV_DATA_MODULES = {
 
 
 def _gem_env_imports(path: Path) -> list[tuple[int, str]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-            if node.module == "gem_env":
-                names = [f"gem_env.{alias.name}" for alias in node.names]
-        else:
-            continue
-        found.extend((node.lineno, n) for n in names if n.split(".")[0] == "gem_env")
-    return found
+    """``(line, gem_env module)`` of each import from gem_env (``gem_env.x``)."""
+    return [
+        (line, ".".join(name.split(".")[:2]))
+        for line, name in _imported_modules(path)
+        if name.split(".")[0] == "gem_env"
+    ]
 
 
 def test_verifiers_import_only_gem_env_data_modules() -> None:
