@@ -16,6 +16,8 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
+from toolkits.result import ErrorKind
+
 
 def compile_validator(schema: dict[str, Any]) -> Callable[[Any], str | None]:
     """Return a function giving None for valid arguments, else the first problem."""
@@ -66,6 +68,27 @@ def parse_arguments(arguments: dict[str, Any] | str | None) -> tuple[dict[str, A
     if not isinstance(parsed, dict):
         return {}, f"arguments must be a JSON object, not {type(parsed).__name__}"
     return parsed, None
+
+
+def validate_call(
+    name: str,
+    arguments: dict[str, Any] | str | None,
+    validators: dict[str, Callable[[Any], str | None]],
+) -> tuple[dict[str, Any], None] | tuple[None, tuple[ErrorKind, str]]:
+    """Check a call before any code runs: ``(arguments, None)``, or ``(None, (kind,
+    message))`` with kind `ErrorKind.unknown_tool`, ``malformed_arguments`` or
+    ``invalid_arguments``. `validators` maps each tool name, in the toolkit's order, to
+    its `compile_validator` function."""
+    validator = validators.get(name)
+    if validator is None:
+        return None, (ErrorKind.unknown_tool, unknown_tool_message(name, list(validators)))
+    args, problem = parse_arguments(arguments)
+    if problem is not None:
+        return None, (ErrorKind.malformed_arguments, problem)
+    invalid = validator(args)
+    if invalid is not None:
+        return None, (ErrorKind.invalid_arguments, f"invalid arguments for {name}: {invalid}")
+    return args, None
 
 
 def _reject_constant(name: str) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
 
-from toolkits.arguments import compile_validator, parse_arguments, unknown_tool_message
+from toolkits.arguments import compile_validator, validate_call
 from toolkits.canonical import canonical_json, json_copy, state_hash
 from toolkits.compiler import CompiledModule, compile_expression, compile_module
 from toolkits.errors import CompileError, Problem, StateError
@@ -202,15 +202,9 @@ class Toolkit:
         Arguments are validated against the tool's schema before any code runs. On
         any failure the result has ``ok=False`` and the state is unchanged.
         """
-        validator = self._validators.get(name)
-        if validator is None:
-            return _error(ErrorKind.unknown_tool, unknown_tool_message(name, self.tool_names))
-        args, problem = parse_arguments(arguments)
-        if problem is not None:
-            return _error(ErrorKind.malformed_arguments, problem)
-        invalid = validator(args)
-        if invalid is not None:
-            return _error(ErrorKind.invalid_arguments, f"invalid arguments for {name}: {invalid}")
+        args, rejected = validate_call(name, arguments, self._validators)
+        if rejected is not None:
+            return _error(*rejected)
         declared = self._params[name]
         if len(args) != len(declared) or any(k not in declared for k in args):
             args = {k: v for k, v in args.items() if k in declared}

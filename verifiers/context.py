@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from gem_env.messages import Message, ToolCall
 from gem_env.trajectory import Trajectory
@@ -25,7 +25,7 @@ from toolkits import (
     ToolResult,
     load_toolkit,
 )
-from toolkits.arguments import compile_validator, parse_arguments, unknown_tool_message
+from toolkits.arguments import compile_validator, validate_call
 from verifiers.pool import DEFAULT_POOL, Isolation, Key, ToolkitPool
 
 #: Runtime error kinds that are call-validity findings (the call never ran).
@@ -176,11 +176,9 @@ class TrajectoryContext:
             return None
         initial = toolkit.check_invariants() if self.invariants else []
         replayed = []
-        call, invariants, none = toolkit.call, self.invariants, []
         for site in self.call_sites:
-            function = site.call.function
-            result = call(function.name, function.arguments)
-            broken = toolkit.check_invariants() if invariants and result.ok else none
+            result = toolkit.call(site.call.function.name, site.call.function.arguments)
+            broken = toolkit.check_invariants() if self.invariants and result.ok else []
             replayed.append(ReplayedCall(site, result, broken))
         self._replay = Replay(
             calls=replayed,
@@ -212,28 +210,13 @@ class TrajectoryContext:
             spec = load_toolkit(self.trajectory.toolkit)
         except (SpecError, ValueError, TypeError):
             return None
-        schemas = {t.function.name: t.function.parameters for t in spec.tools}
-        validators: dict[str, Any] = {}
+        validators = {t.function.name: compile_validator(t.function.parameters) for t in spec.tools}
         problems: dict[int, CallProblem] = {}
         for site in self.call_sites:
-            name, text = site.call.function.name, site.call.function.arguments
-            if name not in schemas:
-                problems[site.number] = CallProblem(
-                    "unknown_tool", unknown_tool_message(name, sorted(schemas))
-                )
-                continue
-            args, problem = parse_arguments(text)
-            if problem is not None:
-                problems[site.number] = CallProblem("malformed_arguments", problem)
-                continue
-            validator = validators.get(name) or validators.setdefault(
-                name, compile_validator(schemas[name])
-            )
-            invalid = validator(args)
-            if invalid is not None:
-                problems[site.number] = CallProblem(
-                    "invalid_arguments", f"invalid arguments for {name}: {invalid}"
-                )
+            function = site.call.function
+            _, rejected = validate_call(function.name, function.arguments, validators)
+            if rejected is not None:
+                problems[site.number] = CallProblem(CALL_VALIDITY_KINDS[rejected[0]], rejected[1])
         self._problems = problems
         return problems
 

@@ -39,6 +39,9 @@ class StructureCheck(Check):
         sites = context.call_sites
         orphans = set(context.orphan_results)
         seen_ids: set[str] = set()
+        late = [  # results not right after their call's message (or its other results)
+            s for s in sites if s.result_index is not None and s.result_index > s.message_index + 1
+        ]
         blamed: set[int] = set()
         previous: str | None = None
         for index, message in enumerate(messages):
@@ -55,10 +58,8 @@ class StructureCheck(Check):
                 continue
             waiting = [
                 s
-                for s in sites
-                if s.message_index < index
-                and s.result_index is not None
-                and s.result_index > index
+                for s in late
+                if s.message_index < index < s.result_index  # type: ignore[operator]
                 and s.number not in blamed
             ]
             if waiting:

@@ -222,12 +222,6 @@ class Guards(TextGuards):
             if type(r) is int and r.bit_length() > self.max_bits:
                 self.too_big(f"integer exceeds {self.max_bits} bits")
             return r
-        if ta is str and type(b) is str and not inplace:  # the common case, checked inline
-            if len(a) + len(b) > self.max_str:
-                self.too_big("str would exceed its size limit")
-            r = a + b
-            self.ctx.charge(len(r) >> 8)
-            return r
         limit = self.max_str if ta is str else self.max_items
         if inplace and ta is list and not hasattr(b, "__len__"):
             b = list(islice(b, self.max_items + 1))  # x += iterator: bounded before extending
