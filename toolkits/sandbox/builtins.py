@@ -14,6 +14,7 @@ import builtins as _py
 from itertools import islice
 from typing import Any
 
+from toolkits.sandbox import modules
 from toolkits.sandbox.guards import Guards
 from toolkits.sandbox.oset import OrderedSet
 
@@ -215,6 +216,7 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
         reversed=sandbox_reversed,
         int=sandbox_int,
     )
+    table["__import__"] = modules.make_importer(guards)
     type_map: dict[int, Any] = {
         id(sandbox_list): list,
         id(sandbox_tuple): tuple,

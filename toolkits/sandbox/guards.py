@@ -13,6 +13,7 @@ from itertools import islice
 from typing import Any
 
 from toolkits.result import ErrorKind
+from toolkits.sandbox import modules
 from toolkits.sandbox.context import CallContext
 from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, StateWriter
 from toolkits.sandbox.oset import OSET_BULK_METHODS, OSET_METHODS, ItemsView, KeysView, OrderedSet
@@ -151,6 +152,9 @@ class Guards(TextGuards):
             return _VIEWS[name](obj)
         if isinstance(obj, BaseException) and name == "args":
             return obj.args
+        found = modules.attribute(self, obj, name)
+        if found is not modules.NOT_HANDLED:
+            return found
         if t is str and name in _STR_BLOCKED:
             self.ctx.fail(
                 ErrorKind.sandbox_violation, f"'{name}' is not available: {_STR_BLOCKED[name]}"

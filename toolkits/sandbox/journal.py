@@ -260,6 +260,11 @@ class StateStore:
 
 
 def _not_json(value: Any) -> str:
+    from toolkits.sandbox import modules  # lazy: modules imports the sandbox's guards
+
+    hint_of_module = modules.json_hint(value)
+    if hint_of_module is not None:
+        return f"a {type(value).__name__} is not JSON; {hint_of_module}"
     name = type(value).__name__
     hint = {"tuple": "use a list", "OrderedSet": "use a sorted list", "set": "use a sorted list"}
     return f"a {name} is not JSON" + (f"; {hint[name]}" if name in hint else "")

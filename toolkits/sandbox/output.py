@@ -99,6 +99,12 @@ def _scalar_cost(item: Any) -> int | tuple[ErrorKind, str]:
         if not math.isfinite(item):
             return ErrorKind.invalid_result, f"result holds {item}, which is not a JSON number"
         return 3
+    from toolkits.sandbox import modules  # lazy: modules imports the sandbox's guards
+
+    hint_of_module = modules.json_hint(item)
+    if hint_of_module is not None:
+        what = f"result holds a {t.__name__}, which is not JSON; {hint_of_module}"
+        return ErrorKind.invalid_result, what
     name = "set" if t.__name__ == "OrderedSet" else t.__name__
     hint = "; return sorted(list(...))" if name in ("set", "frozenset") else ""
     return ErrorKind.invalid_result, f"result holds a {name}, which is not JSON{hint}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from toolkits.sandbox import modules
 from toolkits.sandbox.oset import OrderedSet
 from toolkits.sandbox.sizes import SizeGuards
 
@@ -94,6 +95,8 @@ class TextGuards(SizeGuards):
             if type(value) is int and value.bit_length() > self.max_bits:
                 self.too_big("integer too large to format")
             return value
+        if modules.formattable(value):
+            return value
         return self.safe_str(value)
 
     def safe_str(self, value: Any) -> str:
@@ -109,7 +112,8 @@ class TextGuards(SizeGuards):
                     return self.safe_repr(args[0])
                 return self.safe_str(args[0])
             return self.safe_repr(args)
-        return self.safe_repr(value)
+        shown = modules.text(self, value, False)
+        return shown if shown is not None else self.safe_repr(value)
 
     def text_size(self, value: Any) -> int:
         """Estimated length of `str(value)`; fails when over the string limit."""
@@ -157,7 +161,8 @@ class TextGuards(SizeGuards):
         elif isinstance(value, BaseException):
             text = f"{type(value).__name__}({', '.join(self.safe_repr(a) for a in value.args)})"
         else:
-            text = f"<{_type_name(value)}>"
+            shown = modules.text(self, value, True)
+            text = shown if shown is not None else f"<{_type_name(value)}>"
         budget[0] -= len(text)
         if budget[0] < 0:
             self.too_big(f"text longer than {self.max_str} characters")
