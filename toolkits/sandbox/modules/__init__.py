@@ -15,6 +15,10 @@ Hooks:
         (``f"{d:%Y-%m-%d}"`` on a date).
     json_hint(value): what to store or return instead of a module value that is not
         JSON (``"store d.isoformat()"``), or None.
+    has_attribute(obj, name): whether ``obj.name`` would succeed for a module value
+        (``hasattr``), or None when this package does not know `obj`'s type. Never aborts.
+    exposed_type(value): the class ``type(value)`` may give tool code for a module value
+        (the class the module already exposes, e.g. ``datetime.date``), or None.
 """
 
 from __future__ import annotations
@@ -51,4 +55,14 @@ def formattable(value: Any) -> bool:
 
 def json_hint(value: Any) -> str | None:
     """What to store or return instead of this non-JSON module value, or None."""
+    return None
+
+
+def has_attribute(obj: Any, name: str) -> bool | None:
+    """Whether ``obj.name`` would succeed for a module value; None for unknown types."""
+    return None
+
+
+def exposed_type(value: Any) -> Any | None:
+    """The exposed class of a module value (what ``type(value)`` gives), or None."""
     return None
