@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,6 +23,7 @@ from toolkits.canonical import canonical_json, json_copy, state_hash
 from toolkits.compiler import CompiledModule, compile_expression, compile_module
 from toolkits.errors import CompileError, Problem, StateError
 from toolkits.limits import Limits
+from toolkits.protocol import Call, CallReplay, replay_calls
 from toolkits.result import ErrorKind, ToolResult
 from toolkits.sandbox.builtins import ToolError, make_builtins
 from toolkits.sandbox.context import CallContext, SandboxAbort
@@ -237,6 +239,30 @@ class Toolkit:
         """State-schema violations of the current state (empty when valid)."""
         with self._lock:
             return [str(p) for p in self._schema_problems(self._store.state)]
+
+    def replay(
+        self,
+        calls: Sequence[Call],
+        *,
+        state: dict[str, Any] | None = None,
+        invariants: bool = False,
+    ) -> CallReplay:
+        """Reset to `state` (default: the initial state) and run `calls` in order.
+
+        Raises:
+            StateError: `state` is not a valid state (see `reset`).
+        """
+        with self._lock:
+            return replay_calls(self, calls, state=state, invariants=invariants)
+
+    def close(self) -> None:
+        """Nothing to release in-process (the `CompiledToolkit` protocol's `close`)."""
+
+    def __enter__(self) -> Toolkit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- internals -------------------------------------------------------------------
 
