@@ -107,3 +107,46 @@ def test_compile_errors_are_raised_in_the_caller() -> None:
         )
     with pytest.raises(ValueError, match="isolation"):
         compile_toolkit(toolkit("def run(state):\n    return 1\n"), isolation="thread")  # type: ignore[arg-type]
+
+
+# -- batches: one round trip per replay ---------------------------------------------
+
+
+def test_replay_matches_in_process_replay_with_invariants() -> None:
+    doc = toolkit(
+        SOURCE,
+        TOOLS,
+        state={"total": 0, "log": []},
+        invariants=[{"description": "small total", "expr": "state['total'] < 5"}],
+    )
+    calls = [("add", {"n": 2}), ("add", '{"n": 2}'), ("add", {"n": "x"}), ("add", {"n": 3})]
+    calls.append(("add", {"n": float("nan")}))  # not JSON: refused before it is sent
+    local = compile_toolkit(doc, limits=LIMITS)
+    with compile_toolkit(doc, limits=LIMITS, isolation="process") as remote:
+        a = local.replay(calls, state={"total": 1, "log": []}, invariants=True)
+        b = remote.replay(calls, state={"total": 1, "log": []}, invariants=True)
+        assert [(r.ok, r.content, r.error_kind) for r in a.results] == [
+            (r.ok, r.content, r.error_kind) for r in b.results
+        ]
+        assert (
+            a.broken_invariants
+            == b.broken_invariants
+            == [[], ["small total"], [], ["small total"], []]
+        )
+        assert a.final_state_hash == b.final_state_hash == remote.state_hash()
+        assert b.results[-1].error_kind == ErrorKind.malformed_arguments
+        with pytest.raises(StateError):
+            remote.replay(calls, state={"total": float("inf")})
+
+
+def test_a_call_that_hangs_inside_a_batch_is_rerun_alone_and_contained(isolated) -> None:
+    calls = [("add", {"n": 1}), ("stall", {"how": "hang"}), ("add", {"n": 2})]
+    replay = isolated.replay(calls)
+    assert [r.ok for r in replay.results] == [True, False, True]
+    assert replay.results[1].error_kind == ErrorKind.timeout
+    assert isolated.restarts == 2  # the batch's worker, then the hung call's own
+    assert isolated.state == {"total": 3, "log": [1, 2]}
+    assert replay.final_state_hash == isolated.state_hash()
+    # a later crash replays the batch's committed calls onto the new worker
+    assert not isolated.call("stall", {"how": "crash"}).ok
+    assert isolated.state == {"total": 3, "log": [1, 2]}

@@ -4,12 +4,16 @@ The in-process sandbox bounds everything tool code does between two steps, but a
 single C-level operation it cannot see (comparing two huge structures that share
 sub-structure, hashing a 200,000-deep tuple) can still run for hours or crash the
 interpreter. An `IsolatedToolkit` runs the same `Toolkit` in a worker process with
-an address-space limit and kills the worker when a call outlives its time limit. The
-parent keeps the committed state as a base state plus the log of successful calls
-since then; after a kill it starts a new worker and replays the log (calls are
-deterministic), so the failed call leaves the state exactly as before, like any
-failed call. Results are the same as in-process; a call costs one round trip to the
-worker (tens of microseconds) more.
+an address-space limit. The worker arms a kernel timer around every call, so a call
+stuck in C past ``timeout_seconds`` (plus a grace period) ends the worker; the parent
+also gives up on a worker that does not answer in time. The parent keeps the
+committed state as a base state plus the log of successful calls since then; after a
+lost worker it starts a new one and replays the log (calls are deterministic), so the
+failed call leaves the state exactly as before, like any failed call.
+
+Messages cross the process boundary through `toolkits.isolation_channel` (shared
+memory first, the pipe when the peer sleeps), and `replay` runs a whole batch of calls
+in one round trip: what `gem-env verify --isolation process` uses per trajectory.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
+import pickle
+import signal
 import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -29,12 +35,14 @@ from typing import Any
 from toolkits.canonical import canonical_json, json_copy
 from toolkits.compiler import compile_module
 from toolkits.errors import CompileError, Problem, SpecError, StateError
+from toolkits.isolation_channel import Channel, PeerLostError, shared_memory
 from toolkits.limits import Limits
+from toolkits.protocol import Call, CallReplay
 from toolkits.result import ErrorKind, ToolResult
 from toolkits.spec import ToolkitSpec, dump_toolkit
 
-_GRACE_SECONDS = 1.0  # on top of timeout_seconds: the worker's own watchdog acts first
-_START_SECONDS = 60.0
+GRACE_SECONDS = 1.0  # on top of timeout_seconds: the worker's own watchdog acts first
+START_SECONDS = 60.0
 _SNAPSHOT_EVERY = 64  # successful calls between base-state snapshots
 _ERRORS = {"CompileError": CompileError, "StateError": StateError, "SpecError": SpecError}
 
@@ -46,23 +54,36 @@ class _WorkerLostError(Exception):
         self.message = message
 
 
-def _result(data: dict[str, Any]) -> ToolResult:
-    kind = data.get("error_kind")
+def result_of(row: tuple[Any, ...]) -> ToolResult:
+    """A `ToolResult` from the worker's compact row (see `result_row`)."""
+    ok, content, error, kind, steps, broken, state_errors = row
     return ToolResult(
-        ok=data["ok"],
-        content=data["content"],
-        error=data.get("error"),
+        ok=ok,
+        content=content,
+        error=error,
         error_kind=None if kind is None else ErrorKind(kind),
-        steps=data.get("steps", 0),
-        invariant_violations=list(data.get("invariant_violations") or []),
-        state_errors=list(data.get("state_errors") or []),
+        steps=steps,
+        invariant_violations=broken,
+        state_errors=state_errors,
     )
 
 
-def _stop(process: Any, send: Any, recv: Any) -> None:
-    for conn in (send, recv):
-        with contextlib.suppress(OSError):
-            conn.close()
+def result_row(result: ToolResult) -> tuple[Any, ...]:
+    """The compact, picklable form of a `ToolResult` the worker sends."""
+    kind = result.error_kind
+    return (
+        result.ok,
+        result.content,
+        result.error,
+        None if kind is None else kind.value,
+        result.steps,
+        result.invariant_violations,
+        result.state_errors,
+    )
+
+
+def _stop(process: Any, channel: Channel) -> None:
+    channel.close()
     if process.poll() is None:
         process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -70,7 +91,7 @@ def _stop(process: Any, send: Any, recv: Any) -> None:
 
 
 class IsolatedToolkit:
-    """The `Toolkit` API, served by a worker process that is killed and rebuilt on a hang.
+    """The `CompiledToolkit` protocol, served by a worker process rebuilt on a hang.
 
     Build it with ``compile_toolkit(..., isolation="process")``. Close it with
     `close()` (or use it as a context manager); the worker also ends with the parent.
@@ -93,17 +114,17 @@ class IsolatedToolkit:
             address_space_mb if address_space_mb is not None else 2 * self.limits.max_memory_mb
         )
         self._spec_data = dump_toolkit(spec)
-        self._base_state: dict[str, Any] = json_copy(spec.initial_state)
-        self._log: list[tuple[str, str]] = []
+        self._base_state: dict[str, Any] | None = None  # None: the initial state
+        self._log: list[tuple[str, str | None]] = []
         self._lock = threading.RLock()
         self._process: Any = None
-        self._send: Any = None
-        self._recv: Any = None
+        self._channel: Channel | None = None
         self._finalizer: Any = None
+        self._call_seconds = self.limits.timeout_seconds + GRACE_SECONDS
         self.restarts = 0
         self._start()
 
-    # -- Toolkit API -----------------------------------------------------------------
+    # -- the CompiledToolkit protocol --------------------------------------------------
 
     @property
     def tools(self) -> list[dict[str, Any]]:
@@ -127,43 +148,91 @@ class IsolatedToolkit:
     def reset(self, state: dict[str, Any] | None = None) -> None:
         """Set the state (default: the initial state); raises `StateError` when invalid."""
         with self._lock:
-            source = self.spec.initial_state if state is None else state
-            try:
-                copy = json_copy(source)
-            except (TypeError, ValueError, RecursionError) as exc:
-                raise StateError([Problem(path="state", message=f"not JSON: {exc}")]) from None
+            copy = None if state is None else _json_state(state)
             self._ask("reset", copy)
             self._base_state, self._log = copy, []
 
     def call(self, name: str, arguments: dict[str, Any] | str | None = None) -> ToolResult:
         """Run a tool in the worker; a hang or crash of the worker is an error result."""
-        if isinstance(arguments, dict):
-            try:
-                arguments = json.dumps(arguments, ensure_ascii=False, allow_nan=False)
-            except (TypeError, ValueError, RecursionError) as exc:
-                return _error(ErrorKind.malformed_arguments, f"arguments are not JSON: {exc}")
+        text, problem = _arguments_text(arguments)
+        if problem is not None:
+            return problem
         with self._lock:
             try:
-                data = self._request(
-                    "call", (name, arguments), self.limits.timeout_seconds + _GRACE_SECONDS
-                )
+                row = self._request("call", (name, text), self._call_seconds)
             except _WorkerLostError as lost:
                 self._restart()
                 return _error(lost.kind, lost.message)
-            result = _result(data)
+            result = result_of(row)
             if result.ok:
-                self._log.append((name, arguments if isinstance(arguments, str) else "{}"))
+                self._log.append((name, text))
                 if len(self._log) >= _SNAPSHOT_EVERY:
                     self._base_state, self._log = self._ask("state"), []
             return result
+
+    def replay(
+        self,
+        calls: Sequence[Call],
+        *,
+        state: dict[str, Any] | None = None,
+        invariants: bool = False,
+    ) -> CallReplay:
+        """Reset to `state` and run `calls` in the worker, in one round trip.
+
+        When the worker is lost on the way (a call hung or crashed it), the batch is
+        run again one call at a time, so each call gets the result it would get alone.
+
+        Raises:
+            StateError: `state` is not a valid state.
+        """
+        rows: list[tuple[str, str | None] | ToolResult] = []
+        for name, arguments in calls:
+            text, problem = _arguments_text(arguments)
+            rows.append(problem if problem is not None else (name, text))
+        batch = [r for r in rows if not isinstance(r, ToolResult)]
+        with self._lock:
+            copy = None if state is None else _json_state(state)
+            deadline = START_SECONDS + len(batch) * self._call_seconds
+            try:
+                reply = self._request("replay", (copy, batch, invariants), deadline)
+            except _WorkerLostError:
+                self._restart()
+                return self._replay_one_by_one(rows, copy, invariants)
+            done, broken_rows, initial, final_hash = reply
+            self._base_state = copy
+            self._log = [call for call, row in zip(batch, done) if row[0]]
+        answers = iter(zip(done, broken_rows))
+        results, broken = [], []
+        for row in rows:
+            if isinstance(row, ToolResult):
+                results.append(row)
+                broken.append([])
+            else:
+                done_row, broken_after = next(answers)
+                results.append(result_of(done_row))
+                broken.append(broken_after)
+        return CallReplay(results, broken, initial, final_hash)
+
+    def _replay_one_by_one(
+        self,
+        rows: list[tuple[str, str | None] | ToolResult],
+        state: dict[str, Any] | None,
+        invariants: bool,
+    ) -> CallReplay:
+        self.reset(state)
+        initial = self.check_invariants() if invariants else []
+        results, broken = [], []
+        for row in rows:
+            result = row if isinstance(row, ToolResult) else self.call(*row)
+            results.append(result)
+            broken.append(self.check_invariants() if invariants and result.ok else [])
+        return CallReplay(results, broken, initial, self.state_hash())
 
     def evaluate(self, expr: str) -> ToolResult:
         """Evaluate a read-only expression over `state` in the worker."""
         with self._lock:
             try:
-                return _result(
-                    self._request("evaluate", (expr,), self.limits.timeout_seconds + _GRACE_SECONDS)
-                )
+                return result_of(self._request("evaluate", (expr,), self._call_seconds))
             except _WorkerLostError as lost:
                 self._restart()
                 return _error(lost.kind, lost.message)
@@ -182,7 +251,7 @@ class IsolatedToolkit:
         return self._ask("state_errors")
 
     def close(self) -> None:
-        """Stop the worker process."""
+        """Stop the worker process (idempotent)."""
         with self._lock:
             if self._finalizer is not None:
                 self._finalizer()
@@ -199,26 +268,33 @@ class IsolatedToolkit:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "toolkits.isolation_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            close_fds=True,
-        )
+        memory_fd, memory = shared_memory()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "toolkits.isolation_worker", str(memory_fd)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                close_fds=True,
+                pass_fds=(memory_fd,),
+            )
+        finally:
+            os.close(memory_fd)
         send = Connection(os.dup(process.stdin.fileno()), readable=False)
         recv = Connection(os.dup(process.stdout.fileno()), writable=False)
         process.stdin.close()
         process.stdout.close()
-        self._process, self._send, self._recv = process, send, recv
-        self._finalizer = weakref.finalize(self, _stop, process, send, recv)
+        channel = Channel(memory, outgoing=0, incoming=1, send_pipe=send, recv_pipe=recv)
+        self._process, self._channel = process, channel
+        self._finalizer = weakref.finalize(self, _stop, process, channel)
         init = (self._spec_data, self.limits.model_dump(), self._flags, self._address_space_mb)
         try:
-            send.send(init)
-            if not _readable(recv, _START_SECONDS):
-                raise OSError("no answer")
-            status = recv.recv()
-        except (OSError, EOFError):
+            channel.send(pickle.dumps(init, protocol=pickle.HIGHEST_PROTOCOL))
+            answer = channel.recv(START_SECONDS)
+            if answer is None:
+                raise PeerLostError("no answer")
+            status = pickle.loads(answer)
+        except (OSError, PeerLostError):
             self._finalizer()
             raise RuntimeError(
                 "the toolkit worker process did not start (see its stderr above)"
@@ -231,42 +307,67 @@ class IsolatedToolkit:
         self._finalizer()
         self.restarts += 1
         self._start()
-        if self._base_state != self.spec.initial_state or self._log:
-            self._request("restore", (self._base_state, self._log), _START_SECONDS)
+        if self._base_state is not None or self._log:
+            self._request("restore", (self._base_state, self._log), START_SECONDS)
 
     def _request(self, op: str, args: tuple, timeout: float) -> Any:
+        channel = self._channel
+        assert channel is not None
         try:
-            self._send.send((op, args))
-            if not _readable(self._recv, timeout):
-                raise _WorkerLostError(
-                    ErrorKind.timeout,
-                    f"call ran longer than {timeout:.1f} s; its worker was stopped",
-                )
-            reply = self._recv.recv()
-        except (EOFError, OSError):
-            try:
-                code = self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                code = None
+            channel.send(pickle.dumps((op, args), protocol=pickle.HIGHEST_PROTOCOL))
+            answer = channel.recv(timeout)
+        except (PeerLostError, OSError):
+            raise self._lost() from None
+        if answer is None:
             raise _WorkerLostError(
-                ErrorKind.resource_limit, f"the call crashed its worker process (exit code {code})"
-            ) from None
+                ErrorKind.timeout, f"call ran longer than {timeout:.1f} s; its worker was stopped"
+            )
+        reply = pickle.loads(answer)
         if reply[0] == "error":
             raise _ERRORS[reply[1]]([Problem(**p) for p in reply[2]])
         return reply[1]
 
+    def _lost(self) -> _WorkerLostError:
+        """Why the worker ended: its kernel timer (a call stuck in C) or a crash."""
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code == -signal.SIGALRM:
+            return _WorkerLostError(
+                ErrorKind.timeout,
+                f"call ran longer than {self._call_seconds:.1f} s; its worker was stopped",
+            )
+        return _WorkerLostError(
+            ErrorKind.resource_limit, f"the call crashed its worker process (exit code {code})"
+        )
+
     def _ask(self, op: str, *args: Any) -> Any:
         with self._lock:
             try:
-                return self._request(op, args, _START_SECONDS)
+                return self._request(op, args, START_SECONDS)
             except _WorkerLostError:
                 self._restart()
-                return self._request(op, args, _START_SECONDS)
+                return self._request(op, args, START_SECONDS)
 
 
-def _readable(conn: Connection, timeout: float) -> bool:
-    ready, _, _ = select.select([conn.fileno()], [], [], timeout)
-    return bool(ready)
+def _arguments_text(
+    arguments: dict[str, Any] | str | None,
+) -> tuple[str | None, ToolResult | None]:
+    """Arguments as JSON text for the worker, or the error result of unencodable ones."""
+    if not isinstance(arguments, dict):
+        return arguments, None
+    try:
+        return json.dumps(arguments, ensure_ascii=False, allow_nan=False), None
+    except (TypeError, ValueError, RecursionError) as exc:
+        return None, _error(ErrorKind.malformed_arguments, f"arguments are not JSON: {exc}")
+
+
+def _json_state(state: Any) -> dict[str, Any]:
+    try:
+        return json_copy(state)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StateError([Problem(path="state", message=f"not JSON: {exc}")]) from None
 
 
 def _error(kind: ErrorKind, message: str) -> ToolResult:

@@ -1,18 +1,27 @@
-"""The worker process of `IsolatedToolkit` (`python -m toolkits.isolation_worker`).
+"""The worker process of `IsolatedToolkit` (`python -m toolkits.isolation_worker FD`).
 
-Reads requests from stdin and answers on the original stdout through
-`multiprocessing.connection` framing; anything tool machinery prints goes to stderr.
-The first message builds the toolkit; the address space is capped before that.
+Talks to its parent through `toolkits.isolation_channel` over the shared memory whose
+descriptor is its argument, with stdin/stdout as the pipes; anything tool machinery
+prints goes to stderr. The first message builds the toolkit; the address space is
+capped before that. Every call and evaluation runs under a kernel timer
+(``SIGALRM``, default action: end the process) set to the call's timeout plus a
+grace period, so a single C-level operation that never returns ends the worker.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
+import pickle
 import resource
+import signal
+import sys
 from multiprocessing.connection import Connection
 from typing import Any
 
 from toolkits.errors import CompileError, SpecError, StateError
+from toolkits.isolation import GRACE_SECONDS, START_SECONDS, result_row
+from toolkits.isolation_channel import SLOT_BYTES, Channel, PeerLostError
 from toolkits.limits import Limits
 from toolkits.runtime import Toolkit
 from toolkits.spec import load_toolkit
@@ -33,52 +42,90 @@ def _cap_address_space(megabytes: int) -> None:
         pass
 
 
-def _dispatch(toolkit: Toolkit, op: str, args: tuple) -> Any:
-    if op == "call":
-        return toolkit.call(*args).to_dict()
-    if op == "restore":
-        base, log = args
-        toolkit.reset(base)
-        for name, arguments in log:
-            toolkit.call(name, arguments)
-        return toolkit.state_hash()
-    if op == "reset":
-        return toolkit.reset(*args)
-    if op == "state":
-        return toolkit.state
-    if op == "state_hash":
-        return toolkit.state_hash()
-    if op == "evaluate":
-        return toolkit.evaluate(*args).to_dict()
-    if op == "check_invariants":
-        return toolkit.check_invariants()
-    if op == "state_errors":
-        return toolkit.state_errors()
-    raise ValueError(f"unknown request {op!r}")
+class _Server:
+    """Runs requests on one toolkit, each under its kernel timer."""
+
+    def __init__(self, toolkit: Toolkit):
+        self.toolkit = toolkit
+        self.call_seconds = toolkit.limits.timeout_seconds + GRACE_SECONDS / 2
+
+    def timed(self, seconds: float, func: Any, *args: Any) -> Any:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return func(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def dispatch(self, op: str, args: tuple) -> Any:
+        toolkit = self.toolkit
+        if op == "call":
+            return result_row(self.timed(self.call_seconds, toolkit.call, *args))
+        if op == "replay":
+            return self.replay(*args)
+        if op == "evaluate":
+            return result_row(self.timed(self.call_seconds, toolkit.evaluate, *args))
+        if op == "restore":
+            base, log = args
+            toolkit.reset(base)
+            for name, arguments in log:
+                self.timed(self.call_seconds, toolkit.call, name, arguments)
+            return None
+        if op == "reset":
+            return self.timed(START_SECONDS, toolkit.reset, *args)
+        if op == "state":
+            return self.timed(START_SECONDS, lambda: toolkit.state)
+        if op == "state_hash":
+            return self.timed(START_SECONDS, toolkit.state_hash)
+        if op == "check_invariants":
+            return self.timed(START_SECONDS, toolkit.check_invariants)
+        if op == "state_errors":
+            return self.timed(START_SECONDS, toolkit.state_errors)
+        raise ValueError(f"unknown request {op!r}")
+
+    def replay(self, state: Any, calls: list[tuple[str, str | None]], invariants: bool) -> Any:
+        toolkit = self.toolkit
+        self.timed(START_SECONDS, toolkit.reset, state)
+        initial = self.timed(START_SECONDS, toolkit.check_invariants) if invariants else []
+        rows, broken = [], []
+        for name, arguments in calls:
+            result = self.timed(self.call_seconds, toolkit.call, name, arguments)
+            rows.append(result_row(result))
+            after = invariants and result.ok
+            broken.append(self.timed(self.call_seconds, toolkit.check_invariants) if after else [])
+        return rows, broken, initial, toolkit.state_hash()
 
 
 def main() -> None:
-    """Serve one toolkit until stdin closes."""
+    """Serve one toolkit until the parent closes the channel."""
+    memory = mmap.mmap(int(sys.argv[1]), 2 * SLOT_BYTES)
     recv = Connection(os.dup(0), writable=False)
     send = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # stray prints must not corrupt the protocol
-    spec, limits, flags, address_space_mb = recv.recv()
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    channel = Channel(memory, outgoing=1, incoming=0, send_pipe=send, recv_pipe=recv)
+    spec, limits, flags, address_space_mb = pickle.loads(channel.recv() or b"")
     _cap_address_space(address_space_mb)
     try:
         toolkit = Toolkit(load_toolkit(spec), limits=Limits(**limits), **flags)
     except _TYPED as exc:
-        send.send(("error", type(exc).__name__, [p.model_dump() for p in exc.problems]))
+        channel.send(pickle.dumps(("error", type(exc).__name__, _problems(exc))))
         return
-    send.send(("ok", None))
+    server = _Server(toolkit)
+    channel.send(pickle.dumps(("ok", None)))
     while True:
         try:
-            op, args = recv.recv()
-        except EOFError:
+            op, args = pickle.loads(channel.recv() or b"")
+        except PeerLostError:
             return
         try:
-            send.send(("ok", _dispatch(toolkit, op, args)))
+            reply = ("ok", server.dispatch(op, args))
         except _TYPED as exc:
-            send.send(("error", type(exc).__name__, [p.model_dump() for p in exc.problems]))
+            reply = ("error", type(exc).__name__, _problems(exc))
+        channel.send(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _problems(exc: Any) -> list[dict[str, Any]]:
+    return [p.model_dump() for p in exc.problems]
 
 
 if __name__ == "__main__":
