@@ -6,6 +6,7 @@ This package imports nothing else of the project. Public API::
     toolkit = compile_toolkit(spec)              # CompileError with line numbers
     result = toolkit.call("borrow_book", {"card_number": "C1001", "book_id": "B-9"})
     result.ok, result.content, toolkit.state_hash()
+    toolkit.replay([("borrow_book", {...}), ...])  # a batch: one round trip when isolated
     report = check_toolkit(spec)                 # compile + property tests
 """
 
@@ -20,6 +21,7 @@ from toolkits.errors import (
     UnknownExampleError,
 )
 from toolkits.limits import Limits
+from toolkits.protocol import CallReplay, CompiledToolkit
 from toolkits.result import NONDETERMINISTIC_KINDS, ErrorKind, ToolResult
 from toolkits.runtime import Toolkit, compile_toolkit
 from toolkits.sandbox.builtins import ToolError
@@ -34,6 +36,7 @@ from toolkits.spec import (
     load_toolkit,
     validate_spec,
 )
+from toolkits.trust import Isolation, resolve_isolation
 
 
 def __getattr__(name: str):  # lazy: the checker pulls in hypothesis
@@ -47,12 +50,15 @@ def __getattr__(name: str):  # lazy: the checker pulls in hypothesis
 __all__ = [
     "NONDETERMINISTIC_KINDS",
     "TOOLKIT_FORMAT",
+    "CallReplay",
     "CheckFinding",
     "CheckReport",
     "CompileError",
+    "CompiledToolkit",
     "ErrorKind",
     "FunctionSpec",
     "InvariantSpec",
+    "Isolation",
     "Limits",
     "Problem",
     "Provenance",
@@ -72,6 +78,7 @@ __all__ = [
     "dump_toolkit",
     "json_copy",
     "load_toolkit",
+    "resolve_isolation",
     "state_hash",
     "validate_spec",
 ]

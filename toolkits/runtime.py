@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-import jsonschema
+from typing import Any
 
 from toolkits.arguments import compile_validator, validate_call
 from toolkits.canonical import canonical_json, json_copy, state_hash
 from toolkits.compiler import CompiledModule, compile_expression, compile_module
 from toolkits.errors import CompileError, Problem, StateError
 from toolkits.limits import Limits
-from toolkits.protocol import Call, CallReplay, replay_calls
+from toolkits.protocol import Call, CallReplay, CompiledToolkit, replay_calls
 from toolkits.result import ErrorKind, ToolResult
 from toolkits.sandbox.builtins import ToolError, make_builtins
 from toolkits.sandbox.context import CallContext, SandboxAbort
@@ -32,9 +30,7 @@ from toolkits.sandbox.journal import StateStore, index_containers
 from toolkits.sandbox.output import to_json_text
 from toolkits.sandbox.watchdog import WATCHDOG
 from toolkits.spec import ToolkitSpec, load_toolkit
-
-if TYPE_CHECKING:
-    from toolkits.isolation import IsolatedToolkit
+from toolkits.trust import Isolation, resolve_isolation
 
 _MAX_MESSAGE = 2_000
 
@@ -45,8 +41,9 @@ def compile_toolkit(
     limits: Limits | None = None,
     check_state: bool = False,
     check_invariants: bool = False,
-    isolation: Literal["none", "process"] = "none",
-) -> Toolkit | IsolatedToolkit:
+    isolation: Isolation = "none",
+    trusted: Iterable[str | Path] = (),
+) -> CompiledToolkit:
     """Load, validate and compile a toolkit, reset to its initial state.
 
     Args:
@@ -59,7 +56,10 @@ def compile_toolkit(
         isolation: ``"none"`` runs calls in this process (fast: the default);
             ``"process"`` returns an `IsolatedToolkit` whose calls run in a worker
             process that is killed and rebuilt when tool code hangs or crashes inside
-            a single C-level operation (use it for toolkits from unknown sources).
+            a single C-level operation (use it for toolkits from unknown sources);
+            ``"auto"`` runs the bundled examples and files under a `trusted` path
+            in-process and everything else in a worker (see `toolkits.trust`).
+        trusted: directories or files whose toolkits ``"auto"`` runs in-process.
 
     Raises:
         SpecError: the document is not a valid toolkit (every problem listed).
@@ -67,14 +67,14 @@ def compile_toolkit(
             does not match its schema (every problem listed, with line numbers).
     """
     spec = load_toolkit(source)
+    text = isinstance(source, str) and source.lstrip().startswith("{")
+    isolation = resolve_isolation(spec if text else source, isolation, trusted=trusted)
     if isolation == "process":
         from toolkits.isolation import IsolatedToolkit
 
         return IsolatedToolkit(
             spec, limits=limits, check_state=check_state, check_invariants=check_invariants
         )
-    if isolation != "none":
-        raise ValueError(f"isolation is 'none' or 'process', not {isolation!r}")
     return Toolkit(spec, limits=limits, check_state=check_state, check_invariants=check_invariants)
 
 
@@ -109,17 +109,17 @@ class Toolkit:
         self._base_globals["__name__"] = "toolkit"
         self._globals: dict[str, Any] = {}
         self._lock = threading.RLock()
+        depth = self.limits.max_state_depth  # bounds the values of recursive schemas
         self._validators = {
-            t.function.name: compile_validator(t.function.parameters) for t in spec.tools
+            t.function.name: compile_validator(t.function.parameters, max_depth=depth)
+            for t in spec.tools
         }
         self._params = {
             t.function.name: frozenset(t.function.parameters.get("properties") or {})
             for t in spec.tools
         }
-        self._state_validator = jsonschema.validators.validator_for(
-            spec.state_schema, default=jsonschema.Draft202012Validator
-        )(spec.state_schema)
-        self._state_is_valid = compile_validator(spec.state_schema)
+        self._state_validator = compile_validator(spec.state_schema, max_depth=depth)
+        self._state_is_valid = self._state_validator.is_valid
         self._load_module(first=True)
         self._initial_text: str | None = None  # the valid initial state, for fast resets
         self.reset()
@@ -401,13 +401,12 @@ class Toolkit:
         return broken
 
     def _schema_problems(self, state: Any) -> list[Problem]:
-        if self._state_is_valid(state) is None:  # compiled fast path
+        if self._state_is_valid(state):  # compiled fast path
             return []
-        problems = []
-        for err in self._state_validator.iter_errors(state):
-            where = "state" + "".join(f"[{p!r}]" for p in err.absolute_path)
-            problems.append(Problem(path=where, message=err.message))
-        return problems
+        return [
+            Problem(path="state" + "".join(f"[{p!r}]" for p in where), message=message)
+            for where, message in self._state_validator.problems(state)
+        ]
 
 
 def _error(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:
