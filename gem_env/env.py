@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import inspect
 import json
-from typing import Any, Literal
+from typing import Any
 
 import gymnasium
 from gymnasium import spaces
@@ -38,7 +38,15 @@ from gem_env.spaces import (
     decode_action,
 )
 from gem_env.trajectory import Termination, Trajectory, TrajectoryProvenance
-from toolkits import Limits, Toolkit, compile_toolkit, dump_toolkit, json_copy
+from toolkits import (
+    CompiledToolkit,
+    Isolation,
+    Limits,
+    compile_toolkit,
+    dump_toolkit,
+    json_copy,
+    resolve_isolation,
+)
 
 __all__ = ["AGENT_STOP_MARKER", "FEEDBACK_NAME", "GoalOnceUser", "ToolUseEnv", "default_user"]
 
@@ -97,7 +105,9 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         reward: the reward function; one taking a ``toolkit=`` keyword gets the live
             toolkit in the final state (default: `GoalReward()`).
         render_mode: None or ``"ansi"`` (`render` returns the transcript).
-        isolation: ``"none"`` or ``"process"`` (see `toolkits.compile_toolkit`).
+        isolation: ``"auto"`` (the default: the bundled examples run in-process, a
+            toolkit from a file or a document in a worker process), ``"none"`` or
+            ``"process"`` (see `toolkits.compile_toolkit`).
         limits: resource limits of tool calls (default `toolkits.Limits()`).
         max_observation_chars: the longest observation.
         max_action_chars: the longest action the action space contains.
@@ -116,19 +126,19 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         user: UserSimulator | None = None,
         reward: RewardFunction | None = None,
         render_mode: str | None = None,
-        isolation: Literal["none", "process"] = "none",
+        isolation: Isolation = "auto",
         limits: Limits | None = None,
         max_observation_chars: int = DEFAULT_MAX_OBSERVATION_CHARS,
         max_action_chars: int = DEFAULT_MAX_ACTION_CHARS,
     ):
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise EnvConfigError(f"render_mode is None or 'ansi', not {render_mode!r}")
-        if isolation not in ("none", "process"):
-            raise EnvConfigError(f"isolation is 'none' or 'process', not {isolation!r}")
+        if isolation not in ("none", "process", "auto"):
+            raise EnvConfigError(f"isolation is 'auto', 'none' or 'process', not {isolation!r}")
         self.render_mode = render_mode
         self._catalog: Catalog = resolve_catalog(toolkit, scenarios)
         self._isolation, self._limits = isolation, limits
-        self._toolkits: dict[str, Toolkit] = dict(self._catalog.compiled)
+        self._toolkits: dict[str, CompiledToolkit] = dict(self._catalog.compiled)
         self._dumps: dict[str, dict[str, Any]] = {}
         if self._catalog.fixed is not None:
             self._compiled(self._catalog.fixed)  # a bad toolkit fails here, not mid-run
@@ -150,7 +160,7 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         )
         self._scenario: Scenario | None = None
         self._key = ""
-        self._toolkit: Toolkit | None = None
+        self._toolkit: CompiledToolkit | None = None
         self._messages: list[Message] = []
         self._parts: list[str] = []  # JSON of each message, joined into the observation
         self._ends: list[int] = []  # length of "[" + the parts so far, joined by ","
@@ -272,9 +282,7 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
     def close(self) -> None:
         """Close toolkits that hold resources (process isolation); idempotent."""
         for toolkit in self._toolkits.values():
-            closer = getattr(toolkit, "close", None)
-            if callable(closer):
-                closer()
+            toolkit.close()
         super().close()
 
     # -- episode record --------------------------------------------------------------
@@ -320,7 +328,7 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         return list(self._catalog.scenarios)
 
     @property
-    def toolkit(self) -> Toolkit | None:
+    def toolkit(self) -> CompiledToolkit | None:
         """The compiled toolkit of the current episode, in its current state."""
         return self._toolkit
 
@@ -348,14 +356,14 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
                 raise ScenarioError(problems)
         return wanted
 
-    def _compiled(self, key: str) -> Toolkit:
+    def _compiled(self, key: str) -> CompiledToolkit:
         toolkit = self._toolkits.get(key)
         if toolkit is None:
-            toolkit = compile_toolkit(
-                self._catalog.specs[key], limits=self._limits, isolation=self._isolation
-            )  # type: ignore[assignment]
-            self._toolkits[key] = toolkit  # type: ignore[assignment]
-        return toolkit  # type: ignore[return-value]
+            spec = self._catalog.specs[key]
+            isolation = resolve_isolation(spec, self._isolation)
+            toolkit = compile_toolkit(spec, limits=self._limits, isolation=isolation)
+            self._toolkits[key] = toolkit
+        return toolkit
 
     def _dump(self, key: str) -> dict[str, Any]:
         if key not in self._dumps:

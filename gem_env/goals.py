@@ -1,7 +1,7 @@
 """Whether a scenario's goal is met (owns the evaluation shared by rewards and verifiers).
 
 A goal is met when every goal assertion holds on the final state (evaluated read-only
-in the sandbox by `Toolkit.holds`) and every required output appears, case-insensitively,
+in the sandbox by `CompiledToolkit.holds`) and every required output appears, case-insensitively,
 in some assistant message. This module is data-level: it needs a toolkit in its final
 state and the messages, never the env.
 """
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from gem_env.messages import Message
 from gem_env.scenario import Assertion
-from toolkits import CompileError, Toolkit
+from toolkits import CompiledToolkit, CompileError
 
 __all__ = ["AssertionOutcome", "OutputOutcome", "assertion_outcomes", "output_outcomes"]
 
@@ -35,7 +35,9 @@ class OutputOutcome(BaseModel):
     found: bool
 
 
-def assertion_outcomes(toolkit: Toolkit, assertions: Sequence[Assertion]) -> list[AssertionOutcome]:
+def assertion_outcomes(
+    toolkit: CompiledToolkit, assertions: Sequence[Assertion]
+) -> list[AssertionOutcome]:
     """Evaluate each assertion on `toolkit`'s current state (an expression that does not
     compile is an outcome that does not hold, with the compiler's message as `error`)."""
     outcomes = []

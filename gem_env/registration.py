@@ -33,7 +33,14 @@ from gem_env import scenarios as scenario_pack
 from gem_env.errors import NoScenariosError, ScenarioError
 from gem_env.scenario import Scenario, load_scenarios
 from gem_env.spaces import ConversationSpace
-from toolkits import CompileError, Problem, Toolkit, ToolkitSpec, compile_expression, load_toolkit
+from toolkits import (
+    CompiledToolkit,
+    CompileError,
+    Problem,
+    ToolkitSpec,
+    compile_expression,
+    load_toolkit,
+)
 from toolkits.errors import UnknownExampleError
 from toolkits.examples import example_names, load_example
 
@@ -42,7 +49,7 @@ MAX_EPISODE_STEPS = 200
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 _HEADER = 8
 
-ToolkitSource = Toolkit | ToolkitSpec | dict[str, Any] | str | Path
+ToolkitSource = CompiledToolkit | ToolkitSpec | dict[str, Any] | str | Path
 ScenariosSource = Sequence[Scenario | dict[str, Any]] | Scenario | dict[str, Any] | str | Path
 
 
@@ -70,7 +77,7 @@ class Catalog:
 
     scenarios: list[Scenario]
     specs: dict[str, ToolkitSpec]
-    compiled: dict[str, Toolkit] = field(default_factory=dict)
+    compiled: dict[str, CompiledToolkit] = field(default_factory=dict)
     fixed: str | None = None
 
     def toolkit_key(self, scenario: Scenario) -> str:
@@ -137,10 +144,10 @@ def resolve_catalog(toolkit: ToolkitSource | None, scenarios: ScenariosSource | 
     """
     catalog = Catalog(scenarios=[], specs={})
     if toolkit is not None:
-        spec = toolkit.spec if isinstance(toolkit, Toolkit) else _load_spec(toolkit)
+        spec = toolkit.spec if isinstance(toolkit, CompiledToolkit) else _load_spec(toolkit)
         catalog.specs[spec.name] = spec
         catalog.fixed = spec.name
-        if isinstance(toolkit, Toolkit):
+        if isinstance(toolkit, CompiledToolkit):
             catalog.compiled[spec.name] = toolkit
     if scenarios is not None:
         chosen = load_scenarios(scenarios)  # type: ignore[arg-type]

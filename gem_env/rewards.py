@@ -3,20 +3,23 @@
 `GoalReward` checks the scenario: each goal assertion must hold on the final state
 (`Toolkit.holds`, in the sandbox) and each required output must appear, case-insensitively,
 in some assistant message. The env hands it its live toolkit (``toolkit=``, no replay);
-called with a trajectory alone, it replays the trajectory's tool calls on a compiled copy.
+called with a trajectory alone, it replays the trajectory's tool calls on a toolkit leased
+from the pool the verifiers share.
 """
 
 from __future__ import annotations
 
-import threading
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from gem_env.goals import AssertionOutcome, OutputOutcome, assertion_outcomes, output_outcomes
 from gem_env.protocols import RewardResult
 from gem_env.trajectory import Trajectory
-from toolkits import Toolkit, ToolResult, compile_toolkit, state_hash
+from toolkits import CompiledToolkit, ToolResult
+from toolkits.pool import DEFAULT_POOL
 
-__all__ = ["AssertionOutcome", "GoalReward", "OutputOutcome", "replay"]
+__all__ = ["AssertionOutcome", "GoalReward", "OutputOutcome", "replay", "replayed"]
 
 
 class GoalReward:
@@ -33,15 +36,16 @@ class GoalReward:
     def __init__(self, partial_credit: bool = False):
         self.partial_credit = partial_credit
 
-    def __call__(self, trajectory: Trajectory, *, toolkit: Toolkit | None = None) -> RewardResult:
+    def __call__(
+        self, trajectory: Trajectory, *, toolkit: CompiledToolkit | None = None
+    ) -> RewardResult:
         """Score `trajectory`; `toolkit` is the live toolkit in the episode's final state."""
         if toolkit is None:
-            with _REPLAY_LOCK:
-                replayed, _ = replay(trajectory)
-                return self._score(trajectory, replayed)
+            with replayed(trajectory) as (final, _):
+                return self._score(trajectory, final)
         return self._score(trajectory, toolkit)
 
-    def _score(self, trajectory: Trajectory, toolkit: Toolkit) -> RewardResult:
+    def _score(self, trajectory: Trajectory, toolkit: CompiledToolkit) -> RewardResult:
         scenario = trajectory.scenario
         assertions = assertion_outcomes(toolkit, scenario.goal_assertions)
         outputs = output_outcomes(trajectory.messages, scenario.required_outputs)
@@ -58,31 +62,38 @@ class GoalReward:
         return RewardResult(reward=reward, info=info)
 
 
-_REPLAY_LOCK = threading.Lock()
-_COMPILED: dict[str, Toolkit] = {}
-_MAX_COMPILED = 16
-
-
-def replay(trajectory: Trajectory) -> tuple[Toolkit, list[ToolResult]]:
+@contextlib.contextmanager
+def replayed(trajectory: Trajectory) -> Iterator[tuple[CompiledToolkit, list[ToolResult]]]:
     """Re-run the tool calls of `trajectory` from the scenario's initial state.
 
-    Returns the toolkit in its final state (compiled once per toolkit and reused: not
-    thread-safe, hold the toolkit while you read it) and each call's result, in order.
+    Yields the toolkit in its final state and each call's result, in order. The toolkit
+    is leased from the pool the verifiers use (`toolkits.pool.DEFAULT_POOL`: compiled
+    once per distinct toolkit; a model-written one runs in a worker process) and goes
+    back when the block ends.
 
     Raises:
         SpecError / CompileError: the trajectory's toolkit is invalid.
     """
-    key = state_hash(trajectory.toolkit)
-    toolkit = _COMPILED.get(key)
-    if toolkit is None:
-        if len(_COMPILED) >= _MAX_COMPILED:
-            _COMPILED.pop(next(iter(_COMPILED)))
-        toolkit = _COMPILED[key] = compile_toolkit(trajectory.toolkit)  # type: ignore[assignment]
-    toolkit.reset(trajectory.scenario.initial_state)
-    results = [
-        toolkit.call(call.function.name, call.function.arguments)
+    with DEFAULT_POOL.leased(trajectory.toolkit, isolation="auto") as toolkit:
+        done = toolkit.replay(_calls(trajectory), state=trajectory.scenario.initial_state)
+        yield toolkit, done.results
+
+
+def replay(trajectory: Trajectory) -> tuple[CompiledToolkit, list[ToolResult]]:
+    """`replayed` for callers that keep the toolkit: it is theirs (not given back).
+
+    Raises:
+        SpecError / CompileError: the trajectory's toolkit is invalid.
+    """
+    _, toolkit = DEFAULT_POOL.lease(trajectory.toolkit, isolation="auto")
+    done = toolkit.replay(_calls(trajectory), state=trajectory.scenario.initial_state)
+    return toolkit, done.results
+
+
+def _calls(trajectory: Trajectory) -> list[tuple[str, str | None]]:
+    return [
+        (call.function.name, call.function.arguments)
         for message in trajectory.messages
         if message.role == "assistant"
         for call in message.tool_calls or []
     ]
-    return toolkit, results

@@ -1,7 +1,7 @@
 """`gem-env verify`: verify trajectories and print one verdict line per record.
 
     gem-env verify FILE.jsonl [FILE ...] [--json] [--checks NAMES] [--out FILE]
-                   [--isolation none|process]
+                   [--isolation auto|none|process]
                    [--judge-model M [--judge-base-url URL] [--judge-api-key KEY]]
 
 ``-`` reads standard input. Each record, in input order, prints ``PASS <id>``,
@@ -56,8 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument("--out", metavar="FILE", help="also write the trajectories with their reports")
     p.add_argument(
-        "--isolation", choices=["none", "process"], default="none",
-        help="'process' replays tool calls in a worker process (untrusted toolkits)",
+        "--isolation", choices=["auto", "none", "process"], default="auto",
+        help="where tool calls are replayed: 'auto' (default) in a worker process for "
+        "every toolkit but the bundled examples, 'process' always, 'none' in this process",
     )  # fmt: skip
     p.add_argument("--judge-model", metavar="M", help="chat model of the LLM judge check")
     p.add_argument("--judge-base-url", metavar="URL", help="OpenAI-compatible API root (…/v1)")

@@ -16,12 +16,12 @@ from typing import NamedTuple
 from gem_env.messages import Message, ToolCall
 from gem_env.trajectory import Trajectory
 from toolkits import (
+    CompiledToolkit,
     CompileError,
     ErrorKind,
     Limits,
     SpecError,
     StateError,
-    Toolkit,
     ToolResult,
     load_toolkit,
 )
@@ -76,7 +76,7 @@ class Replay:
     calls: list[ReplayedCall]
     final_state_hash: str
     initial_broken_invariants: list[str]
-    toolkit: Toolkit = field(repr=False)
+    toolkit: CompiledToolkit | None = field(repr=False)
 
 
 class TrajectoryContext:
@@ -86,7 +86,8 @@ class TrajectoryContext:
         trajectory: the record to verify.
         invariants: evaluate the toolkit's invariants after each replayed call.
         limits: limits of the replayed calls (default `Limits()`, as the env's default).
-        isolation: ``"process"`` replays in a worker process (for untrusted toolkits).
+        isolation: ``"process"`` replays in a worker process (for untrusted toolkits);
+            ``"auto"`` does so for every toolkit but the bundled examples.
         pool: where compiled toolkits are leased from.
     """
 
@@ -109,7 +110,7 @@ class TrajectoryContext:
         self._replay: Replay | None = None
         self._replayed = False
         self._toolkit_error: str | None = None
-        self._lease: tuple[Key, Toolkit] | None = None
+        self._lease: tuple[Key, CompiledToolkit] | None = None
         self._problems: dict[int, CallProblem] | None = None
 
     # -- calls -----------------------------------------------------------------------
@@ -169,21 +170,19 @@ class TrajectoryContext:
             self._toolkit_error = f"the toolkit is not a JSON document: {exc}"
             return None
         self._lease = (key, toolkit)
-        try:
-            toolkit.reset(self.trajectory.scenario.initial_state)
+        sites = self.call_sites
+        calls = [(site.call.function.name, site.call.function.arguments) for site in sites]
+        try:  # one batch: a single round trip when the toolkit runs in a worker
+            done = toolkit.replay(
+                calls, state=self.trajectory.scenario.initial_state, invariants=self.invariants
+            )
         except StateError as exc:
             self._toolkit_error = f"the scenario's initial state is invalid: {exc}"
             return None
-        initial = toolkit.check_invariants() if self.invariants else []
-        replayed = []
-        for site in self.call_sites:
-            result = toolkit.call(site.call.function.name, site.call.function.arguments)
-            broken = toolkit.check_invariants() if self.invariants and result.ok else []
-            replayed.append(ReplayedCall(site, result, broken))
         self._replay = Replay(
-            calls=replayed,
-            final_state_hash=toolkit.state_hash(),
-            initial_broken_invariants=initial,
+            calls=[ReplayedCall(*row) for row in zip(sites, done.results, done.broken_invariants)],
+            final_state_hash=done.final_state_hash,
+            initial_broken_invariants=done.initial_broken_invariants,
             toolkit=toolkit,
         )
         return self._replay
@@ -228,7 +227,7 @@ class TrajectoryContext:
             key, toolkit = self._lease
             self._lease = None
             if self._replay is not None:
-                self._replay.toolkit = None  # type: ignore[assignment]
+                self._replay.toolkit = None
             self._pool.release(key, toolkit)
 
     def __enter__(self) -> TrajectoryContext:

@@ -38,7 +38,8 @@ class VerifierReward:
         checks: the checks to run (default `DEFAULT_CHECKS`; add a `JudgeCheck` here).
         outcome: names of the checks that gate the reward (default `OUTCOME_CHECKS`).
         partial_credit: pay the fraction of goal items met instead of all-or-nothing.
-        limits / isolation: as for `verify` (the env's limits, when custom).
+        limits / isolation: as for `verify` (the env's limits, when custom); the default
+            ``"auto"`` replays every toolkit but the bundled examples in a worker process.
     """
 
     def __init__(
@@ -48,7 +49,7 @@ class VerifierReward:
         outcome: Iterable[str] = OUTCOME_CHECKS,
         partial_credit: bool = False,
         limits: Limits | None = None,
-        isolation: Isolation = "none",
+        isolation: Isolation = "auto",
     ):
         self.checks = list(checks)
         names = [c if isinstance(c, str) else c.name for c in self.checks]

@@ -81,7 +81,8 @@ def verify(
         trajectory: a `Trajectory` or its JSON object.
         checks: `Check` instances or check names (default `DEFAULT_CHECKS`).
         limits: limits of the replayed calls (the env's, when it ran with custom ones).
-        isolation: ``"process"`` replays in a worker process (untrusted toolkits).
+        isolation: ``"process"`` replays in a worker process (untrusted toolkits);
+            ``"auto"`` does so for every toolkit but the bundled examples.
         pool: compiled toolkits to reuse (default: a shared pool).
 
     Raises:

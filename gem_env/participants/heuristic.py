@@ -39,7 +39,7 @@ from gem_env.participants._text import (
 from gem_env.participants.planner import Plan, PlannedCall, Planner
 from gem_env.protocols import UserReply
 from gem_env.scenario import Scenario
-from toolkits import Toolkit, load_toolkit
+from toolkits import CompiledToolkit, compile_toolkit, load_toolkit
 from toolkits.examples import load_example
 from toolkits.spec import ToolkitSpec
 
@@ -152,7 +152,7 @@ class HeuristicAgent:
     ):
         self._spec = load_toolkit(toolkit) if toolkit is not None else None
         self.max_calls = max_calls
-        self._private: dict[str, tuple[ToolkitSpec, Toolkit]] = {}  # compiled copies by name
+        self._private: dict[str, tuple[ToolkitSpec, CompiledToolkit]] = {}  # copies by name
         self.plan: Plan | None = None
         self._scenario: Scenario | None = None
         self._script: list[tuple[str, Any]] = []
@@ -176,7 +176,8 @@ class HeuristicAgent:
         self._scenario = scenario
         cached = self._private.get(spec.name)
         if cached is None or cached[0] is not spec:
-            cached = self._private[spec.name] = (spec, Toolkit(spec))
+            private = compile_toolkit(spec, isolation="auto")  # a worker if model-written
+            cached = self._private[spec.name] = (spec, private)
         offered = [n for n in names if n] or None
         self.plan = Planner(cached[1], scenario, offered, max_calls=self.max_calls).plan()
         self._script = self._build_script(self.plan, scenario)

@@ -49,7 +49,7 @@ from gem_env.participants.facts import (
     user_facts,
 )
 from gem_env.scenario import Scenario
-from toolkits import Toolkit, compile_toolkit
+from toolkits import CompiledToolkit, compile_toolkit
 from toolkits.spec import ToolkitSpec
 
 
@@ -99,7 +99,7 @@ class Planner:
 
     def __init__(
         self,
-        spec: Toolkit | ToolkitSpec | dict[str, Any],
+        spec: CompiledToolkit | ToolkitSpec | dict[str, Any],
         scenario: Scenario,
         tool_names: list[str] | None = None,
         *,
@@ -108,12 +108,10 @@ class Planner:
         candidates_per_tool: int = 32,
         children_per_tool: int = 6,
     ):
-        if isinstance(spec, Toolkit):
+        if isinstance(spec, CompiledToolkit):
             self.toolkit = spec  # the planner's own copy: it resets and changes it
-        elif isinstance(spec, ToolkitSpec):
-            self.toolkit = Toolkit(spec)  # already validated
-        else:
-            self.toolkit = compile_toolkit(spec)  # type: ignore[assignment]
+        else:  # a model-written toolkit runs in a worker process, as in the env
+            self.toolkit = compile_toolkit(spec, isolation="auto")
         self.scenario = scenario
         allowed = set(tool_names) if tool_names else set(self.toolkit.tool_names)
         self.tools = [
