@@ -6,6 +6,11 @@ out hypothesis (`toolkits.schema_strategies` is the tool for property tests). Co
 JSON Schema of tool parameters: objects, arrays, enums, numbers with bounds, strings
 with `pattern` (drawn from the parsed regex), common `format`s, `$ref`, `anyOf`/`oneOf`/
 `allOf`. A drawn value may still be invalid (e.g. overlapping `oneOf`): callers validate.
+
+Patterns are ECMA-262 and are only ever *matched* by the linear-time engine of
+`toolkits.schema_regex` (reused known values); strings are drawn from the pattern's
+parse tree, never matched with Python's backtracking `re`. Schemas asking for huge
+values (``minItems``, ``minLength`` past a small bound) cannot be drawn from.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import math
 import re
 import string
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from gem_env.errors import GemEnvError
 from toolkits.canonical import canonical_json
+from toolkits.schema_regex import UnsupportedPatternError, generation_pattern, pattern_matcher
 
 __all__ = ["SchemaSampler", "UnsupportedSchemaError", "known_values"]
 
@@ -39,6 +45,8 @@ _CATEGORIES = {
     _sre.CATEGORY_NOT_SPACE: _ALNUM,
 }
 _REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT)}
+_MAX_MIN_ITEMS = 64  # a larger minItems is not drawn
+_MAX_MIN_LENGTH = 1_000  # a larger minLength is not drawn
 
 
 class UnsupportedSchemaError(GemEnvError):
@@ -131,6 +139,8 @@ class SchemaSampler:
         prefix = schema.get("prefixItems") or []
         items = schema.get("items", {})
         low = int(schema.get("minItems", 0))
+        if low > _MAX_MIN_ITEMS:
+            raise UnsupportedSchemaError(f"minItems {low} is too large to draw")
         high = min(int(schema.get("maxItems", low + 3)), low + 3)
         if items is False:
             high = min(high, len(prefix))
@@ -162,14 +172,16 @@ class SchemaSampler:
 
     def _string(self, schema: dict[str, Any]) -> str:
         low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
+        if low > _MAX_MIN_LENGTH:
+            raise UnsupportedSchemaError(f"minLength {low} is too large to draw")
         if "format" not in schema and self.rng.random() < 2 / 3:
-            pattern = _regex_or_none(schema.get("pattern"))
+            matches = _matcher_or_none(schema.get("pattern"))
             known = [
                 v
                 for v in self.known
                 if isinstance(v, str)
                 and low <= len(v) <= (high if high is not None else len(v))
-                and (pattern is None or pattern.search(v))
+                and (matches is None or matches(v))
             ]
             if known:
                 return self._pick(known)
@@ -177,8 +189,8 @@ class SchemaSampler:
             return self._format(schema["format"])
         if "pattern" in schema:
             try:
-                parsed = _sre.parse(schema["pattern"])
-            except re.error as exc:
+                parsed = _sre.parse(generation_pattern(schema["pattern"]))
+            except (re.error, TypeError, OverflowError, RecursionError) as exc:
                 raise UnsupportedSchemaError(f"pattern: {exc}") from None
             return self._regex(parsed, {})
         top = int(high) if high is not None else low + 12
@@ -275,12 +287,13 @@ class SchemaSampler:
         return options[int(self.rng.integers(len(options)))]
 
 
-def _regex_or_none(pattern: Any) -> re.Pattern[str] | None:
+def _matcher_or_none(pattern: Any) -> Callable[[str], bool] | None:
+    """The linear-time ECMA-262 matcher of `pattern`, or None without a pattern."""
     if not isinstance(pattern, str):
         return None
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return pattern_matcher(pattern)
+    except UnsupportedPatternError as exc:
         raise UnsupportedSchemaError(f"pattern: {exc}") from None
 
 

@@ -178,8 +178,14 @@ def test_unbounded_values_stay_realistic() -> None:
             },
             "properties.n",
         ),
-        ({"type": "object", "properties": {"r": {"$ref": "#/$defs/missing"}}}, "does not resolve"),
-        ({"type": "object", "properties": {"r": {"$ref": "other.json#/x"}}}, "only local"),
+        (
+            {"type": "object", "properties": {"r": {"$ref": "#/$defs/missing"}}},
+            "parameters.properties.r.$ref: reference '#/$defs/missing' points at nothing",
+        ),
+        (
+            {"type": "object", "properties": {"r": {"$ref": "other.json#/x"}}},
+            "only references inside this schema resolve",
+        ),
         ({"type": "array"}, "type"),
         (
             {

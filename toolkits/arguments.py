@@ -1,9 +1,10 @@
-"""Tool arguments: parsing JSON text or dicts, and compiled schema validators.
+"""Tool arguments: parsing JSON text or dicts, and checking a call before code runs.
 
 Arguments are checked before any tool code runs: they must be a JSON object (no NaN,
-no lone surrogates) valid against the tool's `parameters` schema. Validation uses a
-compiled `fastjsonschema` function on the hot path (about 16x faster than jsonschema's
-validator) and `jsonschema` only to explain a failure.
+no lone surrogates) valid against the tool's `parameters` schema. Validation runs on
+the compiled validators of `toolkits.schema_validation` (jsonschema-rs: linear-time
+patterns, no I/O, schema defaults never injected into the arguments); `compile_validator`
+is re-exported here for the callers that check calls.
 """
 
 from __future__ import annotations
@@ -13,39 +14,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import fastjsonschema
-import jsonschema
-
 from toolkits.result import ErrorKind
+from toolkits.schema_validation import SchemaValidator, compile_validator
 
-
-def compile_validator(schema: dict[str, Any]) -> Callable[[Any], str | None]:
-    """Return a function giving None for valid arguments, else the first problem."""
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    slow = cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-    def explain(args: Any) -> str | None:
-        err = jsonschema.exceptions.best_match(slow.iter_errors(args))
-        if err is None:
-            return None
-        where = "".join(f"[{p!r}]" for p in err.absolute_path)
-        return f"{where + ': ' if where else ''}{err.message}"
-
-    try:
-        fast = fastjsonschema.compile(schema)
-    except Exception:  # fastjsonschema cannot compile every valid schema; fall back
-        return explain
-
-    def validate(args: Any) -> str | None:
-        try:
-            fast(args)
-        except fastjsonschema.JsonSchemaException:
-            return explain(args) or "arguments do not match the schema"
-        except Exception:
-            return explain(args)
-        return None
-
-    return validate
+__all__ = [
+    "SchemaValidator",
+    "compile_validator",
+    "parse_arguments",
+    "unknown_tool_message",
+    "validate_call",
+]
 
 
 def parse_arguments(arguments: dict[str, Any] | str | None) -> tuple[dict[str, Any], str | None]:

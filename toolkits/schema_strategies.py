@@ -10,8 +10,14 @@ Scalars (strings with `pattern`/`format`/lengths, numbers with bounds, scalar
 built here: hypothesis-jsonschema 0.23's object strategy relies on a private Hypothesis
 API that recent Hypothesis releases removed, and building containers ourselves lets us
 draw only declared parameters and inject known values at every scalar leaf. Every drawn
-object is finally filtered through a `jsonschema` validator (with format checks), so a
-drawn value is always schema-valid.
+object is finally filtered through the runtime's own validator
+(`toolkits.schema_validation`: formats checked, ECMA-262 patterns on a linear-time
+engine), so a drawn value is always valid exactly where `Toolkit.call` says so.
+
+No pattern is ever *matched* with Python's backtracking `re`: strings for a `pattern`
+are drawn from its parse tree (`_pattern_strategy`) and kept when the linear-time
+engine matches them; hypothesis-jsonschema, whose validators use `re`, only ever sees
+schemas whose patterns were replaced by such drawing strategies (as custom formats).
 
 Values are biased toward realism: unbounded integers stay within +-2**31, unbounded
 numbers within +-1e9, unbounded strings within 40 characters, and common formats
@@ -21,17 +27,18 @@ numbers within +-1e9, unbounded strings within 40 characters, and common formats
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import jsonschema
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException, HypothesisWarning
+from hypothesis.strategies._internal.regex import base_regex_strategy  # draws, never matches
 from hypothesis_jsonschema import from_schema
 
 from toolkits.canonical import canonical_json
-from toolkits.errors import ToolkitError
+from toolkits.errors import SpecError, ToolkitError
+from toolkits.schema_regex import UnsupportedPatternError, generation_pattern, pattern_matcher
+from toolkits.schema_safety import schema_problems
+from toolkits.schema_validation import compile_validator
 from toolkits.schema_values import (
     _ANY_JSON,
     _EXTRA_KEYS,
@@ -65,6 +72,9 @@ _STRING_KEYS = ("minLength", "maxLength", "pattern", "format")
 _NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _MAX_REF_DEPTH = 8
 _EXTRA_ITEMS = 4  # arrays get at most minItems + this many items
+_MAX_MIN_ITEMS = 100  # a larger minItems is not drawn (unsupported_schema)
+_MAX_MIN_LENGTH = 1_000  # a larger minLength is not drawn
+_ALPHABET = st.characters(codec="utf-8", exclude_characters="\x00")
 
 
 class UnsupportedSchemaError(ToolkitError):
@@ -76,9 +86,15 @@ class UnsupportedSchemaError(ToolkitError):
 
 
 def schema_validator(schema: dict[str, Any] | bool) -> Callable[[Any], bool]:
-    """Return `is_valid` of a `jsonschema` validator for `schema`, formats checked."""
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER).is_valid
+    """Return `is_valid` of the runtime's validator for `schema` (formats checked).
+
+    Raises:
+        UnsupportedSchemaError: the validation engine cannot compile the schema.
+    """
+    try:
+        return compile_validator(schema).is_valid
+    except SpecError as exc:
+        raise UnsupportedSchemaError("; ".join(p.message for p in exc.problems)) from None
 
 
 def arguments_strategy(
@@ -105,6 +121,10 @@ def arguments_strategy(
         raise UnsupportedSchemaError(
             'parameters: a tool\'s parameters must be a JSON Schema with "type": "object"'
         )
+    unsafe = schema_problems("parameters", parameters_schema)
+    if unsafe:
+        raise UnsupportedSchemaError("; ".join(str(p) for p in unsafe))
+    is_valid = schema_validator(parameters_schema)
     known = known_values if callable(known_values) else _fixed(known_values)
     builder = _Builder(parameters_schema, known)
     strategy = builder.build(parameters_schema, "parameters", top=True)
@@ -112,7 +132,7 @@ def arguments_strategy(
         raise UnsupportedSchemaError(
             "parameters: no argument object satisfies this schema; relax the constraints"
         )
-    return strategy.filter(schema_validator(parameters_schema))
+    return strategy.filter(is_valid)
 
 
 def known_values_from_state(
@@ -315,6 +335,11 @@ class _Builder:
 
     def _array(self, schema: dict[str, Any], path: str, *, depth: int) -> st.SearchStrategy:
         min_items = int(schema.get("minItems", 0))
+        if min_items > _MAX_MIN_ITEMS:
+            raise UnsupportedSchemaError(
+                f"{path}: minItems {min_items} is more than property tests draw "
+                f"({_MAX_MIN_ITEMS}); lower it"
+            )
         max_items = schema.get("maxItems")
         cap = (
             min_items + _EXTRA_ITEMS
@@ -347,27 +372,25 @@ class _Builder:
                 f"{path}: cannot draw strings of format {fmt!r}; use one of "
                 f"{', '.join(sorted(SUPPORTED_FORMATS))}, or a 'pattern' instead"
             )
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise UnsupportedSchemaError(
-                    f"{path}: pattern {pattern!r} is not a Python regular expression ({exc}); "
-                    "rewrite it"
-                ) from None
+        min_length = schema.get("minLength", 0)
+        if isinstance(min_length, int) and min_length > _MAX_MIN_LENGTH:
+            raise UnsupportedSchemaError(
+                f"{path}: minLength {min_length} is more than property tests draw "
+                f"({_MAX_MIN_LENGTH}); lower it"
+            )
+        formats: dict[str, Any] = {}
+        found: list[str] = []
+        drawable = _drawable(realistic(schema, _types), formats, path, found)
         try:
-            with warnings.catch_warnings():  # we override standard formats on purpose
-                warnings.filterwarnings("ignore", "Overriding standard format", HypothesisWarning)
-                base = from_schema(
-                    realistic(schema, _types), custom_formats=_REALISTIC_FORMATS, allow_x00=False
-                )
-                if base.is_empty:  # evaluates the lazy strategy inside the filter
-                    return base
-        except (HypothesisException, ValueError, TypeError, re.error) as exc:
+            base = from_schema(drawable, custom_formats=formats, allow_x00=False)
+            if base.is_empty:  # evaluates the lazy strategy inside the filter
+                return base
+        except Exception as exc:  # hypothesis-jsonschema's errors are not one family
             raise UnsupportedSchemaError(
                 f"{path}: cannot draw values for this schema: {exc}"
             ) from None
+        if found:
+            base = base.filter(schema_validator(schema))  # patterns, on the linear engine
         kinds = _types(schema) & {"string", "integer"}
         if not kinds or "enum" in schema or "const" in schema:
             return base
@@ -409,3 +432,70 @@ class _Builder:
             return draw(base)
 
         return leaf()
+
+
+def _drawable(schema: Any, formats: dict[str, Any], path: str, found: list[str]) -> Any:
+    """`schema` for hypothesis-jsonschema: each `pattern` and realistic `format` becomes a
+    custom format (registered in `formats`) that draws from our strategies.
+
+    hypothesis-jsonschema matches patterns with Python's `re` (backtracking, and not
+    ECMA-262) and checks formats with its own, older rules (RFC 3339 times fail); given
+    custom formats instead, it only draws, and its validators ignore them. So a pattern
+    beside a `format` is dropped, a `not` holding a pattern is dropped and `oneOf`
+    becomes `anyOf` (both would otherwise reject every value); each pattern met is
+    appended to `found`, and the caller then filters the drawn values through the real
+    validator.
+    """
+    if isinstance(schema, list):
+        return [_drawable(s, formats, path, found) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "pattern":
+            continue
+        if key == "not" and _holds_pattern(value):
+            found.append("not")
+            continue
+        if key in ("anyOf", "oneOf", "allOf"):
+            branches = _drawable(value, formats, path, found)
+            out["anyOf" if key == "oneOf" and _holds_pattern(value) else key] = branches
+        else:
+            out[key] = value
+    pattern, fmt = schema.get("pattern"), schema.get("format")
+    if isinstance(pattern, str):
+        found.append(pattern)
+        if "format" not in schema:
+            name = f"pattern:{pattern}"
+            if name not in formats:
+                formats[name] = _pattern_strategy(pattern, path)
+            out["format"] = name
+    if isinstance(fmt, str) and fmt in _REALISTIC_FORMATS:
+        out["format"] = f"realistic:{fmt}"
+        formats[out["format"]] = _REALISTIC_FORMATS[fmt]
+    return out
+
+
+def _holds_pattern(schema: Any) -> bool:
+    if isinstance(schema, list):
+        return any(_holds_pattern(s) for s in schema)
+    return isinstance(schema, dict) and (
+        "pattern" in schema or any(_holds_pattern(v) for v in schema.values())
+    )
+
+
+def _pattern_strategy(pattern: str, path: str) -> st.SearchStrategy[str]:
+    """Strings drawn from the parse tree of `pattern`, kept when the linear engine
+    matches them (ECMA-262 meaning: ``\\d`` is ASCII, ``$`` is the end of the text)."""
+    try:
+        matches = pattern_matcher(pattern)
+    except UnsupportedPatternError as exc:
+        raise UnsupportedSchemaError(f"{path}: {exc}") from None
+    try:
+        compiled = re.compile(generation_pattern(pattern), re.ASCII)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise UnsupportedSchemaError(
+            f"{path}: cannot draw strings for pattern {pattern!r}: Python's regex parser, "
+            f"which draws them, rejects it ({exc}); write it in the common subset"
+        ) from None
+    return base_regex_strategy(compiled, alphabet=_ALPHABET).filter(matches)

@@ -27,7 +27,7 @@ _REALISTIC_FORMATS: dict[str, st.SearchStrategy[str]] = {
     "date-time": st.datetimes(_dt.datetime(1970, 1, 1), _dt.datetime(2099, 12, 31)).map(
         lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
     ),
-    "time": st.times().map(lambda t: t.strftime("%H:%M:%S")),
+    "time": st.times().map(lambda t: t.strftime("%H:%M:%SZ")),  # RFC 3339: an offset
     "uuid": st.uuids().map(str),
     "hostname": _DOMAINS,
     **{

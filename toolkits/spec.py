@@ -2,7 +2,9 @@
 
 `load_toolkit` accepts a path, JSON text or a dict and either returns a
 `ToolkitSpec` or raises one `SpecError` that lists *every* problem with its path.
-Code is not compiled here (see `toolkits.compiler`).
+Every JSON Schema of the toolkit is checked for safety (`toolkits.schema_safety`:
+only local references, no cycles that consume no input, linear-time patterns) and
+against its meta-schema. Code is not compiled here (see `toolkits.compiler`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolkits.errors import Problem, SpecError
+from toolkits.schema_safety import schema_problems
+from toolkits.schema_validation import SchemaValidator, engine_validator
 
 TOOLKIT_FORMAT = "gem-env/toolkit@1"
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -206,7 +210,6 @@ def _tool_problems(i: int, tool: ToolSpec, seen: dict[str, int]) -> list[Problem
     seen.setdefault(name, i)
     params = tool.function.parameters
     schema_problems = _schema_problems(f"{base}.parameters", params)
-    schema_problems += _pattern_problems(f"{base}.parameters", params)
     problems.extend(schema_problems)
     if schema_problems:
         return problems
@@ -245,55 +248,32 @@ def _tool_problems(i: int, tool: ToolSpec, seen: dict[str, int]) -> list[Problem
     return problems
 
 
-# A group holding a quantifier, itself repeated: "(a+)+", "(\\w*)*", "(x{2,})+" ...
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
-
-
-def _pattern_problems(path: str, schema: Any) -> list[Problem]:
-    """Regexes in a parameter schema must compile and must not backtrack catastrophically.
-
-    Arguments are validated outside the sandbox, so a pattern like ``^(a+)+$`` would
-    let one argument string hang the validator.
-    """
-    problems: list[Problem] = []
-    stack: list[tuple[str, Any]] = [(path, schema)]
-    while stack:
-        where, node = stack.pop()
-        if isinstance(node, dict):
-            patterns = [(f"{where}.pattern", node.get("pattern"))]
-            if isinstance(node.get("patternProperties"), dict):
-                patterns += [(f"{where}.patternProperties", p) for p in node["patternProperties"]]
-            for at, pattern in patterns:
-                if not isinstance(pattern, str):
-                    continue
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    problems.append(Problem(path=at, message=f"invalid regex {pattern!r}: {exc}"))
-                    continue
-                if _NESTED_QUANTIFIER.search(pattern):
-                    problems.append(
-                        Problem(
-                            path=at,
-                            message=f"regex {pattern!r} repeats a "
-                            "repeated group and can backtrack for ever; "
-                            "simplify it (e.g. '(a+)+' -> 'a+')",
-                        )
-                    )
-            stack.extend(
-                (f"{where}.{k}", v) for k, v in node.items() if isinstance(v, (dict, list))
-            )
-        elif isinstance(node, list):
-            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(node))
-    return problems
-
-
 def _schema_problems(path: str, schema: Any) -> list[Problem]:
+    """Problems of one schema of the toolkit: safety first, then the meta-schema, then
+    whether the validation engine compiles it (see `toolkits.schema_safety`)."""
     if not isinstance(schema, dict):
         return [Problem(path=path, message="a JSON Schema here must be an object")]
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    problems = schema_problems(path, schema) or _meta_schema_problems(path, schema)
+    if problems:
+        return problems
     try:
-        cls.check_schema(schema)
+        engine_validator(schema)
+    except SpecError as exc:
+        return [p.model_copy(update={"path": path}) for p in exc.problems]
+    return []
+
+
+def _meta_schema_problems(path: str, schema: dict[str, Any]) -> list[Problem]:
+    """The schema against its draft's meta-schema (local copies; nothing is fetched).
+
+    `format: "regex"` is left to `toolkits.schema_regex`: patterns are ECMA-262, which
+    Python's `re` does not parse (``(?<name>...)``), and they run on another engine.
+    """
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    checker = jsonschema.FormatChecker()
+    checker.checkers = {k: v for k, v in cls.FORMAT_CHECKER.checkers.items() if k != "regex"}
+    try:
+        cls.check_schema(schema, format_checker=checker)
     except jsonschema.SchemaError as exc:
         where = path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path)
         return [Problem(path=where, message=f"invalid JSON Schema: {exc.message}")]
@@ -301,16 +281,8 @@ def _schema_problems(path: str, schema: Any) -> list[Problem]:
 
 
 def _instance_problems(path: str, instance: Any, schema: dict[str, Any]) -> list[Problem]:
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    validator = cls(schema)
     problems = []
-    for err in sorted(
-        validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))
-    ):
-        where = path + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
-        )
-        problems.append(
-            Problem(path=where, message=f"not valid against state_schema: {err.message}")
-        )
+    for where, message in SchemaValidator(schema).problems(instance):
+        at = path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
+        problems.append(Problem(path=at, message=f"not valid against state_schema: {message}"))
     return problems

@@ -1,0 +1,252 @@
+"""Compiled JSON Schema validators of toolkit values (owns validation against a schema).
+
+One validator type serves every check of a value against a toolkit's schema: tool
+arguments before a call, the state after one, the initial state at load time, the
+values drawn by property tests. It runs on jsonschema-rs, compiled once per schema:
+
+- linear time: every `pattern` and `patternProperties` key runs on the Rust `regex`
+  crate (``pattern_options=RegexOptions()``: finite automata, no backtracking) with
+  ECMA-262 meaning (``\\d`` is ``[0-9]``, ``$`` is the end of the text only);
+- no I/O: the retriever refuses every URI, so no `$ref` or `$schema` can open a
+  connection or a file (`toolkits.schema_safety` also rejects them at load time);
+- no injection: a JSON Schema ``default`` is an annotation, the value is never changed;
+- bounded: for a recursive schema (a tree of `$ref`s) the nesting of the value is
+  checked before the engine walks it, so no value can exhaust the native stack.
+
+Messages read like Python's jsonschema: ``'x' is not of type 'integer'``, with the path
+of the offending value (``['items'][0]['qty']``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jsonschema_rs
+
+from toolkits.errors import Problem, SpecError
+from toolkits.limits import Limits
+
+__all__ = ["SchemaProblem", "SchemaValidator", "compile_validator", "engine_validator"]
+
+DEFAULT_MAX_DEPTH: int = Limits.model_fields["max_state_depth"].default
+"""Deepest value a recursive schema validates by default (`Limits.max_state_depth`)."""
+
+_NATIVE_DEPTH_CAP = 128  # deeper recursion could exhaust a small thread's native stack
+_MAX_ERRORS = 50  # problems listed for one value
+_MAX_REPR = 80
+_WEAK = frozenset({"anyOf", "oneOf"})
+
+
+class SchemaProblem(NamedTuple):
+    """One reason a value is invalid: where in the value (keys and indexes) and why."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+def _refuse(uri: str) -> Any:
+    raise ValueError(f"{uri!r} is not fetched: only references inside the schema resolve")
+
+
+def engine_validator(schema: dict[str, Any] | bool) -> Any:
+    """Compile `schema` with jsonschema-rs: linear-time patterns, formats, no retrieval.
+
+    Raises:
+        SpecError: the engine cannot compile the schema (one problem, path ``""``).
+    """
+    try:
+        return jsonschema_rs.validator_for(
+            schema,
+            validate_formats=True,
+            pattern_options=jsonschema_rs.RegexOptions(),
+            retriever=_refuse,
+        )
+    except Exception as exc:  # ValidationError, ReferencingError, ValueError (too deep)
+        text = getattr(exc, "message", None) or str(exc)
+        raise SpecError(
+            [Problem(message=f"the schema cannot be compiled: {text.splitlines()[0]}")]
+        ) from None
+
+
+class SchemaValidator:
+    """A compiled schema. Calling it gives None for a valid value, else the first problem.
+
+    Args:
+        schema: a JSON Schema already checked by `toolkits.schema_safety` (only local
+            references, patterns the engine runs).
+        max_depth: the deepest value a *recursive* schema validates; a deeper value
+            is invalid (capped at 128 levels).
+
+    Raises:
+        SpecError: the engine cannot compile the schema.
+    """
+
+    __slots__ = ("_depth", "_engine", "_is_valid", "max_depth", "schema")
+
+    def __init__(self, schema: dict[str, Any] | bool, *, max_depth: int = DEFAULT_MAX_DEPTH):
+        from toolkits.schema_safety import is_recursive  # lazy: schema_safety imports us
+
+        self.schema = schema
+        self.max_depth = max_depth
+        self._engine = engine_validator(schema)
+        self._is_valid = self._engine.is_valid
+        recursive = isinstance(schema, dict) and is_recursive(schema)
+        self._depth = min(max_depth, _NATIVE_DEPTH_CAP) if recursive else None
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable: rebuilt from the schema
+        return (_rebuild, (self.schema, self.max_depth))
+
+    def __call__(self, value: Any) -> str | None:
+        """None when `value` is valid, else its most relevant problem as text."""
+        if self.is_valid(value):
+            return None
+        problems = self.problems(value)
+        if not problems:
+            return "the value does not match the schema"
+        path, message = problems[0]
+        where = format_path(path)
+        return f"{where}: {message}" if where else message
+
+    def is_valid(self, value: Any) -> bool:
+        """Whether `value` is valid (never raises: a value the engine cannot read is not)."""
+        if self._depth is not None and _deeper_than(value, self._depth):
+            return False
+        try:
+            return self._is_valid(value)
+        except Exception:  # not JSON: non-string keys, lone surrogates, other types
+            return False
+
+    def problems(self, value: Any) -> list[SchemaProblem]:
+        """Every problem of `value` (at most 50), the most relevant first; [] when valid."""
+        if self._depth is not None and _deeper_than(value, self._depth):
+            return [
+                SchemaProblem(
+                    (),
+                    f"nested more than {self._depth} levels deep (the limit of this "
+                    "recursive schema)",
+                )
+            ]
+        try:
+            if self._is_valid(value):
+                return []
+            errors = list(itertools.islice(self._engine.iter_errors(value), _MAX_ERRORS))
+        except Exception as exc:
+            return [SchemaProblem((), f"not JSON: {_first_line(exc)}")]
+        ranked = sorted(
+            errors, key=lambda e: (len(e.instance_path), e.kind.name in _WEAK)
+        )  # shallow and specific first, like jsonschema's best_match; stable otherwise
+        return [SchemaProblem(tuple(e.instance_path), render(e)) for e in ranked]
+
+
+def _rebuild(schema: dict[str, Any] | bool, max_depth: int) -> SchemaValidator:
+    return SchemaValidator(schema, max_depth=max_depth)
+
+
+def compile_validator(
+    schema: dict[str, Any] | bool, *, max_depth: int = DEFAULT_MAX_DEPTH
+) -> SchemaValidator:
+    """Return the compiled validator of `schema` (see `SchemaValidator`).
+
+    Raises:
+        SpecError: the engine cannot compile the schema.
+    """
+    return SchemaValidator(schema, max_depth=max_depth)
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``['items'][0]['qty']``: the path of a value as Python subscripts."""
+    return "".join(f"[{p!r}]" for p in path)
+
+
+def render(error: Any) -> str:
+    """A jsonschema-rs error in the words of Python's jsonschema (``'x' is not ...``)."""
+    kind = error.kind
+    name = kind.name
+    try:
+        instance = _short(error.instance)
+        fields = kind.as_dict()
+    except Exception:
+        return error.message
+    renderer = _MESSAGES.get(name)
+    if renderer is None:
+        return error.message
+    try:
+        return renderer(instance, fields)
+    except Exception:
+        return error.message
+
+
+def _types(fields: dict[str, Any]) -> str:
+    types = fields.get("types")
+    if types is None:
+        types = [fields.get("type")] if "type" in fields else []
+    if isinstance(types, str):
+        types = [types]
+    return ", ".join(repr(t) for t in types) or "the declared type"
+
+
+_MESSAGES: dict[str, Any] = {
+    "type": lambda v, f: f"{v} is not of type {_types(f)}",
+    "required": lambda v, f: f"{f['property']!r} is a required property",
+    "pattern": lambda v, f: f"{v} does not match {f['pattern']!r}",
+    "enum": lambda v, f: f"{v} is not one of {_short(f['options'])}",
+    "const": lambda v, f: f"{_short(f['expected_value'])} was expected",
+    "minimum": lambda v, f: f"{v} is less than the minimum of {f['limit']!r}",
+    "maximum": lambda v, f: f"{v} is greater than the maximum of {f['limit']!r}",
+    "exclusiveMinimum": lambda v, f: f"{v} is less than or equal to the minimum of {f['limit']!r}",
+    "exclusiveMaximum": lambda v, f: (
+        f"{v} is greater than or equal to the maximum of {f['limit']!r}"
+    ),
+    "multipleOf": lambda v, f: f"{v} is not a multiple of {f['multiple_of']!r}",
+    "minLength": lambda v, f: f"{v} is shorter than {f['limit']} characters",
+    "maxLength": lambda v, f: f"{v} is longer than {f['limit']} characters",
+    "minItems": lambda v, f: f"{v} has fewer than {f['limit']} items",
+    "maxItems": lambda v, f: f"{v} has more than {f['limit']} items",
+    "minProperties": lambda v, f: f"{v} has fewer than {f['limit']} properties",
+    "maxProperties": lambda v, f: f"{v} has more than {f['limit']} properties",
+    "uniqueItems": lambda v, f: f"{v} has non-unique elements",
+    "format": lambda v, f: f"{v} is not a {f['format']!r}",
+    "anyOf": lambda v, f: f"{v} is not valid under any of the given schemas",
+    "oneOf": lambda v, f: (
+        f"{v} is valid under more than one of the given schemas"
+        if any(not branch for branch in f.get("context", []))
+        else f"{v} is not valid under any of the given schemas"
+    ),
+    "not": lambda v, f: f"{v} should not be valid under {_short(f['schema'])}",
+    "falseSchema": lambda v, f: f"False schema does not allow {v}",
+    "additionalProperties": lambda v, f: (
+        "Additional properties are not allowed ("
+        + ", ".join(repr(k) for k in f["unexpected"])
+        + (" was" if len(f["unexpected"]) == 1 else " were")
+        + " unexpected)"
+    ),
+}
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # e.g. too deep to print
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels in `value` (``{}`` is 1)."""
+    if not isinstance(value, (dict, list)):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list, tuple)))
+    return False
