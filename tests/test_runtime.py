@@ -243,7 +243,7 @@ def test_steps_are_deterministic_and_budget_is_enforced() -> None:
     assert a.ok and a.steps == b.steps and a.steps >= 500
     over = tk.call("run", {"n": 5_000})
     assert over.error_kind == ErrorKind.budget_exceeded
-    violation = compile_toolkit(toolkit("def run(state):\n    return 'x'.format\n"))
+    violation = compile_toolkit(toolkit("def run(state):\n    return 'x'.encode\n"))
     early = violation.call("run", {})
     assert early.error_kind == ErrorKind.sandbox_violation and early.steps <= 2
 

@@ -1,19 +1,25 @@
 """The builtins tool code sees: a safe subset, with bulk builtins charging steps.
 
-Not available: `type`, `getattr`, `setattr`, `hasattr`, `id`, `hash`, `eval`, `exec`,
-`compile`, `open`, `input`, `globals`, `locals`, `vars`, `dir`, `format`, `iter`,
-`next`, `object`, `super`, `__import__`, `memoryview`, `bytearray`, `breakpoint`.
-`print` exists and does nothing (tools communicate through their return value).
-`map`, `filter`, `zip`, `enumerate` and `reversed` return lists (bounded and charged):
-lazy iterators nested thousands deep would recurse in C with no stack check.
+Not available: `getattr`, `setattr`, `id`, `hash`, `eval`, `exec`, `compile`,
+`open`, `input`, `globals`, `locals`, `vars`, `dir`, `format`, `object`, `super`,
+`memoryview`, `bytearray`, `breakpoint`. `print` exists and does nothing (tools
+communicate through their return value). `map`, `filter`, `zip`, `enumerate` and
+`reversed` return lists (bounded and charged): lazy iterators nested thousands deep
+would recurse in C with no stack check. `type(v)` (one argument) gives the builtin
+standing for the value's class (`toolkits.sandbox.classes`); `iter` takes one
+argument (``iter(callable, sentinel)`` could loop forever inside one builtin);
+`hasattr` is true exactly when the attribute guard gives the attribute.
+`BUILTIN_NAMES` is every name `make_builtins` defines (the compiler's name check).
 """
 
 from __future__ import annotations
 
 import builtins as _py
 from itertools import islice
+from types import FunctionType
 from typing import Any
 
+from toolkits.result import ErrorKind
 from toolkits.sandbox import modules
 from toolkits.sandbox.guards import Guards
 from toolkits.sandbox.oset import OrderedSet
@@ -38,6 +44,8 @@ SAFE_EXCEPTIONS: dict[str, type[BaseException]] = {
     "OverflowError": OverflowError,
     "NameError": NameError,
     "UnboundLocalError": UnboundLocalError,
+    "AttributeError": AttributeError,
+    "StopIteration": StopIteration,
 }
 _PLAIN_BUILTINS = (
     "abs",
@@ -49,9 +57,39 @@ _PLAIN_BUILTINS = (
     "divmod",
     "float",
     "len",
+    "next",
     "ord",
     "round",
 )
+_GUARDED_BUILTINS = (
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "frozenset",
+    "sorted",
+    "sum",
+    "min",
+    "max",
+    "range",
+    "str",
+    "repr",
+    "pow",
+    "isinstance",
+    "print",
+    "map",
+    "filter",
+    "zip",
+    "enumerate",
+    "reversed",
+    "int",
+    "type",
+    "iter",
+    "hasattr",
+    "__import__",
+)
+#: Every name of the builtins tool code sees (the keys `make_builtins` returns).
+BUILTIN_NAMES: frozenset[str] = frozenset({*_PLAIN_BUILTINS, *SAFE_EXCEPTIONS, *_GUARDED_BUILTINS})
 
 
 def make_builtins(guards: Guards) -> dict[str, Any]:
@@ -88,8 +126,14 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
         return guards.check_size(_py.sorted(values, key=key, reverse=reverse))
 
     def sandbox_sum(values: Any, start: Any = 0) -> Any:
+        if type(start) is str:
+            raise TypeError("sum() can't sum strings [use ''.join(seq) instead]")
         if type(start) not in (int, float, bool):
-            raise TypeError("sum() takes numbers in the sandbox; build lists with a comprehension")
+            ctx.fail(
+                ErrorKind.sandbox_violation,
+                "sum() of non-numbers is not available in the sandbox (it copies the total "
+                "at every step); build lists with a comprehension or list.extend",
+            )
         bounded_input(values)
         total = _py.sum(values, start)
         return guards.check_size(total) if type(total) is int else total
@@ -143,7 +187,7 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
 
     def sandbox_map(func: Any, *iterables: Any) -> list:
         if not iterables:
-            raise TypeError("map() needs a function and at least one iterable")
+            raise TypeError("map() must have at least two arguments.")
         return guards.check_size(_py.list(_py.map(func, *bounded_many(iterables))))
 
     def sandbox_filter(func: Any, iterable: Any) -> list:
@@ -181,15 +225,48 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
     def sandbox_print(*args: Any, **kwargs: Any) -> None:
         """Does nothing: tools report through their return value."""
 
+    def sandbox_type(*args: Any) -> Any:
+        if len(args) == 3:
+            ctx.fail(
+                ErrorKind.sandbox_violation,
+                "type() with three arguments creates a class, and classes are not "
+                "available in the sandbox; use dicts and functions",
+            )
+        if len(args) != 1:
+            raise TypeError("type() takes 1 or 3 arguments")
+        return guards.classes.type_of(args[0])
+
+    def sandbox_iter(*args: Any) -> Any:
+        if len(args) == 2:
+            ctx.fail(
+                ErrorKind.sandbox_violation,
+                "iter(callable, sentinel) is not available in the sandbox (a callable "
+                "iterator can run forever inside one builtin); use a while loop",
+            )
+        if not args:
+            raise TypeError("iter expected at least 1 argument, got 0")
+        if len(args) > 2:
+            raise TypeError(f"iter expected at most 2 arguments, got {len(args)}")
+        return _py.iter(args[0])
+
+    def sandbox_hasattr(obj: Any, name: Any) -> bool:
+        if type(name) is not str:
+            raise TypeError(f"attribute name must be string, not '{_py.type(name).__name__}'")
+        return guards.has_attribute(obj, name)
+
+    def sandbox_fromkeys(keys: Any, value: Any = None) -> dict:
+        bounded_input(keys)
+        return guards.check_size(_py.dict.fromkeys(keys, value))
+
     def _real_types(classes: Any) -> Any:
         if type(classes) is tuple:
             return _py.tuple(_real_types(c) for c in classes)
-        real = type_map.get(id(classes))
+        real = guards.classes.real_type(classes)
         if real is not None:
             return real
         if _py.isinstance(classes, type):
             return classes
-        raise TypeError("isinstance() arg 2 must be a type or tuple of types")
+        raise TypeError("isinstance() arg 2 must be a type, a tuple of types, or a union")
 
     table: dict[str, Any] = {name: getattr(_py, name) for name in _PLAIN_BUILTINS}
     table.update(SAFE_EXCEPTIONS)
@@ -215,16 +292,28 @@ def make_builtins(guards: Guards) -> dict[str, Any]:
         enumerate=sandbox_enumerate,
         reversed=sandbox_reversed,
         int=sandbox_int,
+        type=sandbox_type,
+        iter=sandbox_iter,
+        hasattr=sandbox_hasattr,
     )
+    for name, value in table.items():
+        if _py.type(value) is FunctionType and value.__name__.startswith("sandbox_"):
+            # errors name the builtin, not the guard
+            value.__name__ = value.__qualname__ = name
+    sandbox_fromkeys.__name__ = sandbox_fromkeys.__qualname__ = "fromkeys"
     table["__import__"] = modules.make_importer(guards)
-    type_map: dict[int, Any] = {
-        id(sandbox_list): list,
-        id(sandbox_tuple): tuple,
-        id(sandbox_dict): dict,
-        id(sandbox_set): OrderedSet,
-        id(sandbox_str): str,
-        id(sandbox_int): int,
-        id(table["float"]): float,
-        id(table["bool"]): bool,
-    }
+    classes = guards.classes
+    for stand_in, real, cpython in (
+        (sandbox_list, list, list),
+        (sandbox_tuple, tuple, tuple),
+        (sandbox_dict, dict, dict),
+        (sandbox_set, OrderedSet, set),
+        (sandbox_str, str, str),
+        (sandbox_int, int, int),
+        (table["float"], float, float),
+        (table["bool"], bool, bool),
+    ):
+        classes.register(stand_in, real, cpython)
+    classes.register_special(dict, "fromkeys", sandbox_fromkeys)
+    classes.allow_exceptions(SAFE_EXCEPTIONS.values())
     return table

@@ -14,7 +14,9 @@ from typing import Any
 
 from toolkits.result import ErrorKind
 from toolkits.sandbox import modules
+from toolkits.sandbox.classes import Classes
 from toolkits.sandbox.context import CallContext
+from toolkits.sandbox.formatter import SafeFormatter
 from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, StateWriter
 from toolkits.sandbox.oset import OSET_BULK_METHODS, OSET_METHODS, ItemsView, KeysView, OrderedSet
 from toolkits.sandbox.text import TextGuards, _type_name
@@ -60,9 +62,8 @@ _STR_CHECKED = {
     "rsplit",
     "splitlines",
 }
+_STR_FORMAT = {"format", "format_map"}
 _STR_BLOCKED = {
-    "format": "str.format can walk attributes; use an f-string",
-    "format_map": "str.format_map can walk attributes; use an f-string",
     "encode": "bytes are not available; keep text as str",
 }
 _PLAIN: frozenset[tuple[type, str]] = frozenset(
@@ -73,7 +74,7 @@ _PLAIN: frozenset[tuple[type, str]] = frozenset(
     | {(OrderedSet, n) for n in OSET_METHODS - OSET_BULK_METHODS}
     | {(KeysView, "isdisjoint"), (ItemsView, "isdisjoint")}
     | {(int, n) for n in ("bit_length", "bit_count", "is_integer")}
-    | {(bool, n) for n in ("bit_length",)}
+    | {(bool, n) for n in ("bit_length", "bit_count", "is_integer")}
     | {(float, n) for n in ("is_integer",)}
 )
 _INPLACE = {
@@ -95,6 +96,18 @@ _VIEWS: dict[str, Any] = {
     "keys": lambda d: lambda: KeysView(d),
     "items": lambda d: lambda: ItemsView(d),
 }
+_STR_METHODS = frozenset(_STR_SIZED | _STR_CHECKED | _STR_FORMAT)
+
+
+def instance_allows(t: type, name: str) -> bool:
+    """Whether the attribute guard gives ``obj.name`` for an `obj` of exactly type `t`."""
+    return (
+        (t, name) in _PLAIN
+        or (t is dict and (name in DICT_MUTATORS or name in _VIEWS))
+        or (t is list and name in LIST_MUTATORS)
+        or (t is str and name in _STR_METHODS)
+        or (t is OrderedSet and name in OSET_BULK_METHODS)
+    )
 
 
 class Guards(TextGuards):
@@ -103,6 +116,8 @@ class Guards(TextGuards):
     def __init__(self, ctx: CallContext, store: StateStore):
         super().__init__(ctx)
         self.store = store
+        self.classes = Classes(self.getattr, instance_allows)
+        self.formatter = SafeFormatter(self)
 
     def names(self) -> dict[str, Any]:
         """The reserved names the compiled code calls, mapped to their guards."""
@@ -132,7 +147,11 @@ class Guards(TextGuards):
     # -- attributes and writes ---------------------------------------------------------
 
     def getattr(self, obj: Any, name: str) -> Any:
-        """`obj.name` for whitelisted (type, name) pairs only."""
+        """`obj.name` for whitelisted (type, name) pairs only.
+
+        An attribute CPython has but the sandbox blocks is a sandbox violation; one
+        CPython does not have either is CPython's own AttributeError.
+        """
         t = type(obj)
         if (t, name) in _PLAIN:
             return getattr(obj, name)
@@ -148,21 +167,61 @@ class Guards(TextGuards):
             return self._charged_bulk(getattr(obj, name))
         if t is str and name in _STR_CHECKED:
             return self._checked_method(getattr(obj, name))
-        if t is dict and name in ("keys", "items"):
+        if t is str and name in _STR_FORMAT:
+            return self._format_method(obj, name)
+        if t is dict and name in _VIEWS:
             return _VIEWS[name](obj)
         if isinstance(obj, BaseException) and name == "args":
             return obj.args
+        method = self.classes.method(obj, name)
+        if method is not None:
+            return method
         found = modules.attribute(self, obj, name)
         if found is not modules.NOT_HANDLED:
             return found
-        if t is str and name in _STR_BLOCKED:
+        self._refuse(obj, name)
+
+    def has_attribute(self, obj: Any, name: str) -> bool:
+        """Whether `getattr` gives ``obj.name`` (``hasattr``); never aborts."""
+        if instance_allows(type(obj), name):
+            return True
+        if isinstance(obj, BaseException) and name == "args":
+            return True
+        if self.classes.has_method(obj, name):
+            return True
+        return bool(modules.has_attribute(obj, name))
+
+    def _refuse(self, obj: Any, name: str) -> None:
+        """Fail the access `obj.name`: blocked (sandbox_violation) or missing (CPython's
+        AttributeError, worded as CPython words it)."""
+        if type(obj) is str and name in _STR_BLOCKED:
             self.ctx.fail(
                 ErrorKind.sandbox_violation, f"'{name}' is not available: {_STR_BLOCKED[name]}"
             )
-        self.ctx.fail(
-            ErrorKind.sandbox_violation,
-            f"attribute '{name}' of {_type_name(obj)} is not available in the sandbox",
-        )
+        real, is_class = self.classes.counterpart(obj)
+        if hasattr(real, name):
+            what = real.__name__ if is_class else _type_name(obj)
+            self.ctx.fail(
+                ErrorKind.sandbox_violation,
+                f"attribute '{name}' of {what} is not available in the sandbox",
+            )
+        if is_class:
+            raise AttributeError(f"type object '{real.__name__}' has no attribute '{name}'")
+        raise AttributeError(f"'{type(real).__name__}' object has no attribute '{name}'")
+
+    def _format_method(self, s: str, name: str) -> Callable[..., Any]:
+        vformat = self.formatter.vformat
+        if name == "format":
+
+            def format(*args: Any, **kwargs: Any) -> str:
+                return vformat(s, args, kwargs)
+
+            return format
+
+        def format_map(mapping: Any) -> str:
+            return vformat(s, (), mapping)
+
+        return format_map
 
     def write(self, obj: Any) -> Any:
         """Target of `obj[k] = v` / `del obj[k]`: journaled when `obj` is in the state."""

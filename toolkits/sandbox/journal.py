@@ -1,13 +1,16 @@
 """The live state of a toolkit, kept atomic without copying it per call.
 
 `StateStore` knows every container (dict or list) reachable from the state in a
-registry keyed by `id`. Writes into a registered container go through journaling
-writers (`write`, `journaled_method`) that
+registry keyed by `id`: the container, its depth and the container holding it. Writes
+into a registered container go through journaling writers (`set_item`, `del_item`,
+`journaled_method`) that
 
 - check that the value written is JSON (str keys, finite numbers, no tuples, sets or
   functions) and not nested deeper than `max_state_depth`, charging a step per node;
-- register the new containers (a container already in the state is copied, so the
-  state stays a tree, as JSON is);
+- register the new containers; a container that is already registered is *moved*, not
+  copied: it keeps its identity, so later writes through any reference land where
+  CPython puts them (whether it ends up stored twice, or inside itself, is decided
+  when the call ends: see `toolkits.sandbox.moves`);
 - push an undo record, so that `rollback()` restores the state exactly, including
   dict key order, in time proportional to what the call changed.
 
@@ -22,42 +25,108 @@ from typing import Any
 
 from toolkits.result import ErrorKind
 from toolkits.sandbox.context import CallContext
+from toolkits.sandbox.journal_methods import (
+    D_DEL,
+    D_SET,
+    D_SNAP,
+    DICT_METHODS,
+    DICT_MUTATORS,
+    L_PUSH,
+    L_SET,
+    L_SNAP,
+    L_TRUNC,
+    LIST_METHODS,
+    LIST_MUTATORS,
+    MISSING,
+)
+from toolkits.sandbox.moves import ROOT, MoveTracking
+from toolkits.sandbox.output import json_key
 
-_MISSING = object()
+__all__ = ["DICT_MUTATORS", "LIST_MUTATORS", "StateStore", "StateWriter", "index_containers"]
+_MISSING = MISSING
 
-# undo record tags
-_D_SET, _D_DEL, _D_SNAP, _L_SET, _L_TRUNC, _L_SNAP, _L_PUSH = range(7)
-
-
-#: id -> (container, depth) for every container of a state, and the deepest depth.
-ContainerIndex = tuple[dict[int, tuple[Any, int]], int]
+#: id -> (container, depth, holder) for every container of a state, and the deepest
+#: depth. The top object has depth 0 and holder `ROOT`.
+ContainerIndex = tuple[dict[int, tuple[Any, int, Any]], int]
 
 
 def index_containers(state: dict[str, Any]) -> ContainerIndex:
-    """Every container reachable from `state` with its depth (the top object is 0)."""
-    registry: dict[int, tuple[Any, int]] = {}
+    """Every container reachable from `state` (a tree) with its depth and holder."""
+    registry: dict[int, tuple[Any, int, Any]] = {}
     deepest = 0
-    stack: list[tuple[Any, int]] = [(state, 0)]
+    stack: list[tuple[Any, int, Any]] = [(state, 0, ROOT)]
     while stack:
-        obj, depth = stack.pop()
-        registry[id(obj)] = (obj, depth)
-        deepest = max(deepest, depth)
+        obj, depth, holder = stack.pop()
+        registry[id(obj)] = (obj, depth, holder)
+        if depth > deepest:
+            deepest = depth
         children = obj.values() if type(obj) is dict else obj
         for child in children:
             if type(child) is dict or type(child) is list:
-                stack.append((child, depth + 1))
+                stack.append((child, depth + 1, obj))
     return registry, deepest
 
 
-class StateStore:
+def non_string_keys(value: Any, root: str = "state", limit: int = 20) -> list[tuple[str, Any]]:
+    """``(path, key)`` of dict keys in `value` that are not strings (at most `limit`).
+
+    Paths are written as the spec writes them (``state.orders[3]``); the walk is
+    iterative and skips containers it has seen (a cycle is reported elsewhere).
+    """
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(value, root)]
+    while stack and len(found) < limit:
+        obj, path = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            for k, child in obj.items():
+                if type(k) is not str:
+                    found.append((f"{path}[{short_key(k)}]", k))
+                elif isinstance(child, (dict, list, tuple)):
+                    stack.append((child, f"{path}.{k}"))
+        elif isinstance(obj, (list, tuple)):
+            for i, child in enumerate(obj):
+                if isinstance(child, (dict, list, tuple)):
+                    stack.append((child, f"{path}[{i}]"))
+    return found
+
+
+def short_key(key: Any) -> str:
+    """A bounded, deterministic rendering of a dict key for messages."""
+    t = type(key)
+    if t is int:
+        return str(key) if key.bit_length() < 128 else "<a big int>"
+    if t in (float, bool) or key is None:
+        return repr(key)
+    if t is str:
+        return repr(key[:50])
+    return f"<a {t.__name__}>"
+
+
+def key_message(key: Any) -> str:
+    """Why a non-string dict key cannot be stored, naming the key."""
+    as_json = json_key(key)
+    hint = f"write it as {as_json!r}" if as_json is not None else "use a string key"
+    return (
+        f"dict key {short_key(key)} ({type(key).__name__}) is not a string: JSON object "
+        f"keys are strings; {hint}"
+    )
+
+
+class StateStore(MoveTracking):
     """Owns the live state, the registry of its containers and the undo journal."""
 
     def __init__(self, ctx: CallContext):
         self.ctx = ctx
         self.state: dict[str, Any] = {}
-        self.registry: dict[int, tuple[Any, int]] = {}
+        self.registry: dict[int, tuple[Any, int, Any]] = {}
         self._undo: list[tuple[Any, ...]] = []
         self._added: list[int] = []
+        self._touched: dict[int, list[Any]] = {}
+        self._registry_undo: list[tuple[int, Any]] = []
         self._rebuild_at = 1024
 
     # -- loading and registry ----------------------------------------------------------
@@ -68,8 +137,7 @@ class StateStore:
         `index` is `index_containers(state)` when the caller already computed it.
         """
         self.state = state
-        self._undo.clear()
-        self._added.clear()
+        self._forget()
         self._install(index or index_containers(state))
 
     def rebuild(self) -> None:
@@ -86,10 +154,17 @@ class StateStore:
 
     # -- transactions ----------------------------------------------------------------
 
-    def commit(self) -> None:
-        """Forget the undo journal of a successful call."""
+    def _forget(self) -> None:
         self._undo.clear()
         self._added.clear()
+        self._touched.clear()
+        self._registry_undo.clear()
+
+    def commit(self) -> None:
+        """Forget the undo journal of a successful (and settled) call."""
+        if self._touched:
+            raise RuntimeError("StateStore.settle() must run before commit()")
+        self._forget()
         if len(self.registry) > self._rebuild_at:
             self.rebuild()
 
@@ -99,52 +174,56 @@ class StateStore:
         while undo:
             rec = undo.pop()
             tag, target = rec[0], rec[1]
-            if tag == _D_SET:
+            if tag == D_SET:
                 if rec[3] is _MISSING:
                     target.pop(rec[2], None)
                 else:
                     target[rec[2]] = rec[3]
-            elif tag == _D_DEL:
+            elif tag == D_DEL:
                 keys, key = rec[2], rec[3]
                 target[key] = rec[4]
                 for k in keys[keys.index(key) + 1 :]:
                     if k in target:
                         target[k] = target.pop(k)
-            elif tag == _D_SNAP:
+            elif tag == D_SNAP:
                 target.clear()
                 target.update(rec[2])
-            elif tag == _L_SET:
+            elif tag == L_SET:
                 target[rec[2]] = rec[3]
-            elif tag == _L_TRUNC:
+            elif tag == L_TRUNC:
                 del target[rec[2] :]
-            elif tag == _L_SNAP:
+            elif tag == L_SNAP:
                 target[:] = rec[2]
-            elif tag == _L_PUSH:
+            elif tag == L_PUSH:
                 target.append(rec[2])
         registry = self.registry
+        for key, entry in reversed(self._registry_undo):
+            registry[key] = entry
         for key in self._added:
             registry.pop(key, None)
-        self._added.clear()
+        self._forget()
 
     # -- adopting written values -------------------------------------------------------
 
-    def adopt(self, value: Any, depth: int) -> Any:
-        """Check that `value` may be stored at `depth`; register its containers.
+    def adopt(self, value: Any, holder: Any, depth: int) -> Any:
+        """Check that `value` may be stored in `holder` at `depth`; register it.
 
-        Returns the value to store: the value itself, or a copy when it is a container
-        that is already part of the state (the state stays a tree, as JSON is).
+        A container already in the registry is moved (held once more, not copied);
+        returns `value` itself.
         """
         t = type(value)
         if t is dict or t is list:
             if id(value) in self.registry:
-                value = self._copy(value, depth)
-            self._adopt_container(value, depth)
+                self.hold(value, holder)
+            else:
+                self._adopt_container(value, holder, depth)
             return value
-        self._check_scalar(value)
+        if not (t is str and value.isascii()):
+            self._check_scalar(value)
         return value
 
-    def _adopt_container(self, root: Any, depth: int) -> None:
-        self._register(root, depth)
+    def _adopt_container(self, root: Any, holder: Any, depth: int) -> None:
+        self._register(root, depth, holder)
         ctx = self.ctx
         stack: list[tuple[Any, int]] = [(root, depth)]
         while stack:
@@ -153,29 +232,29 @@ class StateStore:
             if type(obj) is dict:
                 for k, child in obj.items():
                     if type(k) is not str:
-                        self._invalid(f"dict key {k!r} is not a string (JSON keys are strings)")
+                        self._invalid(key_message(k))
                     if not k.isascii():
                         self._check_scalar(k)
-                    self._check_child(obj, k, child, d, stack)
+                    self._check_child(obj, child, d, stack)
             else:
-                for i, child in enumerate(obj):
-                    self._check_child(obj, i, child, d, stack)
+                for child in obj:
+                    self._check_child(obj, child, d, stack)
 
-    def _register(self, obj: Any, depth: int) -> None:
+    def _register(self, obj: Any, depth: int, holder: Any) -> None:
         if depth > self.ctx.limits.max_state_depth:
             self._invalid(f"value nested deeper than {self.ctx.limits.max_state_depth} levels")
         key = id(obj)
-        self.registry[key] = (obj, depth)
+        self.registry[key] = (obj, depth, holder)
         self._added.append(key)
 
-    def _check_child(self, parent: Any, key: Any, child: Any, d: int, stack: list) -> None:
+    def _check_child(self, parent: Any, child: Any, d: int, stack: list) -> None:
         t = type(child)
         if t is dict or t is list:
             if id(child) in self.registry:  # already in the state, or met twice in this value
-                child = self._copy(child, d + 1)
-                parent[key] = child
-            self._register(child, d + 1)
-            stack.append((child, d + 1))
+                self.hold(child, parent)
+            else:
+                self._register(child, d + 1, parent)
+                stack.append((child, d + 1))
         elif t is str:
             if not child.isascii():
                 self._check_scalar(child)
@@ -199,19 +278,6 @@ class StateStore:
         elif not (t is bool or value is None):
             self._invalid(_not_json(value))
 
-    def _copy(self, value: Any, depth: int) -> Any:
-        """Tree copy of a container already in the state (or a cycle: then it fails)."""
-        limit = self.ctx.limits.max_state_depth
-        if depth > limit:
-            self._invalid(f"value nested deeper than {limit} levels (a cycle?)")
-        self.ctx.charge(len(value))
-        if type(value) is dict:
-            return {
-                k: self._copy(v, depth + 1) if type(v) in (dict, list) else v
-                for k, v in value.items()
-            }
-        return [self._copy(v, depth + 1) if type(v) in (dict, list) else v for v in value]
-
     def _invalid(self, message: str) -> None:
         self.ctx.fail(ErrorKind.invalid_state, f"cannot store in state: {message}")
 
@@ -219,42 +285,74 @@ class StateStore:
 
     def set_item(self, target: Any, key: Any, value: Any) -> None:
         """`target[key] = value` on a state container, journaled."""
-        _, depth = self.registry[id(target)]
+        depth = self.registry[id(target)][1]
         if type(target) is dict:
             if type(key) is not str:
-                self._invalid(f"dict key {key!r} is not a string (JSON keys are strings)")
+                self._invalid(key_message(key))
             old = target.get(key, _MISSING)
             if old is value:
                 return
-            value = self.adopt(value, depth + 1)
-            self._undo.append((_D_SET, target, key, old))
+            self.adopt(value, target, depth + 1)
+            self._undo.append((D_SET, target, key, old))
             target[key] = value
         elif type(key) is slice:
-            items = [self.adopt(v, depth + 1) for v in list(value)]
-            self._undo.append((_L_SNAP, target, target[:]))
-            target[key] = items
+            self._set_slice(target, key, value, depth)
+            return
         else:
-            old = target[key]
+            try:
+                old = target[key]
+            except IndexError:
+                raise IndexError("list assignment index out of range") from None
             if old is value:
                 return
-            value = self.adopt(value, depth + 1)
+            self.adopt(value, target, depth + 1)
             index = key if key >= 0 else len(target) + key
-            self._undo.append((_L_SET, target, index, old))
+            self._undo.append((L_SET, target, index, old))
             target[key] = value
+        if type(old) is dict or type(old) is list:
+            self.release(old, target)
+
+    def _set_slice(self, target: list, key: slice, value: Any, depth: int) -> None:
+        items = list(value)
+        removed = target[key]
+        if key.step is not None and key.step != 1 and len(items) != len(removed):
+            raise ValueError(
+                f"attempt to assign sequence of size {len(items)} "
+                f"to extended slice of size {len(removed)}"
+            )
+        for item in items:
+            self.adopt(item, target, depth + 1)
+        self._undo.append((L_SNAP, target, target[:]))
+        target[key] = items
+        self.release_all(removed, target)
 
     def del_item(self, target: Any, key: Any) -> None:
         """`del target[key]` on a state container, journaled."""
         if type(target) is dict:
             old = target[key]
-            self._undo.append((_D_DEL, target, list(target), key, old))
+            self._undo.append((D_DEL, target, list(target), key, old))
             del target[key]
+            if type(old) is dict or type(old) is list:
+                self.release(old, target)
         else:
-            self._undo.append((_L_SNAP, target, target[:]))
+            snapshot = target[:]
+            self._undo.append((L_SNAP, target, snapshot))
             del target[key]
+            removed = snapshot[key]
+            if type(key) is slice:
+                self.release_all(removed, target)
+            elif type(removed) is dict or type(removed) is list:
+                self.release(removed, target)
+
+    def release_all(self, values: Any, holder: Any) -> None:
+        """`values` were removed from `holder`: release the containers among them."""
+        for v in values:
+            if type(v) is dict or type(v) is list:
+                self.release(v, holder)
 
     def journaled_method(self, target: Any, name: str) -> Callable[..., Any]:
         """Return a journaling version of a mutating dict or list method of `target`."""
-        factory = _DICT_METHODS.get(name) if type(target) is dict else _LIST_METHODS.get(name)
+        factory = DICT_METHODS.get(name) if type(target) is dict else LIST_METHODS.get(name)
         assert factory is not None
         return factory(self, target)
 
@@ -267,131 +365,8 @@ def _not_json(value: Any) -> str:
         return f"a {type(value).__name__} is not JSON; {hint_of_module}"
     name = type(value).__name__
     hint = {"tuple": "use a list", "OrderedSet": "use a sorted list", "set": "use a sorted list"}
+    name = "set" if name == "OrderedSet" else name
     return f"a {name} is not JSON" + (f"; {hint[name]}" if name in hint else "")
-
-
-# -- journaling method factories --------------------------------------------------------
-
-
-def _d_setdefault(store: StateStore, d: dict) -> Callable[..., Any]:
-    def setdefault(key: Any, default: Any = None) -> Any:
-        if key in d:
-            return d[key]
-        store.set_item(d, key, default)
-        return d[key]
-
-    return setdefault
-
-
-def _d_update(store: StateStore, d: dict) -> Callable[..., Any]:
-    def update(*args: Any, **kwargs: Any) -> None:
-        pairs = dict(*args, **kwargs)
-        store.ctx.charge(len(pairs))
-        for k, v in pairs.items():
-            store.set_item(d, k, v)
-
-    return update
-
-
-def _d_pop(store: StateStore, d: dict) -> Callable[..., Any]:
-    def pop(key: Any, *default: Any) -> Any:
-        if key not in d:
-            return d.pop(key, *default)
-        value = d[key]
-        store.del_item(d, key)
-        return value
-
-    return pop
-
-
-def _d_popitem(store: StateStore, d: dict) -> Callable[..., Any]:
-    def popitem() -> tuple[Any, Any]:
-        key, value = d.popitem()
-        store._undo.append((_D_SET, d, key, value))  # re-inserting at the end keeps order
-        return key, value
-
-    return popitem
-
-
-def _d_clear(store: StateStore, d: dict) -> Callable[..., Any]:
-    def clear() -> None:
-        store._undo.append((_D_SNAP, d, list(d.items())))
-        d.clear()
-
-    return clear
-
-
-def _l_append(store: StateStore, lst: list) -> Callable[..., Any]:
-    depth = store.registry[id(lst)][1]
-
-    def append(value: Any) -> None:
-        value = store.adopt(value, depth + 1)
-        store._undo.append((_L_TRUNC, lst, len(lst)))
-        lst.append(value)
-
-    return append
-
-
-def _l_extend(store: StateStore, lst: list) -> Callable[..., Any]:
-    depth = store.registry[id(lst)][1]
-
-    def extend(values: Any) -> None:
-        items = list(values)
-        limit = store.ctx.limits.max_container_length
-        if len(lst) + len(items) > limit:
-            store.ctx.fail(ErrorKind.resource_limit, f"list would exceed {limit} items")
-        items = [store.adopt(v, depth + 1) for v in items]
-        store._undo.append((_L_TRUNC, lst, len(lst)))
-        lst.extend(items)
-
-    return extend
-
-
-def _l_pop(store: StateStore, lst: list) -> Callable[..., Any]:
-    def pop(index: int = -1) -> Any:
-        if lst and (index == -1 or index == len(lst) - 1):
-            value = lst.pop()
-            store._undo.append((_L_PUSH, lst, value))
-            return value
-        store._undo.append((_L_SNAP, lst, lst[:]))
-        return lst.pop(index)
-
-    return pop
-
-
-def _l_snapshotting(name: str) -> Callable[[StateStore, list], Callable[..., Any]]:
-    def factory(store: StateStore, lst: list) -> Callable[..., Any]:
-        method = getattr(lst, name)
-        depth = store.registry[id(lst)][1]
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if name == "insert" and len(args) == 2:
-                args = (args[0], store.adopt(args[1], depth + 1))
-            store.ctx.charge(len(lst) // 64)
-            store._undo.append((_L_SNAP, lst, lst[:]))
-            return method(*args, **kwargs)
-
-        call.__name__ = name
-        return call
-
-    return factory
-
-
-_DICT_METHODS: dict[str, Callable[[StateStore, Any], Callable[..., Any]]] = {
-    "setdefault": _d_setdefault,
-    "update": _d_update,
-    "pop": _d_pop,
-    "popitem": _d_popitem,
-    "clear": _d_clear,
-}
-_LIST_METHODS: dict[str, Callable[[StateStore, Any], Callable[..., Any]]] = {
-    "append": _l_append,
-    "extend": _l_extend,
-    "pop": _l_pop,
-    **{n: _l_snapshotting(n) for n in ("insert", "remove", "sort", "reverse", "clear")},
-}
-DICT_MUTATORS = frozenset(_DICT_METHODS)
-LIST_MUTATORS = frozenset(_LIST_METHODS)
 
 
 class StateWriter:

@@ -30,9 +30,10 @@ from typing import Any
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 
 from toolkits.errors import Problem
+from toolkits.sandbox.policy_sizes import MAX_FORMAT_WIDTH, SizedBuilds, _call, _is_number
 from toolkits.sandbox.rejections import RejectedConstructs
 
-MAX_FORMAT_WIDTH = 10_000
+__all__ = ["GUARD_NAMES", "MAX_FORMAT_WIDTH", "SandboxPolicy"]
 
 #: Names the transformer injects; user code may never bind or read them directly.
 GUARD_NAMES = frozenset(
@@ -74,28 +75,9 @@ _INPLACE_OPS: dict[type[ast.operator], str] = {
     ast.BitAnd: "&",
     ast.MatMult: "@",
 }
-_GUARDED_BINOPS: dict[type[ast.operator], str] = {
-    ast.Add: "_add_",
-    ast.Mult: "_mul_",
-    ast.Pow: "_pow_",
-    ast.LShift: "_lshift_",
-    ast.Mod: "_mod_",
-}
 
 
-def _call(name: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=ast.Name(name, ast.Load()), args=list(args), keywords=[])
-
-
-def _is_number(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, (int, float))
-        and not isinstance(node.value, bool)
-    )
-
-
-class SandboxPolicy(RejectedConstructs, RestrictingNodeTransformer):
+class SandboxPolicy(RejectedConstructs, SizedBuilds, RestrictingNodeTransformer):
     """RestrictedPython policy for tool code; collects structured `Problem`s."""
 
     def __init__(self, errors=None, warnings=None, used_names=None):
@@ -171,6 +153,21 @@ class SandboxPolicy(RejectedConstructs, RestrictingNodeTransformer):
         """Tuple unpacking is plain Python (iterables in the sandbox are finite)."""
         return self.node_contents_visit(node)
 
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        """`x: T = v` is `x = v` (annotations are ignored, as CPython ignores them in
+        functions); a bare `x: T` only makes `x` a local of its function, as in CPython."""
+        new: ast.stmt
+        if node.value is not None:
+            new = ast.Assign(targets=[node.target], value=node.value)
+        elif isinstance(node.target, ast.Name):
+            dead = ast.Assign(targets=[node.target], value=ast.Constant(None))
+            new = ast.If(test=ast.Constant(False), body=[dead], orelse=[])
+        else:
+            new = ast.Pass()
+        copy_locations(new, node)
+        ast.fix_missing_locations(new)
+        return self.visit(new)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         """`x[k] op= v` -> `_aug_item_(x, k, op, v)`; `n op= v` -> `n = _inplace_(op, n, v)`."""
         node = self.node_contents_visit(node)
@@ -203,126 +200,6 @@ class SandboxPolicy(RejectedConstructs, RestrictingNodeTransformer):
                     "_inplace_", ast.Constant(op), ast.Name(target.id, ast.Load()), node.value
                 )
             new = ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=value)
-        copy_locations(new, node)
-        ast.fix_missing_locations(new)
-        return new
-
-    # -- operators and literals that can build big values -----------------------------
-
-    def visit_BinOp(self, node: ast.BinOp) -> Any:
-        """Size-guard `+ * ** << %` unless an operand makes it provably small."""
-        node = self.node_contents_visit(node)
-        guard = _GUARDED_BINOPS.get(type(node.op))
-        if guard is None:
-            return node
-        left, right = node.left, node.right
-        if isinstance(node.op, ast.Add) and (_is_number(left) or _is_number(right)):
-            return node
-        if isinstance(node.op, ast.Mod) and _is_number(left):
-            return node
-        if (
-            _is_number(left)
-            and _is_number(right)
-            and not isinstance(node.op, (ast.Pow, ast.LShift))
-        ):
-            return node
-        new = _call(guard, left, right)
-        copy_locations(new, node)
-        return new
-
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
-        """f-string parts are size-checked; format specs must be constant and narrow."""
-        node = self.node_contents_visit(node)
-        spec = node.format_spec
-        if spec is not None:
-            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
-            if not all(isinstance(p, ast.Constant) for p in parts):
-                self._reject(node, "a computed format spec", "write a constant spec like {x:.2f}")
-            else:
-                text = "".join(str(p.value) for p in parts)  # type: ignore[attr-defined]
-                numbers = "".join(c if c.isdigit() else " " for c in text).split()
-                if any(len(d) > 6 or int(d) > MAX_FORMAT_WIDTH for d in numbers):
-                    self._reject(
-                        node,
-                        f"format spec {text!r}",
-                        f"keep widths and precisions under {MAX_FORMAT_WIDTH}",
-                    )
-        wrapped = _call("_fmt_", node.value, ast.Constant(node.conversion))
-        copy_locations(wrapped, node.value)
-        node.value = wrapped
-        node.conversion = -1  # applied by the guard, bounded
-        return node
-
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
-        """An f-string with replacement fields is size-checked as a whole."""
-        node = self.node_contents_visit(node)
-        if not any(isinstance(v, ast.FormattedValue) for v in node.values):
-            return node
-        new = _call("_sized_", node)
-        copy_locations(new, node)
-        return new
-
-    def visit_Starred(self, node: ast.Starred) -> Any:
-        """`*x` in a display or call: charged by its size before it is unpacked."""
-        node = self.node_contents_visit(node)
-        if isinstance(node.ctx, ast.Load):
-            node.value = _call("_star_", node.value)
-            copy_locations(node.value, node)
-        return node
-
-    def visit_keyword(self, node: ast.keyword) -> Any:
-        """`**x` in a call: charged by its size before it is unpacked."""
-        node = self.node_contents_visit(node)
-        if node.arg is None:
-            node.value = _call("_star_", node.value)
-            copy_locations(node.value, node)
-        return node
-
-    def _sized_display(self, node: Any, has_unpack: bool) -> Any:
-        if not has_unpack:
-            return node
-        new = _call("_sized_", node)
-        copy_locations(new, node)
-        return new
-
-    def visit_List(self, node: ast.List) -> Any:
-        """Starred list displays are size-checked."""
-        node = self.node_contents_visit(node)
-        starred = isinstance(node.ctx, ast.Load) and any(
-            isinstance(e, ast.Starred) for e in node.elts
-        )
-        return self._sized_display(node, starred)
-
-    def visit_Tuple(self, node: ast.Tuple) -> Any:
-        """Starred tuple displays are size-checked."""
-        node = self.node_contents_visit(node)
-        starred = isinstance(node.ctx, ast.Load) and any(
-            isinstance(e, ast.Starred) for e in node.elts
-        )
-        return self._sized_display(node, starred)
-
-    def visit_Dict(self, node: ast.Dict) -> Any:
-        """`{**a, **b}` displays are charged per operand and size-checked."""
-        node = self.node_contents_visit(node)
-        for i, key in enumerate(node.keys):
-            if key is None:
-                node.values[i] = _call("_star_", node.values[i])
-                copy_locations(node.values[i], node)
-        return self._sized_display(node, any(k is None for k in node.keys))
-
-    def visit_Set(self, node: ast.Set) -> Any:
-        """Set displays build insertion-ordered sets (deterministic iteration)."""
-        node = self.node_contents_visit(node)
-        new = _call("_oset_", ast.List(elts=node.elts, ctx=ast.Load()))
-        copy_locations(new, node)
-        ast.fix_missing_locations(new)
-        return new
-
-    def visit_SetComp(self, node: ast.SetComp) -> Any:
-        """Set comprehensions build insertion-ordered sets (deterministic iteration)."""
-        node = self.node_contents_visit(node)
-        listcomp = ast.ListComp(elt=node.elt, generators=node.generators)
-        new = _call("_oset_", listcomp)
         copy_locations(new, node)
         ast.fix_missing_locations(new)
         return new

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from toolkits.sandbox import modules
+from toolkits.sandbox.classes import CPYTHON_NAMES
 from toolkits.sandbox.oset import OrderedSet
 from toolkits.sandbox.sizes import SizeGuards
 
@@ -19,6 +20,8 @@ _SCALARS = (str, int, float, bool, type(None))
 
 class TextGuards(SizeGuards):
     """Bounded text building."""
+
+    classes: Any  # the toolkit's `Classes` (set by `Guards`): how stand-ins print
 
     def mod(self, a: Any, b: Any) -> Any:
         """`a % b`; %-formatting is size-estimated first and prints only plain values."""
@@ -161,7 +164,9 @@ class TextGuards(SizeGuards):
         elif isinstance(value, BaseException):
             text = f"{type(value).__name__}({', '.join(self.safe_repr(a) for a in value.args)})"
         else:
-            shown = modules.text(self, value, True)
+            shown = self.classes.label(value)
+            if shown is None:
+                shown = modules.text(self, value, True)
             text = shown if shown is not None else f"<{_type_name(value)}>"
         budget[0] -= len(text)
         if budget[0] < 0:
@@ -205,8 +210,8 @@ class TextGuards(SizeGuards):
 
 def _type_name(value: Any) -> str:
     t = type(value)
-    if t is OrderedSet:
-        return "set"
+    if t in CPYTHON_NAMES:
+        return CPYTHON_NAMES[t]
     if callable(value) and not isinstance(value, type):
         return "function"
     return t.__name__
