@@ -12,6 +12,24 @@ from collections.abc import Callable
 from typing import Any
 
 
+def ratio_row(
+    measured: float,
+    baseline: float,
+    target: float | None,
+    unit: str,
+    scale: float = 1.0,
+    **extra: float,
+) -> dict[str, Any]:
+    """One row: ``measured / baseline`` against `target` (None: informational), with
+    both raw values in `unit` (seconds times `scale`) and any extra ratios."""
+    return {
+        "ratio": round(measured / baseline, 2),
+        "target": target,
+        unit: [round(measured * scale, 2), round(baseline * scale, 2)],
+        **{k: round(v, 2) for k, v in extra.items()},
+    }
+
+
 def ratio_main(
     run: Callable[[], dict[str, dict[str, Any]]], doc: str | None, argv: list[str] | None = None
 ) -> int:

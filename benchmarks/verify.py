@@ -22,12 +22,20 @@ Toolkits are compiled once (the verifiers' pool; the plain source exec'd once).
    200-call trajectory's ratio as ``ratio_200_calls``)
 4. real trajectories verified per second on one core, default checks vs replay
    alone                                                          (info)
+5. ``gem-env verify --isolation process`` over 1,000 real trajectories (a JSONL file,
+   every default check) vs the same command in-process (``--isolation none``): the
+   workers are reused across trajectories of one toolkit and each trajectory is
+   replayed in one round trip                                      target <= 1.5x
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
+import tempfile
+import time
 import timeit
 from pathlib import Path
 from typing import Any
@@ -35,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ratios import ratio_main
+from ratios import ratio_main, ratio_row
 
 from gem_env.env import ToolUseEnv
 from gem_env.messages import Message, tool_call
@@ -43,8 +51,10 @@ from gem_env.participants.heuristic import HeuristicAgent, HeuristicUser
 from gem_env.rollouts import run_episode
 from gem_env.scenario import Scenario
 from gem_env.trajectory import Termination, Trajectory, read_trajectories
+from synth.cli import main as gem_env
 from toolkits import canonical_json, compile_toolkit, dump_toolkit
 from toolkits.examples import load_example
+from toolkits.pool import DEFAULT_POOL
 from verifiers import ReplayCheck, ToolkitPool, verify
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/trajectory-library_loans.jsonl"
@@ -160,6 +170,20 @@ def best(stmt: Any, number: int, repeat: int = 7) -> float:
     return min(timeit.repeat(stmt, number=number, repeat=repeat)) / number
 
 
+def verify_command_seconds(path: Path, isolation: str, rounds: int = 3) -> float:
+    """Best wall time of ``gem-env verify PATH --isolation ISOLATION`` (output discarded),
+    each round from an empty pool (the first trajectory of a toolkit compiles it)."""
+    times = []
+    for _ in range(rounds):
+        DEFAULT_POOL.clear()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = gem_env(["verify", str(path), "--isolation", isolation])
+        times.append(time.perf_counter() - started)
+        assert code == 0, f"verify --isolation {isolation} exit {code}"
+    return min(times)
+
+
 def run() -> dict[str, Any]:
     """Measure every ratio."""
     real, long = real_trajectories(), long_trajectory()
@@ -207,6 +231,12 @@ def run() -> dict[str, Any]:
             sandboxed.call(name, arguments)
 
     t_sandbox_long = best(sandboxed_calls, 10, repeat=9)
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "trajectories.jsonl"
+        lines = [t.to_json_line() for t in real]
+        file.write_text("\n".join(lines[i % len(lines)] for i in range(1000)) + "\n")
+        t_verify_none = verify_command_seconds(file, "none")
+        t_verify_process = verify_command_seconds(file, "process")
     return {
         "replay_vs_plain": {
             "ratio": round(t_replay / t_plain, 2),
@@ -230,6 +260,9 @@ def run() -> dict[str, Any]:
             "us": [round(t_default * 1e6, 1), round(t_plain * 1e6, 1)],
             "ratio_200_calls": round(t_default_long / t_plain_long, 2),
         },
+        "verify_1000_isolated_vs_in_process": ratio_row(
+            t_verify_process, t_verify_none, 1.5, "s", 1.0
+        ),
         "default_checks_vs_replay_alone": {
             "ratio": round(t_default / t_replay, 2),
             "target": None,

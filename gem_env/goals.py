@@ -36,16 +36,25 @@ class OutputOutcome(BaseModel):
 
 
 def assertion_outcomes(
-    toolkit: CompiledToolkit, assertions: Sequence[Assertion]
+    toolkit: CompiledToolkit | None,
+    assertions: Sequence[Assertion],
+    verdicts: Sequence[tuple[bool, str | None]] | None = None,
 ) -> list[AssertionOutcome]:
     """Evaluate each assertion on `toolkit`'s current state (an expression that does not
-    compile is an outcome that does not hold, with the compiler's message as `error`)."""
+    compile is an outcome that does not hold, with the compiler's message as `error`).
+
+    `verdicts` are the ``(holds, error)`` pairs already computed for the assertions, in
+    order (`toolkits.CallReplay.final_checks`); `toolkit` is not used then."""
     outcomes = []
-    for assertion in assertions:
-        try:
-            holds, error = toolkit.holds(assertion.expr)
-        except CompileError as exc:
-            holds, error = False, str(exc)
+    for i, assertion in enumerate(assertions):
+        if verdicts is not None:
+            holds, error = verdicts[i]
+        else:
+            assert toolkit is not None, "assertion_outcomes needs a toolkit or verdicts"
+            try:
+                holds, error = toolkit.holds(assertion.expr)
+            except CompileError as exc:
+                holds, error = False, str(exc)
         outcomes.append(
             AssertionOutcome(
                 description=assertion.description, expr=assertion.expr, holds=holds, error=error

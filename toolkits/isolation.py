@@ -14,30 +14,29 @@ failed call leaves the state exactly as before, like any failed call.
 Messages cross the process boundary through `toolkits.isolation_channel` (shared
 memory first, the pipe when the peer sleeps), and `replay` runs a whole batch of calls
 in one round trip: what `gem-env verify --isolation process` uses per trajectory.
+Workers are forked by a zygote that has imported the runtime
+(`toolkits.isolation_zygote`), so starting one costs milliseconds.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pickle
 import signal
-import subprocess
-import sys
 import threading
 import weakref
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from toolkits.canonical import canonical_json, json_copy
 from toolkits.compiler import compile_module
 from toolkits.errors import CompileError, Problem, SpecError, StateError
 from toolkits.isolation_channel import Channel, PeerLostError, shared_memory
+from toolkits.isolation_zygote import ZygoteError, zygote
 from toolkits.limits import Limits
-from toolkits.protocol import Call, CallReplay
+from toolkits.protocol import Call, CallReplay, final_check
 from toolkits.result import ErrorKind, ToolResult
 from toolkits.spec import ToolkitSpec, dump_toolkit
 
@@ -82,12 +81,9 @@ def result_row(result: ToolResult) -> tuple[Any, ...]:
     )
 
 
-def _stop(process: Any, channel: Channel) -> None:
+def _stop(pid: int, channel: Channel) -> None:
     channel.close()
-    if process.poll() is None:
-        process.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
+    zygote().kill(pid)
 
 
 class IsolatedToolkit:
@@ -117,7 +113,7 @@ class IsolatedToolkit:
         self._base_state: dict[str, Any] | None = None  # None: the initial state
         self._log: list[tuple[str, str | None]] = []
         self._lock = threading.RLock()
-        self._process: Any = None
+        self._pid = 0
         self._channel: Channel | None = None
         self._finalizer: Any = None
         self._call_seconds = self.limits.timeout_seconds + GRACE_SECONDS
@@ -176,8 +172,9 @@ class IsolatedToolkit:
         *,
         state: dict[str, Any] | None = None,
         invariants: bool = False,
+        checks: Sequence[str] = (),
     ) -> CallReplay:
-        """Reset to `state` and run `calls` in the worker, in one round trip.
+        """Reset to `state`, run `calls` and test `checks` in the worker, in one round trip.
 
         When the worker is lost on the way (a call hung or crashed it), the batch is
         run again one call at a time, so each call gets the result it would get alone.
@@ -194,11 +191,11 @@ class IsolatedToolkit:
             copy = None if state is None else _json_state(state)
             deadline = START_SECONDS + len(batch) * self._call_seconds
             try:
-                reply = self._request("replay", (copy, batch, invariants), deadline)
+                reply = self._request("replay", (copy, batch, invariants, checks), deadline)
             except _WorkerLostError:
                 self._restart()
-                return self._replay_one_by_one(rows, copy, invariants)
-            done, broken_rows, initial, final_hash = reply
+                return self._replay_one_by_one(rows, copy, invariants, checks)
+            done, broken_rows, initial, final_hash, final = reply
             self._base_state = copy
             self._log = [call for call, row in zip(batch, done) if row[0]]
         answers = iter(zip(done, broken_rows))
@@ -211,13 +208,14 @@ class IsolatedToolkit:
                 done_row, broken_after = next(answers)
                 results.append(result_of(done_row))
                 broken.append(broken_after)
-        return CallReplay(results, broken, initial, final_hash)
+        return CallReplay(results, broken, initial, final_hash, final)
 
     def _replay_one_by_one(
         self,
         rows: list[tuple[str, str | None] | ToolResult],
         state: dict[str, Any] | None,
         invariants: bool,
+        checks: Sequence[str],
     ) -> CallReplay:
         self.reset(state)
         initial = self.check_invariants() if invariants else []
@@ -226,7 +224,8 @@ class IsolatedToolkit:
             result = row if isinstance(row, ToolResult) else self.call(*row)
             results.append(result)
             broken.append(self.check_invariants() if invariants and result.ok else [])
-        return CallReplay(results, broken, initial, self.state_hash())
+        final = [final_check(self, expr) for expr in checks]
+        return CallReplay(results, broken, initial, self.state_hash(), final)
 
     def evaluate(self, expr: str) -> ToolResult:
         """Evaluate a read-only expression over `state` in the worker."""
@@ -265,28 +264,23 @@ class IsolatedToolkit:
     # -- worker management -----------------------------------------------------------
 
     def _start(self) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        to_worker, from_parent = os.pipe()
+        from_worker, to_parent = os.pipe()
         memory_fd, memory = shared_memory()
+        worker_fds = (memory_fd, to_worker, to_parent)
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "toolkits.isolation_worker", str(memory_fd)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-                close_fds=True,
-                pass_fds=(memory_fd,),
-            )
-        finally:
-            os.close(memory_fd)
-        send = Connection(os.dup(process.stdin.fileno()), readable=False)
-        recv = Connection(os.dup(process.stdout.fileno()), writable=False)
-        process.stdin.close()
-        process.stdout.close()
-        channel = Channel(memory, outgoing=0, incoming=1, send_pipe=send, recv_pipe=recv)
-        self._process, self._channel = process, channel
-        self._finalizer = weakref.finalize(self, _stop, process, channel)
+            pid = zygote().spawn(worker_fds)
+        except ZygoteError as exc:
+            for fd in (*worker_fds, from_parent, from_worker):
+                os.close(fd)
+            raise RuntimeError(f"the toolkit worker process did not start: {exc}") from None
+        for fd in worker_fds:
+            os.close(fd)
+        send = Connection(from_parent, readable=False)
+        recv = Connection(from_worker, writable=False)
+        channel = Channel(memory, 0, 1, send_pipe=send, recv_pipe=recv)
+        self._pid, self._channel = pid, channel
+        self._finalizer = weakref.finalize(self, _stop, pid, channel)
         init = (self._spec_data, self.limits.model_dump(), self._flags, self._address_space_mb)
         try:
             channel.send(pickle.dumps(init, protocol=pickle.HIGHEST_PROTOCOL))
@@ -329,10 +323,7 @@ class IsolatedToolkit:
 
     def _lost(self) -> _WorkerLostError:
         """Why the worker ended: its kernel timer (a call stuck in C) or a crash."""
-        try:
-            code = self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = zygote().exit_code(self._pid)
         if code == -signal.SIGALRM:
             return _WorkerLostError(
                 ErrorKind.timeout,

@@ -1,11 +1,12 @@
-"""The worker process of `IsolatedToolkit` (`python -m toolkits.isolation_worker FD`).
+"""The worker process of `IsolatedToolkit`: `serve` one toolkit.
 
-Talks to its parent through `toolkits.isolation_channel` over the shared memory whose
-descriptor is its argument, with stdin/stdout as the pipes; anything tool machinery
-prints goes to stderr. The first message builds the toolkit; the address space is
-capped before that. Every call and evaluation runs under a kernel timer
-(``SIGALRM``, default action: end the process) set to the call's timeout plus a
-grace period, so a single C-level operation that never returns ends the worker.
+Workers are forked by the zygote (`toolkits.isolation_zygote`), which imported this
+module once, so a worker starts in milliseconds. A worker talks to its parent through
+`toolkits.isolation_channel` over the shared memory and the two pipes it is given.
+The first message builds the toolkit; the address space is capped before that. Every
+call and evaluation runs under a kernel timer (``SIGALRM``, default action: end the
+process) set to the call's timeout plus a grace period, so a single C-level operation
+that never returns ends the worker.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import os
 import pickle
 import resource
 import signal
-import sys
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -23,6 +23,7 @@ from toolkits.errors import CompileError, SpecError, StateError
 from toolkits.isolation import GRACE_SECONDS, START_SECONDS, result_row
 from toolkits.isolation_channel import SLOT_BYTES, Channel, PeerLostError
 from toolkits.limits import Limits
+from toolkits.protocol import final_check
 from toolkits.runtime import Toolkit
 from toolkits.spec import load_toolkit
 
@@ -82,7 +83,9 @@ class _Server:
             return self.timed(START_SECONDS, toolkit.state_errors)
         raise ValueError(f"unknown request {op!r}")
 
-    def replay(self, state: Any, calls: list[tuple[str, str | None]], invariants: bool) -> Any:
+    def replay(
+        self, state: Any, calls: list[tuple[str, str | None]], invariants: bool, checks: Any
+    ) -> Any:
         toolkit = self.toolkit
         self.timed(START_SECONDS, toolkit.reset, state)
         initial = self.timed(START_SECONDS, toolkit.check_invariants) if invariants else []
@@ -92,15 +95,21 @@ class _Server:
             rows.append(result_row(result))
             after = invariants and result.ok
             broken.append(self.timed(self.call_seconds, toolkit.check_invariants) if after else [])
-        return rows, broken, initial, toolkit.state_hash()
+        final = [self.timed(self.call_seconds, final_check, toolkit, e) for e in checks]
+        return rows, broken, initial, toolkit.state_hash(), final
 
 
-def main() -> None:
-    """Serve one toolkit until the parent closes the channel."""
-    memory = mmap.mmap(int(sys.argv[1]), 2 * SLOT_BYTES)
-    recv = Connection(os.dup(0), writable=False)
-    send = Connection(os.dup(1), readable=False)
-    os.dup2(2, 1)  # stray prints must not corrupt the protocol
+def serve(memory_fd: int, recv_fd: int, send_fd: int) -> None:
+    """Serve one toolkit until the parent closes the channel.
+
+    Args:
+        memory_fd: the shared memory of the channel (see `toolkits.isolation_channel`).
+        recv_fd / send_fd: the worker's ends of the two pipes.
+    """
+    memory = mmap.mmap(memory_fd, 2 * SLOT_BYTES)
+    os.close(memory_fd)
+    recv = Connection(recv_fd, writable=False)
+    send = Connection(send_fd, readable=False)
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     channel = Channel(memory, outgoing=1, incoming=0, send_pipe=send, recv_pipe=recv)
     spec, limits, flags, address_space_mb = pickle.loads(channel.recv() or b"")
@@ -126,7 +135,3 @@ def main() -> None:
 
 def _problems(exc: Any) -> list[dict[str, Any]]:
     return [p.model_dump() for p in exc.problems]
-
-
-if __name__ == "__main__":
-    main()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from toolkits.errors import CompileError
 from toolkits.limits import Limits
 from toolkits.result import ToolResult
 from toolkits.spec import ToolkitSpec
@@ -32,12 +33,16 @@ class CallReplay:
             for failed calls and when invariants were not asked for).
         initial_broken_invariants: invariants that do not hold in the reset state.
         final_state_hash: the state hash after the last call.
+        final_checks: per expression asked for, ``holds`` on the final state:
+            ``(holds, error or None)``; an expression that does not compile is
+            ``(False, the compiler's message)``.
     """
 
     results: list[ToolResult]
     broken_invariants: list[list[str]]
     initial_broken_invariants: list[str] = field(default_factory=list)
     final_state_hash: str = ""
+    final_checks: list[tuple[bool, str | None]] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -86,8 +91,10 @@ class CompiledToolkit(Protocol):
         *,
         state: dict[str, Any] | None = None,
         invariants: bool = False,
+        checks: Sequence[str] = (),
     ) -> CallReplay:
-        """Reset to `state` (default: the initial state), run `calls` in order."""
+        """Reset to `state` (default: the initial state), run `calls` in order, then
+        test each expression of `checks` on the final state."""
         ...
 
     def evaluate(self, expr: str) -> ToolResult:
@@ -117,6 +124,7 @@ def replay_calls(
     *,
     state: dict[str, Any] | None = None,
     invariants: bool = False,
+    checks: Sequence[str] = (),
 ) -> CallReplay:
     """`CompiledToolkit.replay` as a loop of single calls on `toolkit`.
 
@@ -131,4 +139,13 @@ def replay_calls(
         result = toolkit.call(name, arguments)
         results.append(result)
         broken.append(toolkit.check_invariants() if invariants and result.ok else [])
-    return CallReplay(results, broken, initial, toolkit.state_hash())
+    final = [final_check(toolkit, expr) for expr in checks]
+    return CallReplay(results, broken, initial, toolkit.state_hash(), final)
+
+
+def final_check(toolkit: CompiledToolkit, expr: str) -> tuple[bool, str | None]:
+    """`holds(expr)`, with an expression that does not compile as ``(False, why)``."""
+    try:
+        return toolkit.holds(expr)
+    except CompileError as exc:
+        return False, str(exc)

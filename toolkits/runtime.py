@@ -246,14 +246,16 @@ class Toolkit:
         *,
         state: dict[str, Any] | None = None,
         invariants: bool = False,
+        checks: Sequence[str] = (),
     ) -> CallReplay:
-        """Reset to `state` (default: the initial state) and run `calls` in order.
+        """Reset to `state` (default: the initial state), run `calls` in order, then test
+        each expression of `checks` on the final state (see `CallReplay`).
 
         Raises:
             StateError: `state` is not a valid state (see `reset`).
         """
         with self._lock:
-            return replay_calls(self, calls, state=state, invariants=invariants)
+            return replay_calls(self, calls, state=state, invariants=invariants, checks=checks)
 
     def close(self) -> None:
         """Nothing to release in-process (the `CompiledToolkit` protocol's `close`)."""

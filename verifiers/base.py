@@ -34,6 +34,7 @@ class Check(ABC):
     name: ClassVar[str]
     codes: ClassVar[tuple[str, ...]]
     wants_invariants: ClassVar[bool] = False
+    wants_goal_assertions: ClassVar[bool] = False
 
     @abstractmethod
     def inspect(self, context: TrajectoryContext) -> Iterable[Finding]:
@@ -42,7 +43,9 @@ class Check(ABC):
     def run(self, trajectory: Trajectory | dict[str, Any]) -> CheckResult:
         """Run this check alone on `trajectory` (a `Trajectory` or its JSON object)."""
         record = as_trajectory(trajectory)
-        with TrajectoryContext(record, invariants=self.wants_invariants) as context:
+        with TrajectoryContext(
+            record, invariants=self.wants_invariants, goals=self.wants_goal_assertions
+        ) as context:
             return self.evaluate(context)
 
     def evaluate(self, context: TrajectoryContext) -> CheckResult:

@@ -77,6 +77,7 @@ class Replay:
     final_state_hash: str
     initial_broken_invariants: list[str]
     toolkit: CompiledToolkit | None = field(repr=False)
+    goal_verdicts: list[tuple[bool, str | None]] | None = None
 
 
 class TrajectoryContext:
@@ -85,6 +86,8 @@ class TrajectoryContext:
     Args:
         trajectory: the record to verify.
         invariants: evaluate the toolkit's invariants after each replayed call.
+        goals: evaluate the scenario's goal assertions on the final state in the same
+            batch as the calls (`Replay.goal_verdicts`).
         limits: limits of the replayed calls (default `Limits()`, as the env's default).
         isolation: ``"process"`` replays in a worker process (for untrusted toolkits);
             ``"auto"`` does so for every toolkit but the bundled examples.
@@ -96,12 +99,14 @@ class TrajectoryContext:
         trajectory: Trajectory,
         *,
         invariants: bool = False,
+        goals: bool = False,
         limits: Limits | None = None,
         isolation: Isolation = "none",
         pool: ToolkitPool | None = None,
     ):
         self.trajectory = trajectory
         self.invariants = invariants
+        self.goals = goals
         self.limits = limits
         self.isolation: Isolation = isolation
         self._pool = pool or DEFAULT_POOL
@@ -172,9 +177,11 @@ class TrajectoryContext:
         self._lease = (key, toolkit)
         sites = self.call_sites
         calls = [(site.call.function.name, site.call.function.arguments) for site in sites]
+        scenario = self.trajectory.scenario
+        checks = [a.expr for a in scenario.goal_assertions] if self.goals else []
         try:  # one batch: a single round trip when the toolkit runs in a worker
             done = toolkit.replay(
-                calls, state=self.trajectory.scenario.initial_state, invariants=self.invariants
+                calls, state=scenario.initial_state, invariants=self.invariants, checks=checks
             )
         except StateError as exc:
             self._toolkit_error = f"the scenario's initial state is invalid: {exc}"
@@ -184,6 +191,7 @@ class TrajectoryContext:
             final_state_hash=done.final_state_hash,
             initial_broken_invariants=done.initial_broken_invariants,
             toolkit=toolkit,
+            goal_verdicts=done.final_checks if self.goals else None,
         )
         return self._replay
 

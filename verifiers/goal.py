@@ -17,6 +17,7 @@ class GoalCheck(Check):
 
     name = "goal"
     codes = CODES["goal"]
+    wants_goal_assertions = True
 
     def inspect(self, context: TrajectoryContext) -> Iterator[Finding]:
         scenario = context.trajectory.scenario
@@ -31,7 +32,9 @@ class GoalCheck(Check):
                         f"{context.toolkit_error}",
                     )
             else:
-                for outcome in assertion_outcomes(replay.toolkit, scenario.goal_assertions):
+                verdicts = replay.goal_verdicts
+                outcomes = assertion_outcomes(replay.toolkit, scenario.goal_assertions, verdicts)
+                for outcome in outcomes:
                     if not outcome.holds:
                         why = f" ({outcome.error})" if outcome.error else ""
                         yield self.finding(

@@ -94,6 +94,7 @@ def verify(
     with TrajectoryContext(
         record,
         invariants=any(c.wants_invariants for c in resolved),
+        goals=any(c.wants_goal_assertions for c in resolved),
         limits=limits,
         isolation=isolation,
         pool=pool,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from toolkits.sandbox.modules.names import AVAILABLE, module_problem, name_problem
+
 
 class RejectedConstructs:
     """Visitor methods of `SandboxPolicy` for statements tool code may not use.
@@ -16,14 +18,35 @@ class RejectedConstructs:
         raise NotImplementedError
 
     def visit_Import(self, node: ast.Import) -> Any:
-        """Imports are not available."""
-        self._reject(node, "import", "the sandbox offers no modules; use builtins and plain data")
-        return node
+        """``import X`` / ``import X as Y`` of the sandbox's modules only."""
+        problems = [module_problem(alias.name) for alias in node.names]
+        return self._checked_import(node, problems)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
-        """Imports are not available."""
-        self._reject(node, "import", "the sandbox offers no modules; use builtins and plain data")
-        return node
+        """``from X import a, b as c`` of names a sandbox module offers."""
+        module = node.module or ""
+        if node.level:
+            return self._checked_import(
+                node, [f"relative imports are not available; the sandbox offers {AVAILABLE}"]
+            )
+        problem = module_problem(module, from_import=True)
+        if problem is not None:
+            return self._checked_import(node, [problem])
+        problems = [
+            f"'from {module} import *' is not allowed; name what you use: from {module} import a"
+            if alias.name == "*"
+            else name_problem(module, alias.name)
+            for alias in node.names
+        ]
+        return self._checked_import(node, problems)
+
+    def _checked_import(self, node: ast.Import | ast.ImportFrom, problems: list) -> Any:
+        found = [p for p in problems if p is not None]
+        for problem in found:
+            self.error(node, problem)  # type: ignore[attr-defined]
+        if found:
+            return node
+        return self.check_import_names(node)  # type: ignore[attr-defined]
 
     def visit_ClassDef(self, node: ast.ClassDef) -> Any:
         """Classes are not available."""

@@ -1,0 +1,492 @@
+"""The sandbox's ``collections``: Counter, defaultdict, OrderedDict and deque.
+
+Each toolkit gets its own subclasses of the bases below (`build`), which carry the
+toolkit's guards, so constructors and bulk methods are bounded and charged. Counter,
+defaultdict and OrderedDict are dicts (``isinstance(c, dict)`` holds, they serialize as
+the dict they hold) whose ``keys()``/``items()`` are the sandbox's insertion-ordered
+views; deque keeps its items in a real ``collections.deque`` it never hands out.
+``namedtuple`` is refused (it defines a class by running generated code).
+"""
+
+from __future__ import annotations
+
+import collections as _collections
+import heapq
+import sys
+from dataclasses import replace
+from operator import itemgetter
+from typing import Any
+
+from toolkits.sandbox.modules.core import PLAIN, ChargedIterator, Rules, materialize
+from toolkits.sandbox.oset import ItemsView, KeysView
+
+
+def _bounded(d: dict) -> None:
+    g = d._g  # type: ignore[attr-defined]
+    if len(d) > g.max_items:
+        g.too_big(f"{type(d).__name__} of {len(d)} items exceeds {g.max_items}")
+
+
+def _fill(d: dict, args: tuple, kwargs: dict) -> None:
+    """``dict.update`` for the constructors and ``update`` of the dict types, bounded."""
+    if len(args) > 1:
+        raise TypeError(f"expected at most 1 argument, got {len(args)}")
+    if args:
+        source = args[0]
+        dict.update(d, source if isinstance(source, dict) else materialize(d._g, source))  # type: ignore[attr-defined]
+    if kwargs:
+        dict.update(d, kwargs)
+    _bounded(d)
+
+
+class CounterBase(dict):
+    """``collections.Counter``: a dict of counts, missing keys count 0."""
+
+    __slots__ = ()
+    _g: Any
+
+    def __init__(self, iterable: Any = None, /, **kwds: Any):
+        super().__init__()
+        self.update(iterable, **kwds)
+
+    def __missing__(self, key: Any) -> int:
+        return 0
+
+    def __delitem__(self, key: Any) -> None:
+        if key in self:
+            dict.__delitem__(self, key)
+
+    def total(self) -> Any:
+        """The sum of the counts."""
+        return sum(self.values())
+
+    def most_common(self, n: Any = None) -> list[tuple[Any, Any]]:
+        """The `n` most common ``(item, count)`` pairs, most common first."""
+        self._g.ctx.charge(len(self) >> 4)
+        if n is None:
+            return sorted(self.items(), key=itemgetter(1), reverse=True)
+        return heapq.nlargest(n, self.items(), key=itemgetter(1))
+
+    def elements(self) -> ChargedIterator:
+        """Each item repeated as many times as its count (a charged iterator)."""
+        pairs = list(dict.items(self))
+        return ChargedIterator.make(self._g, _elements(pairs))
+
+    def update(self, iterable: Any = None, /, **kwds: Any) -> None:
+        """Add counts from a mapping, or count the items of an iterable."""
+        g = self._g
+        if iterable is not None:
+            if isinstance(iterable, dict):
+                g.ctx.charge(len(iterable) >> 4)
+                for elem, count in list(iterable.items()):
+                    self[elem] = g.add(count, dict.get(self, elem, 0))
+            else:
+                for elem in materialize(g, iterable, "Counter input"):
+                    self[elem] = dict.get(self, elem, 0) + 1
+        if kwds:
+            self.update(kwds)
+        _bounded(self)
+
+    def subtract(self, iterable: Any = None, /, **kwds: Any) -> None:
+        """Subtract counts (they may go to zero or below)."""
+        g = self._g
+        if iterable is not None:
+            if isinstance(iterable, dict):
+                for elem, count in list(iterable.items()):
+                    self[elem] = dict.get(self, elem, 0) - count
+            else:
+                for elem in materialize(g, iterable, "Counter input"):
+                    self[elem] = dict.get(self, elem, 0) - 1
+        if kwds:
+            self.subtract(kwds)
+        _bounded(self)
+
+    def copy(self) -> CounterBase:
+        """A shallow copy."""
+        return type(self)(self)
+
+    @classmethod
+    def fromkeys(cls, iterable: Any, v: Any = None) -> Any:
+        """Not available, as in CPython."""
+        raise NotImplementedError("Counter.fromkeys() is undefined; use Counter(iterable)")
+
+    def _combine(self, other: Any, pick: Any) -> Any:
+        if not isinstance(other, CounterBase):
+            return NotImplemented
+        out = type(self)()
+        for elem in [*self, *(e for e in other if e not in self)]:
+            count = pick(self[elem], other[elem])
+            if count > 0:
+                dict.__setitem__(out, elem, count)
+        return out
+
+    def __add__(self, other: Any) -> Any:
+        return self._combine(other, self._g.add)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a - b)
+
+    def __or__(self, other: Any) -> Any:
+        return self._combine(other, max)
+
+    def __and__(self, other: Any) -> Any:
+        return self._combine(other, min)
+
+    def __pos__(self) -> Any:
+        return type(self)({k: v for k, v in self.items() if v > 0})
+
+    def __neg__(self) -> Any:
+        return type(self)({k: -v for k, v in self.items() if v < 0})
+
+    def _inplace(self, result: Any) -> Any:
+        if result is NotImplemented:
+            return result
+        dict.clear(self)
+        dict.update(self, result)
+        return self
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._inplace(self + other)
+
+    def __isub__(self, other: Any) -> Any:
+        return self._inplace(self - other)
+
+    def __ior__(self, other: Any) -> Any:
+        return self._inplace(self | other)
+
+    def __iand__(self, other: Any) -> Any:
+        return self._inplace(self & other)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, CounterBase):
+            return NotImplemented
+        return all(self[e] == other[e] for c in (self, other) for e in c)
+
+    def __ne__(self, other: Any) -> bool:
+        if not isinstance(other, CounterBase):
+            return NotImplemented
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _elements(pairs: list[tuple[Any, Any]]) -> Any:
+    for elem, count in pairs:
+        if type(count) is not int and type(count) is not bool:
+            raise TypeError("elements() needs integer counts")
+        for _ in range(count) if count > 0 else ():
+            yield elem
+
+
+class DefaultDictBase(dict):
+    """``collections.defaultdict``: missing keys get ``default_factory()``."""
+
+    __slots__ = ("default_factory",)
+    _g: Any
+
+    def __init__(self, default_factory: Any = None, /, *args: Any, **kwargs: Any):
+        if default_factory is not None and not callable(default_factory):
+            raise TypeError("first argument must be callable or None")
+        super().__init__()
+        self.default_factory = default_factory
+        _fill(self, args, kwargs)
+
+    def __missing__(self, key: Any) -> Any:
+        if self.default_factory is None:
+            raise KeyError(key)
+        value = self.default_factory()
+        self[key] = value
+        return value
+
+    def copy(self) -> DefaultDictBase:
+        """A shallow copy (same factory)."""
+        return type(self)(self.default_factory, self)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """``dict.update``, bounded."""
+        _fill(self, args, kwargs)
+
+    def __or__(self, other: Any) -> Any:
+        if not isinstance(other, dict):
+            return NotImplemented
+        out = self.copy()
+        out.update(other)
+        return out
+
+
+class OrderedDictBase(dict):
+    """``collections.OrderedDict``: a dict whose order can be changed, order-aware ``==``."""
+
+    __slots__ = ()
+    _g: Any
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__()
+        _fill(self, args, kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """``dict.update``, bounded."""
+        _fill(self, args, kwargs)
+
+    def move_to_end(self, key: Any, last: bool = True) -> None:
+        """Move `key` to the end (or, with ``last=False``, to the start)."""
+        value = dict.pop(self, key)
+        if last:
+            dict.__setitem__(self, key, value)
+            return
+        self._g.ctx.charge(len(self) >> 4)
+        rest = list(dict.items(self))
+        dict.clear(self)
+        dict.__setitem__(self, key, value)
+        dict.update(self, rest)
+
+    def popitem(self, last: bool = True) -> tuple[Any, Any]:
+        """Remove and return the last (or, with ``last=False``, the first) pair."""
+        if not self:
+            raise KeyError("dictionary is empty")
+        if last:
+            return dict.popitem(self)
+        key = next(iter(self))
+        return key, dict.pop(self, key)
+
+    def copy(self) -> OrderedDictBase:
+        """A shallow copy."""
+        return type(self)(self)
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, OrderedDictBase):
+            return dict.__eq__(self, other) and list(self) == list(other)
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: Any) -> bool:
+        return not self == other
+
+    def __or__(self, other: Any) -> Any:
+        if not isinstance(other, dict):
+            return NotImplemented
+        out = self.copy()
+        out.update(other)
+        return out
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class DequeBase:
+    """``collections.deque``: a double-ended queue, optionally bounded by `maxlen`."""
+
+    __slots__ = ("_d",)
+    _g: Any
+
+    def __init__(self, iterable: Any = (), maxlen: Any = None):
+        if maxlen is not None and (type(maxlen) is not int or maxlen < 0):
+            raise ValueError("maxlen must be None or a non-negative integer")
+        self._d = _collections.deque(list(materialize(self._g, iterable, "deque input")), maxlen)
+
+    def _room(self, n: int) -> None:
+        if self._d.maxlen is None and len(self._d) + n > self._g.max_items:
+            self._g.too_big(f"deque would exceed {self._g.max_items} items")
+
+    @property
+    def maxlen(self) -> int | None:
+        """The bound on the length, or None."""
+        return self._d.maxlen
+
+    def append(self, x: Any) -> None:
+        """Add `x` at the right end."""
+        self._room(1)
+        self._d.append(x)
+
+    def appendleft(self, x: Any) -> None:
+        """Add `x` at the left end."""
+        self._room(1)
+        self._d.appendleft(x)
+
+    def extend(self, iterable: Any) -> None:
+        """Add the items at the right end."""
+        items = list(materialize(self._g, iterable, "deque input"))
+        self._room(len(items))
+        self._d.extend(items)
+
+    def extendleft(self, iterable: Any) -> None:
+        """Add the items at the left end (reversing their order, as CPython does)."""
+        items = list(materialize(self._g, iterable, "deque input"))
+        self._room(len(items))
+        self._d.extendleft(items)
+
+    def insert(self, i: Any, x: Any) -> None:
+        """Insert `x` before position `i`."""
+        self._room(1)
+        self._d.insert(i, x)
+
+    def pop(self) -> Any:
+        """Remove and return the rightmost item."""
+        return self._d.pop()
+
+    def popleft(self) -> Any:
+        """Remove and return the leftmost item."""
+        return self._d.popleft()
+
+    def rotate(self, n: Any = 1) -> None:
+        """Rotate `n` steps to the right (left when negative)."""
+        self._d.rotate(n)
+
+    def copy(self) -> DequeBase:
+        """A shallow copy."""
+        return type(self)(self._d, self._d.maxlen)
+
+    def clear(self) -> None:
+        """Remove every item."""
+        self._d.clear()
+
+    def count(self, x: Any) -> int:
+        """How many items equal `x`."""
+        return self._d.count(x)
+
+    def index(self, x: Any, *bounds: Any) -> int:
+        """The position of the first item equal to `x`."""
+        return self._d.index(x, *bounds)
+
+    def remove(self, x: Any) -> None:
+        """Remove the first item equal to `x`."""
+        self._d.remove(x)
+
+    def reverse(self) -> None:
+        """Reverse the items in place."""
+        self._d.reverse()
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __iter__(self) -> Any:
+        return iter(self._d)
+
+    def __reversed__(self) -> Any:
+        return reversed(self._d)
+
+    def __contains__(self, x: Any) -> bool:
+        return x in self._d
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._d[i]
+
+    def __setitem__(self, i: Any, x: Any) -> None:
+        self._d[i] = x
+
+    def __delitem__(self, i: Any) -> None:
+        del self._d[i]
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, DequeBase):
+            return NotImplemented
+        return self._d == other._d
+
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, DequeBase):
+            return NotImplemented
+        return type(self)([*self._d, *other._d], self._d.maxlen)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_DICT_NAMES = ("get", "values", "pop", "popitem", "setdefault", "clear", "copy", "update")
+_VIEWS = {
+    "keys": lambda g, d: lambda: KeysView(d),
+    "items": lambda g, d: lambda: ItemsView(d),
+}
+_DEQUE_NAMES = ("append", "appendleft", "extend", "extendleft", "insert", "pop", "popleft")
+_DEQUE_NAMES += ("rotate", "copy", "clear", "count", "index", "remove", "reverse", "maxlen")
+
+
+def _counter_text(guards: Any, c: Any, repr_: bool) -> str:
+    if not c:
+        return "Counter()"
+    try:
+        shown = dict(c.most_common())
+    except TypeError:
+        shown = dict(c)
+    return f"Counter({guards.safe_repr(shown)})"
+
+
+def _defaultdict_text(guards: Any, d: Any, repr_: bool) -> str:
+    factory = guards.safe_repr(d.default_factory)
+    return f"defaultdict({factory}, {guards.safe_repr(dict(d))})"
+
+
+def _ordereddict_text(guards: Any, d: Any, repr_: bool) -> str:
+    if not d:
+        return "OrderedDict()"
+    if sys.version_info >= (3, 12):
+        return f"OrderedDict({guards.safe_repr(dict(d))})"
+    return f"OrderedDict({guards.safe_repr(list(dict.items(d)))})"
+
+
+def _deque_text(guards: Any, d: Any, repr_: bool) -> str:
+    bound = "" if d.maxlen is None else f", maxlen={d.maxlen}"
+    return f"deque({guards.safe_repr(list(d))}{bound})"
+
+
+def _class_text(guards: Any, cls: Any, repr_: bool) -> str:
+    return f"<class 'collections.{cls.__name__}'>"
+
+
+_DICT_HINT = "use dict(...) of it"
+INSTANCE_RULES: dict[type, Rules] = {
+    CounterBase: Rules(
+        "Counter",
+        {
+            **dict.fromkeys(_DICT_NAMES, PLAIN),
+            **_VIEWS,
+            **dict.fromkeys(("most_common", "elements", "subtract", "total"), PLAIN),
+        },
+        text=_counter_text,
+        hint=_DICT_HINT,
+        exposed=True,
+    ),
+    DefaultDictBase: Rules(
+        "defaultdict",
+        {**dict.fromkeys((*_DICT_NAMES, "default_factory"), PLAIN), **_VIEWS},
+        text=_defaultdict_text,
+        hint=_DICT_HINT,
+        exposed=True,
+    ),
+    OrderedDictBase: Rules(
+        "OrderedDict",
+        {**dict.fromkeys((*_DICT_NAMES, "move_to_end"), PLAIN), **_VIEWS},
+        text=_ordereddict_text,
+        hint=_DICT_HINT,
+        exposed=True,
+    ),
+    DequeBase: Rules(
+        "deque",
+        dict.fromkeys(_DEQUE_NAMES, PLAIN),
+        text=_deque_text,
+        hint="use list(...) of it",
+        exposed=True,
+    ),
+}
+_CPYTHON = {
+    CounterBase: _collections.Counter,
+    DefaultDictBase: _collections.defaultdict,
+    OrderedDictBase: _collections.OrderedDict,
+    DequeBase: _collections.deque,
+}
+for _base, _rules in list(INSTANCE_RULES.items()):
+    INSTANCE_RULES[_base] = replace(_rules, counterpart=_CPYTHON[_base]())
+CLASS_RULES: dict[type, Rules] = {
+    base: Rules(f"collections.{rules.name}", {}, text=_class_text, counterpart=_CPYTHON[base])
+    for base, rules in INSTANCE_RULES.items()
+}
+BASES = tuple(INSTANCE_RULES)
+
+
+def build(guards: Any) -> dict[str, Any]:
+    """The names of the ``collections`` facade: classes bound to `guards`."""
+    return {
+        name: type(name, (base,), {"__slots__": (), "_g": guards, "__module__": "collections"})
+        for name, base in (
+            ("Counter", CounterBase),
+            ("defaultdict", DefaultDictBase),
+            ("OrderedDict", OrderedDictBase),
+            ("deque", DequeBase),
+        )
+    }
