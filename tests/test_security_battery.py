@@ -461,10 +461,9 @@ _UNAVAILABLE = {
     "KeyboardInterrupt": "",
     "GeneratorExit": "",
 }
+# a name that is neither defined nor a sandbox builtin is a compile error (line 2)
 UNAVAILABLE = [
-    Case(
-        f"builtin_{name}", src(f"return str({name}({arg}))"), K.runtime_error, fragment="NameError"
-    )
+    Case(f"builtin_{name}", src(f"return str({name}({arg}))"), COMPILE, 2)
     for name, arg in _UNAVAILABLE.items()
 ]
 
@@ -675,7 +674,8 @@ SWALLOWERS = [
         except (Exception, BaseException):
             return 'swallowed'
     """),
-        B,
+        COMPILE,  # BaseException is not defined in the sandbox: a compile error now
+        5,
     ),
     Case(
         "retry_loop_with_continue",

@@ -2,9 +2,12 @@
 
 `compile_module` checks the module's shape (only functions and constants at module
 level; one function per tool whose parameters match the tool's JSON Schema: names,
-required without default, optional with a default; no extra public functions), then
-applies the policy of `toolkits.sandbox.policy` and compiles to a code object.
-Every problem is collected and raised together as one `CompileError`.
+required without default, optional with a default; no extra public functions), that
+every name the code reads is defined (in the source or among the sandbox's builtins:
+`toolkits.sandbox.free_names`), then applies the policy of `toolkits.sandbox.policy`
+and compiles to a code object. Every problem is collected and raised together as one
+`CompileError`. `expression_name_problems` gives the same name check for expressions
+over a toolkit's state (invariants).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 from types import CodeType
 
 from toolkits.errors import CompileError, Problem
+from toolkits.sandbox.builtins import BUILTIN_NAMES
+from toolkits.sandbox.free_names import module_names, undefined_names
 from toolkits.sandbox.source import parse_source, restrict
 from toolkits.spec import ToolkitSpec
 
@@ -34,10 +39,13 @@ class CompiledModule:
         reusable: True when the module holds no mutable module-level values (constants
             only, immutable defaults), so its namespace can be reused across calls;
             otherwise it is re-executed before every call so nothing leaks.
+        names: the names the module defines at top level (functions, constants,
+            imports), which expressions over the state may read too.
     """
 
     code: CodeType
     reusable: bool
+    names: frozenset[str] = frozenset()
 
 
 def compile_module(spec: ToolkitSpec) -> CompiledModule:
@@ -64,6 +72,8 @@ def _compile_module(spec: ToolkitSpec) -> CompiledModule:
     assert isinstance(tree, ast.Module)
     problems = _shape_problems(tree, spec)
     reusable = _is_reusable(tree)
+    names = module_names(tree)
+    problems.extend(_name_problems(tree, BUILTIN_NAMES, "source"))
     restricted, policy_problems = restrict(tree)
     problems.extend(policy_problems)
     if problems:
@@ -72,7 +82,30 @@ def _compile_module(spec: ToolkitSpec) -> CompiledModule:
         code = compile(restricted, SOURCE_FILENAME, "exec")
     except (SyntaxError, ValueError, RecursionError) as exc:
         raise CompileError([Problem(path="source", message=f"cannot compile: {exc}")]) from None
-    return CompiledModule(code=code, reusable=reusable)
+    return CompiledModule(code=code, reusable=reusable, names=names)
+
+
+def expression_name_problems(expr: str, defined: frozenset[str], path: str) -> list[Problem]:
+    """Problems for the names `expr` reads that are neither in `defined` nor builtins.
+
+    Args:
+        expr: a Python expression (already known to parse).
+        defined: the names the expression may read besides builtins (``state`` and
+            the toolkit module's names, for an invariant).
+        path: where the expression is (``invariants[0].expr``).
+    """
+    with _AST_LOCK:
+        tree, problems = parse_source(expr, f"<{path}>", mode="eval")
+        if tree is None:
+            return [p.model_copy(update={"path": path}) for p in problems]
+        return _name_problems(tree, BUILTIN_NAMES | defined, path)
+
+
+def _name_problems(tree: ast.AST, known: frozenset[str], path: str) -> list[Problem]:
+    try:
+        return undefined_names(tree, known, path)
+    except RecursionError:
+        return [Problem(path=path, message="source is nested too deeply to check")]
 
 
 def _compile_expression(expr: str, name: str, path: str) -> CodeType:

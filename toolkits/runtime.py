@@ -18,7 +18,12 @@ from typing import Any
 
 from toolkits.arguments import compile_validator, validate_call
 from toolkits.canonical import canonical_json, json_copy, state_hash
-from toolkits.compiler import CompiledModule, compile_expression, compile_module
+from toolkits.compiler import (
+    CompiledModule,
+    compile_expression,
+    compile_module,
+    expression_name_problems,
+)
 from toolkits.errors import CompileError, Problem, StateError
 from toolkits.limits import Limits
 from toolkits.protocol import Call, CallReplay, CompiledToolkit, replay_calls
@@ -26,7 +31,7 @@ from toolkits.result import ErrorKind, ToolResult
 from toolkits.sandbox.builtins import ToolError, make_builtins
 from toolkits.sandbox.context import CallContext, SandboxAbort
 from toolkits.sandbox.guards import Guards
-from toolkits.sandbox.journal import StateStore, index_containers
+from toolkits.sandbox.journal import StateStore, index_containers, key_message, non_string_keys
 from toolkits.sandbox.output import to_json_text
 from toolkits.sandbox.watchdog import WATCHDOG
 from toolkits.spec import ToolkitSpec, load_toolkit
@@ -151,8 +156,10 @@ class Toolkit:
         """Set the state to a deep copy of `state` (default: the initial state).
 
         Raises:
-            StateError: `state` is not JSON, not an object, or not valid against
-                `state_schema` (every problem listed with its path).
+            StateError: `state` is not JSON, not an object, has a dict key that is not
+                a string (JSON would turn it into one silently; a write with one is
+                refused too), or is not valid against `state_schema` (every problem
+                listed with its path).
         """
         if state is None and self._initial_text is not None:  # checked on the first reset
             copy = json.loads(self._initial_text)
@@ -160,6 +167,9 @@ class Toolkit:
                 self._store.load(copy, index_containers(copy))
             return
         source = self.spec.initial_state if state is None else state
+        bad_keys = non_string_keys(source, "initial_state" if state is None else "state")
+        if bad_keys:
+            raise StateError([Problem(path=path, message=key_message(k)) for path, k in bad_keys])
         try:
             copy = json_copy(source)
             canonical_json(copy).encode("utf-8")
@@ -299,14 +309,18 @@ class Toolkit:
         return _error(failure[0], failure[1], ctx.used())
 
     def _compile_invariants(self) -> list[tuple[str, Any, str]]:
+        """Compile the invariants; each may read `state`, builtins and the module's names."""
         codes, problems = [], []
+        defined = self._module.names | {"state"}
         for i, inv in enumerate(self.spec.invariants):
-            fname = f"_inv{i}_"
+            fname, path = f"_inv{i}_", f"invariants[{i}].expr"
             try:
-                code = compile_expression(inv.expr, fname, f"invariants[{i}].expr")
+                code = compile_expression(inv.expr, fname, path)
                 codes.append((inv.description or inv.expr, code, fname))
             except CompileError as exc:
                 problems.extend(exc.problems)
+                continue
+            problems.extend(expression_name_problems(inv.expr, defined, path))
         if problems:
             raise CompileError(problems)
         return codes
