@@ -160,7 +160,9 @@ def _check_loaded(guards: Any, value: Any) -> None:
 
 
 _DECODE_ERROR = Rules(
-    "json.JSONDecodeError", dict.fromkeys(("msg", "doc", "pos", "lineno", "colno"), PLAIN)
+    "json.JSONDecodeError",
+    dict.fromkeys(("msg", "doc", "pos", "lineno", "colno"), PLAIN),
+    exposed=True,
 )
 INSTANCE_RULES: dict[type, Rules] = {_json.JSONDecodeError: _DECODE_ERROR}
 CLASS_RULES: dict[type, Rules] = {

@@ -356,6 +356,7 @@ INSTANCE_RULES: dict[type, Rules] = {
     error: Rules(
         "re.error",
         dict.fromkeys(("msg", "pattern", "pos"), PLAIN),
+        exposed=True,
         counterpart=_python_re.error("x"),
     ),
 }
