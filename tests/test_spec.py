@@ -130,3 +130,16 @@ def test_invariant_must_parse() -> None:
     data = minimal()
     data["invariants"] = [{"description": "d", "expr": "state['n'] >="}]
     assert [p.path for p in _problems(data)] == ["invariants[0].expr"]
+
+
+def test_schema_patterns_are_ecma_262_not_python() -> None:
+    data = minimal()
+    props = data["tools"][0]["function"]["parameters"]["properties"]
+    props["when"] = {"type": "string", "pattern": r"^(?<year>\d{4})-(?<month>\d{2})$"}
+    props["mac"] = {"type": "string", "pattern": "^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"}
+    data["source"] = "def bump(state, by=1, when=None, mac=None):\n    return by\n"
+    load_toolkit(data)  # Python's re rejects (?<name>...); ECMA-262 names groups so
+    props["when"]["pattern"] = r"^(\d)\1$"
+    (problem,) = _problems(data)
+    assert problem.path == "tools[0].function.parameters.properties.when.pattern"
+    assert problem.offending == "backreference '\\\\1'"

@@ -19,21 +19,29 @@ JSON path, for `load_toolkit` to raise as one `SpecError`:
   (`toolkits.schema_regex`).
 
 `is_recursive(schema)` says whether the references make a schema recursive (a tree):
-validators then bound the depth of the values they check.
+validators then bound the depth of the values they check. `analyze` answers both in
+one walk.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from toolkits.errors import Problem
 from toolkits.schema_regex import PatternProblem
 from toolkits.schema_regex import pattern_problem as _pattern_problem
 
-__all__ = ["KNOWN_DRAFTS", "MAX_SCHEMA_DEPTH", "is_recursive", "schema_problems"]
+__all__ = [
+    "KNOWN_DRAFTS",
+    "MAX_SCHEMA_DEPTH",
+    "SchemaFacts",
+    "analyze",
+    "is_recursive",
+    "schema_problems",
+]
 
 MAX_SCHEMA_DEPTH = 100
 """Deepest nesting of JSON containers inside one schema."""
@@ -71,27 +79,43 @@ _ONLY_LOCAL = (
 )
 
 
+class SchemaFacts(NamedTuple):
+    """What `analyze` found: the safety problems, and whether the schema is recursive."""
+
+    problems: list[Problem]
+    recursive: bool
+
+
+def analyze(path: str, schema: Any, *, check_patterns: bool = True) -> SchemaFacts:
+    """Check `schema` (located under `path`) once: its problems and its recursion.
+
+    Args:
+        path: the JSON path of the schema in the toolkit, prefixed to every problem.
+        schema: the JSON Schema (a non-dict has no problems here).
+        check_patterns: also check every pattern (off when the engine compiles them
+            right after anyway).
+    """
+    if not isinstance(schema, dict):
+        return SchemaFacts([], False)
+    if _deeper_than(schema, MAX_SCHEMA_DEPTH):
+        problem = Problem(
+            path=path,
+            message=f"the schema is nested more than {MAX_SCHEMA_DEPTH} levels deep; "
+            "flatten it (name repeated parts in $defs and $ref them)",
+        )
+        return SchemaFacts([problem], True)
+    graph = _Graph(schema, path, check_patterns=check_patterns)
+    return SchemaFacts(graph.problems + graph.cycle_problems(), graph.has_cycle())
+
+
 def schema_problems(path: str, schema: Any) -> list[Problem]:
     """Every safety problem of `schema`, located under `path` (empty when it is safe)."""
-    if not isinstance(schema, dict):
-        return []
-    if _deeper_than(schema, MAX_SCHEMA_DEPTH):
-        return [
-            Problem(
-                path=path,
-                message=f"the schema is nested more than {MAX_SCHEMA_DEPTH} levels deep; "
-                "flatten it (name repeated parts in $defs and $ref them)",
-            )
-        ]
-    graph = _Graph(schema, path)
-    return graph.problems + graph.cycle_problems()
+    return analyze(path, schema).problems
 
 
 def is_recursive(schema: dict[str, Any]) -> bool:
     """Whether references make `schema` recursive: some schema applies inside itself."""
-    if _deeper_than(schema, MAX_SCHEMA_DEPTH):
-        return True  # not loadable anyway; treat as unbounded
-    return _Graph(schema, "", check_patterns=False).has_cycle()
+    return analyze("", schema, check_patterns=False).recursive
 
 
 @functools.lru_cache(maxsize=4096)

@@ -80,27 +80,36 @@ class SchemaValidator:
             is invalid (capped at 128 levels).
 
     Raises:
-        SpecError: the engine cannot compile the schema.
+        SpecError: the schema is unsafe (`toolkits.schema_safety`: a reference outside
+            it, a cycle that consumes no input, ...) or the engine cannot compile it.
     """
 
     __slots__ = ("_depth", "_engine", "_is_valid", "max_depth", "schema")
 
     def __init__(self, schema: dict[str, Any] | bool, *, max_depth: int = DEFAULT_MAX_DEPTH):
-        from toolkits.schema_safety import is_recursive  # lazy: schema_safety imports us
+        from toolkits.schema_safety import analyze  # lazy: schema_safety imports us
 
+        facts = analyze("", schema, check_patterns=False)  # the engine compiles patterns
+        if facts.problems:  # a schema that did not come through load_toolkit
+            raise SpecError(facts.problems)
         self.schema = schema
         self.max_depth = max_depth
         self._engine = engine_validator(schema)
         self._is_valid = self._engine.is_valid
-        recursive = isinstance(schema, dict) and is_recursive(schema)
-        self._depth = min(max_depth, _NATIVE_DEPTH_CAP) if recursive else None
+        self._depth = min(max_depth, _NATIVE_DEPTH_CAP) if facts.recursive else None
 
     def __reduce__(self) -> tuple[Any, ...]:  # picklable: rebuilt from the schema
         return (_rebuild, (self.schema, self.max_depth))
 
     def __call__(self, value: Any) -> str | None:
         """None when `value` is valid, else its most relevant problem as text."""
-        if self.is_valid(value):
+        if self._depth is None:  # the hot path: one engine call
+            try:
+                if self._is_valid(value):
+                    return None
+            except Exception:
+                pass
+        elif self.is_valid(value):
             return None
         problems = self.problems(value)
         if not problems:
@@ -150,7 +159,7 @@ def compile_validator(
     """Return the compiled validator of `schema` (see `SchemaValidator`).
 
     Raises:
-        SpecError: the engine cannot compile the schema.
+        SpecError: the schema is unsafe or the engine cannot compile it.
     """
     return SchemaValidator(schema, max_depth=max_depth)
 
