@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from toolkits.errors import SpecError, ToolkitError
-from toolkits.schema_validation import engine_validator
+from toolkits.schema_engine import engine_validator
 
 __all__ = ["PatternProblem", "UnsupportedPatternError", "pattern_matcher", "pattern_problem"]
 

@@ -26,24 +26,22 @@ numbers within +-1e9, unbounded strings within 40 characters, and common formats
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.strategies._internal.regex import base_regex_strategy  # draws, never matches
 from hypothesis_jsonschema import from_schema
 
 from toolkits.canonical import canonical_json
-from toolkits.errors import SpecError, ToolkitError
-from toolkits.schema_regex import UnsupportedPatternError, generation_pattern, pattern_matcher
+from toolkits.errors import SpecError
 from toolkits.schema_safety import schema_problems
 from toolkits.schema_validation import compile_validator
 from toolkits.schema_values import (
     _ANY_JSON,
     _EXTRA_KEYS,
-    _REALISTIC_FORMATS,
     SUPPORTED_FORMATS,
+    UnsupportedSchemaError,
+    drawable,
     realistic,
 )
 
@@ -74,15 +72,6 @@ _MAX_REF_DEPTH = 8
 _EXTRA_ITEMS = 4  # arrays get at most minItems + this many items
 _MAX_MIN_ITEMS = 100  # a larger minItems is not drawn (unsupported_schema)
 _MAX_MIN_LENGTH = 1_000  # a larger minLength is not drawn
-_ALPHABET = st.characters(codec="utf-8", exclude_characters="\x00")
-
-
-class UnsupportedSchemaError(ToolkitError):
-    """No argument values can be drawn for this JSON Schema.
-
-    The message names the part of the schema (a JSON path) and says how to change it:
-    an unsupported `format`, an unsatisfiable constraint or an unresolvable `$ref`.
-    """
 
 
 def schema_validator(schema: dict[str, Any] | bool) -> Callable[[Any], bool]:
@@ -380,9 +369,9 @@ class _Builder:
             )
         formats: dict[str, Any] = {}
         found: list[str] = []
-        drawable = _drawable(realistic(schema, _types), formats, path, found)
+        leaf = drawable(realistic(schema, _types), formats, path, found)
         try:
-            base = from_schema(drawable, custom_formats=formats, allow_x00=False)
+            base = from_schema(leaf, custom_formats=formats, allow_x00=False)
             if base.is_empty:  # evaluates the lazy strategy inside the filter
                 return base
         except Exception as exc:  # hypothesis-jsonschema's errors are not one family
@@ -432,70 +421,3 @@ class _Builder:
             return draw(base)
 
         return leaf()
-
-
-def _drawable(schema: Any, formats: dict[str, Any], path: str, found: list[str]) -> Any:
-    """`schema` for hypothesis-jsonschema: each `pattern` and realistic `format` becomes a
-    custom format (registered in `formats`) that draws from our strategies.
-
-    hypothesis-jsonschema matches patterns with Python's `re` (backtracking, and not
-    ECMA-262) and checks formats with its own, older rules (RFC 3339 times fail); given
-    custom formats instead, it only draws, and its validators ignore them. So a pattern
-    beside a `format` is dropped, a `not` holding a pattern is dropped and `oneOf`
-    becomes `anyOf` (both would otherwise reject every value); each pattern met is
-    appended to `found`, and the caller then filters the drawn values through the real
-    validator.
-    """
-    if isinstance(schema, list):
-        return [_drawable(s, formats, path, found) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key == "pattern":
-            continue
-        if key == "not" and _holds_pattern(value):
-            found.append("not")
-            continue
-        if key in ("anyOf", "oneOf", "allOf"):
-            branches = _drawable(value, formats, path, found)
-            out["anyOf" if key == "oneOf" and _holds_pattern(value) else key] = branches
-        else:
-            out[key] = value
-    pattern, fmt = schema.get("pattern"), schema.get("format")
-    if isinstance(pattern, str):
-        found.append(pattern)
-        if "format" not in schema:
-            name = f"pattern:{pattern}"
-            if name not in formats:
-                formats[name] = _pattern_strategy(pattern, path)
-            out["format"] = name
-    if isinstance(fmt, str) and fmt in _REALISTIC_FORMATS:
-        out["format"] = f"realistic:{fmt}"
-        formats[out["format"]] = _REALISTIC_FORMATS[fmt]
-    return out
-
-
-def _holds_pattern(schema: Any) -> bool:
-    if isinstance(schema, list):
-        return any(_holds_pattern(s) for s in schema)
-    return isinstance(schema, dict) and (
-        "pattern" in schema or any(_holds_pattern(v) for v in schema.values())
-    )
-
-
-def _pattern_strategy(pattern: str, path: str) -> st.SearchStrategy[str]:
-    """Strings drawn from the parse tree of `pattern`, kept when the linear engine
-    matches them (ECMA-262 meaning: ``\\d`` is ASCII, ``$`` is the end of the text)."""
-    try:
-        matches = pattern_matcher(pattern)
-    except UnsupportedPatternError as exc:
-        raise UnsupportedSchemaError(f"{path}: {exc}") from None
-    try:
-        compiled = re.compile(generation_pattern(pattern), re.ASCII)
-    except (re.error, OverflowError, RecursionError) as exc:
-        raise UnsupportedSchemaError(
-            f"{path}: cannot draw strings for pattern {pattern!r}: Python's regex parser, "
-            f"which draws them, rejects it ({exc}); write it in the common subset"
-        ) from None
-    return base_regex_strategy(compiled, alphabet=_ALPHABET).filter(matches)

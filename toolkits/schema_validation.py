@@ -2,7 +2,8 @@
 
 One validator type serves every check of a value against a toolkit's schema: tool
 arguments before a call, the state after one, the initial state at load time, the
-values drawn by property tests. It runs on jsonschema-rs, compiled once per schema:
+values drawn by property tests. It runs on jsonschema-rs, compiled once per schema by
+`toolkits.schema_engine`:
 
 - linear time: every `pattern` and `patternProperties` key runs on the Rust `regex`
   crate (``pattern_options=RegexOptions()``: finite automata, no backtracking) with
@@ -23,12 +24,12 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import jsonschema_rs
-
-from toolkits.errors import Problem, SpecError
+from toolkits.errors import SpecError
 from toolkits.limits import Limits
+from toolkits.schema_engine import engine_validator
+from toolkits.schema_safety import analyze
 
-__all__ = ["SchemaProblem", "SchemaValidator", "compile_validator", "engine_validator"]
+__all__ = ["SchemaProblem", "SchemaValidator", "compile_validator"]
 
 DEFAULT_MAX_DEPTH: int = Limits.model_fields["max_state_depth"].default
 """Deepest value a recursive schema validates by default (`Limits.max_state_depth`)."""
@@ -46,36 +47,12 @@ class SchemaProblem(NamedTuple):
     message: str
 
 
-def _refuse(uri: str) -> Any:
-    raise ValueError(f"{uri!r} is not fetched: only references inside the schema resolve")
-
-
-def engine_validator(schema: dict[str, Any] | bool) -> Any:
-    """Compile `schema` with jsonschema-rs: linear-time patterns, formats, no retrieval.
-
-    Raises:
-        SpecError: the engine cannot compile the schema (one problem, path ``""``).
-    """
-    try:
-        return jsonschema_rs.validator_for(
-            schema,
-            validate_formats=True,
-            pattern_options=jsonschema_rs.RegexOptions(),
-            retriever=_refuse,
-        )
-    except Exception as exc:  # ValidationError, ReferencingError, ValueError (too deep)
-        text = getattr(exc, "message", None) or str(exc)
-        raise SpecError(
-            [Problem(message=f"the schema cannot be compiled: {text.splitlines()[0]}")]
-        ) from None
-
-
 class SchemaValidator:
     """A compiled schema. Calling it gives None for a valid value, else the first problem.
 
     Args:
-        schema: a JSON Schema already checked by `toolkits.schema_safety` (only local
-            references, patterns the engine runs).
+        schema: a JSON Schema; `toolkits.schema_safety` checks it here too (a spec
+            may skip `load_toolkit`).
         max_depth: the deepest value a *recursive* schema validates; a deeper value
             is invalid (capped at 128 levels).
 
@@ -87,8 +64,6 @@ class SchemaValidator:
     __slots__ = ("_depth", "_engine", "_is_valid", "max_depth", "schema")
 
     def __init__(self, schema: dict[str, Any] | bool, *, max_depth: int = DEFAULT_MAX_DEPTH):
-        from toolkits.schema_safety import analyze  # lazy: schema_safety imports us
-
         facts = analyze("", schema, check_patterns=False)  # the engine compiles patterns
         if facts.problems:  # a schema that did not come through load_toolkit
             raise SpecError(facts.problems)

@@ -20,8 +20,9 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolkits.errors import Problem, SpecError
+from toolkits.schema_engine import engine_validator
 from toolkits.schema_safety import schema_problems
-from toolkits.schema_validation import SchemaValidator, engine_validator
+from toolkits.schema_validation import SchemaValidator
 
 TOOLKIT_FORMAT = "gem-env/toolkit@1"
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
