@@ -240,3 +240,34 @@ def test_known_values_from_state_collects_short_scalars_in_order() -> None:
 def test_known_values_keep_int_and_str_apart(n: int) -> None:
     values = known_values_from_state({"a": n, "b": str(n)})
     assert n in values and str(n) in values
+
+
+@pytest.mark.timeout(120)
+def test_catastrophic_patterns_are_never_matched_by_a_backtracking_engine() -> None:
+    """`^(a+)+$` against "aaa...a!" takes ~2**n steps in Python's `re`; drawing, the
+    known-value filter and the final filter all run on the linear-time engine."""
+    evil = "^(a+)+$"
+    hostile = "a" * 60 + "!"
+    schema = {
+        "type": "object",
+        "properties": {
+            "plain": {"type": "string", "pattern": evil},
+            "with_format": {"type": "string", "format": "email", "pattern": "^(a+)+@"},
+            "either": {"oneOf": [{"type": "string", "pattern": evil}, {"type": "integer"}]},
+            "unless": {"type": "string", "maxLength": 70, "not": {"pattern": evil}},
+            "keys": {"type": "object", "patternProperties": {evil: {"type": "integer"}}},
+        },
+        "required": ["plain", "either", "unless"],
+    }
+    valid = schema_validator(schema)
+    seen: list[dict] = []
+
+    @FAST
+    @given(arguments_strategy(schema, known_values=[hostile, "aaaa", 3]))
+    def check(args: dict) -> None:
+        assert valid(args)
+        assert args["plain"] != hostile
+        seen.append(args)
+
+    check()
+    assert any(a["unless"] == hostile for a in seen)  # the known value was tested, linearly
