@@ -115,20 +115,19 @@ class MoveTracking:
                 elif where == _INSIDE:
                     inside.append(h)
             what = "dict" if type(obj) is dict else "list"
-            copy = f"{what}(x)"
+            copy = f"{what}(x), or copy.deepcopy(x) when it holds dicts or lists"
             if attached and inside:
                 at = self._slot_paths(inside[:1], obj)
                 return (
                     f"a {what} is stored inside itself (at {at[0] if at else 'state'}); a state "
-                    f"is a tree of values, as JSON is: store a copy ({copy}) instead"
+                    f"is a tree of values, as JSON is: store a copy ({copy})"
                 )
             if len(attached) >= 2:
                 at = self._slot_paths(attached, obj)
                 places = " and at ".join(at[:2]) if len(at) >= 2 else "two places"
                 return (
                     f"the same {what} is stored at {places}; a state is a tree of values, "
-                    f"as JSON is: store a copy in one of the places ({copy}; copy the "
-                    "dicts and lists nested in it too)"
+                    f"as JSON is: store a copy in one of the places ({copy})"
                 )
         return None
 
