@@ -576,14 +576,22 @@ def test_shuffling_a_state_list_is_journaled() -> None:
         import random
 
         def shuffle(state, fail):
-            random.Random(state["seed"]).shuffle(state["deck"])
+            deck = state["deck"]
+            random.Random(state["seed"]).shuffle(deck)
+            deck[0]["seen"] = True  # the shuffled cards are still the state's own
             if fail:
                 raise ToolError("changed my mind")
-            return state["deck"]
+            return deck
+
+        def mark(state, fail):
+            state["deck"][-1]["marked"] = True
+            if fail:
+                raise ToolError("changed my mind")
+            return state["deck"][-1]
     """
     doc = toolkit(
         textwrap.dedent(source),
-        {"shuffle": {"fail": {"type": "boolean"}}},
+        {"shuffle": {"fail": {"type": "boolean"}}, "mark": {"fail": {"type": "boolean"}}},
         state={"seed": 7, "deck": [{"card": i} for i in range(8)]},
     )
     tk = compile_toolkit(doc)
@@ -595,7 +603,12 @@ def test_shuffling_a_state_list_is_journaled() -> None:
     import random as real_random
 
     real_random.Random(7).shuffle(expected)
+    expected[0]["seen"] = True
     assert shuffled == expected == tk.state["deck"]
+    after = tk.state_hash()
+    assert not tk.call("mark", {"fail": True}).ok
+    assert tk.state_hash() == after
+    assert tk.call("mark", {"fail": False}).value == {**expected[-1], "marked": True}
 
 
 @pytest.mark.parametrize(

@@ -78,8 +78,11 @@ class CounterBase(dict):
         if iterable is not None:
             if isinstance(iterable, dict):
                 g.ctx.charge(len(iterable) >> 4)
-                for elem, count in list(iterable.items()):
-                    self[elem] = g.add(count, dict.get(self, elem, 0))
+                if self:
+                    for elem, count in list(iterable.items()):
+                        self[elem] = g.add(count, dict.get(self, elem, 0))
+                else:  # as CPython: an empty Counter takes the counts as they are
+                    dict.update(self, iterable)
             else:
                 for elem in materialize(g, iterable, "Counter input"):
                     self[elem] = dict.get(self, elem, 0) + 1

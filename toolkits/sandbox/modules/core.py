@@ -191,3 +191,8 @@ def iterate(guards: Any, values: Iterable[Any]) -> Iterator[Any]:
         except StopIteration:
             out_of_steps(ctx)
         yield item
+
+
+# What CPython would call these values, in messages ("a module is not JSON").
+Facade.__name__ = Facade.__qualname__ = "module"
+ChargedIterator.__name__ = ChargedIterator.__qualname__ = "lazy iterator"

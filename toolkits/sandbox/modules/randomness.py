@@ -119,9 +119,7 @@ class RandomBase:
             raise TypeError(f"shuffle() needs a list, not a {type(x).__name__}")
         order = list(range(len(x)))
         self._r.shuffle(order)  # the same swaps shuffle(x) would make
-        items = [x[i] for i in order]
-        store.journaled_method(x, "clear")()  # journals the old order
-        x.extend(items)  # the same items (already in the state), in the new order
+        store.set_item(x, slice(None), [x[i] for i in order])  # as x[:] = ... would
 
 
 _NAMES = ("seed", "random", "uniform", "triangular", "gauss", "normalvariate", "expovariate")

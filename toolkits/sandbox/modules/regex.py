@@ -105,8 +105,8 @@ class Pattern:
         if n * self._size > WORK_LIMIT:
             if self._latin < 0:  # Unicode classes inflate RE2's program, not its work
                 try:
-                    latin = re2.compile(translate(self.pattern, self.flags).encode(), _LATIN1)
-                    self._latin = latin.programsize
+                    narrow = translate(self.pattern, self.flags | ASCII).encode()
+                    self._latin = re2.compile(narrow, _LATIN1).programsize
                 except re2.error:
                     self._latin = self._size
             if n * self._latin > WORK_LIMIT:

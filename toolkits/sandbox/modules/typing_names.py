@@ -65,3 +65,6 @@ _FORMS = {name: TypingForm(f"typing.{name}") for name in OFFERED["typing"] - _SP
 def build(guards: Any) -> dict[str, Any]:
     """The names of the ``typing`` facade (the same inert objects for every toolkit)."""
     return {**_FORMS, "TYPE_CHECKING": False, "cast": _cast, "TypeVar": _type_var}
+
+
+TypingForm.__name__ = TypingForm.__qualname__ = "typing form"  # what messages call it
