@@ -86,7 +86,6 @@ class Channel:
         recv_pipe: Connection,
     ):
         self._pipe_out, self._pipe_in = send_pipe, recv_pipe
-        self._pending: list[bytes] = []
         self._memory = memory
         self._spin = memory is not None and spinning_supported()
         if memory is not None:
@@ -132,34 +131,16 @@ class Channel:
                 return None
             return self._read_pipe(skip_doorbells=True)
         deadline = None if timeout is None else time.monotonic() + timeout
-        slept = False
         if not self._arrived():
             if self._spin:
                 self._spin_wait()
-            if not self._arrived():
-                if not self._sleep_until(deadline):
-                    return None
-                slept = True
+            if not self._arrived() and not self._sleep_until(deadline):
+                return None
         self._seen += 1
         length = _I64.unpack_from(self._in, 8)[0]
         if length < 0:
             return self._read_pipe(skip_doorbells=True)
-        data = bytes(self._in[_HEADER : _HEADER + length])
-        if slept:
-            self._drain_doorbells()
-        return data
-
-    def _drain_doorbells(self) -> None:
-        """Read the doorbells rung while this end slept, so they never fill the pipe
-        (one may still land after this; the next sleep reads it)."""
-        pipe = self._pipe_in
-        try:
-            while _readable(pipe, 0):
-                data = pipe.recv_bytes()
-                if data != _DOORBELL:  # not expected (one message in flight), but kept
-                    self._pending.append(data)
-        except (EOFError, OSError):
-            return  # the peer is gone: the next wait on the pipe reports it
+        return bytes(self._in[_HEADER : _HEADER + length])
 
     def _arrived(self) -> bool:
         return self._in_seq[0] != self._seen
@@ -198,8 +179,6 @@ class Channel:
             flag[16] = 0
 
     def _read_pipe(self, skip_doorbells: bool) -> bytes:
-        if self._pending:
-            return self._pending.pop(0)
         try:
             data = self._pipe_in.recv_bytes()
             while skip_doorbells and data == _DOORBELL:
