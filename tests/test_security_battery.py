@@ -1492,6 +1492,155 @@ def test_percent_formatting_does_not_leak_addresses() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# 12b. What the sandbox gives tool code to be faithful to CPython is attack surface too:
+#      type(), iter()/next(), hasattr(), str.format, unbound methods, moves in the state
+# ---------------------------------------------------------------------------------------
+
+_IMPORT_DEFAULTDICT = "from collections import defaultdict\n\n"
+FAITHFUL_SURFACE = [
+    # type(): never the real metaclass, a function type or a class not already exposed
+    Case("type_of_type_builds_a_class", src("return type(type(1))('X', (), {})"), K.runtime_error),
+    Case("type_three_arguments", src("return type('X', (), {'f': 1})"), V, fragment="type()"),
+    Case("type_mro_walk", src("return str(type(1).mro())"), V),
+    Case("type_of_type_mro_walk", src("return str(type(type(1)).mro())"), V),
+    Case("type_of_exception_mro", src("return str(type(ValueError('x')).mro())"), V),
+    Case("type_subclasses_walk", src("return str(type(1).__subclasses__())"), COMPILE, 2),
+    Case("type_bases_walk", src("return str(type(type(1)).__bases__)"), COMPILE, 2),
+    Case("type_of_lambda_called", src("t = type(lambda: 0)\nreturn t(1)"), K.runtime_error),
+    Case("type_of_builtin_called", src("return type(len)('x')"), K.runtime_error),
+    Case("type_token_member_walk", src("return str(type(range(1)).start)"), V),
+    Case("type_stand_in_walk", src("return str(type([]).mro)"), V),
+    # str.format / format_map: no field lookups, bounded widths and size
+    Case("format_index_lookup", src("return '{0[0]}'.format(state['items'])"), V),
+    Case("format_deep_walk_on_state", src("return '{0.__class__.__mro__}'.format(state)"), V),
+    Case("format_map_walk_on_state", src("return '{d.__class__}'.format_map(state)"), V),
+    Case(
+        "format_map_dict_subclass_walk",
+        _IMPORT_DEFAULTDICT + src("return '{x.__class__}'.format_map(defaultdict(int))"),
+        (V, COMPILE),
+    ),
+    Case("format_nested_width", src("return '{:{w}}'.format(1, w=10 ** 9)"), R),
+    Case("format_nested_precision", src("return '{:.{p}f}'.format(1.5, p=10 ** 7)"), R),
+    Case("format_direct_width", src("return '{:1000000000}'.format(1)"), R),
+    Case("format_total_size", src("return len(('{:10000}' * 5000).format(*range(5000)))"), R),
+    Case("format_recursion", src("return '{0:{1:{2}}}'.format(1, 2, 3)"), K.runtime_error),
+    Case("format_spec_on_function", src("return '{:>10}'.format(print)"), K.runtime_error),
+    Case("format_unbound_walk", src("return str.format('{0.real}', 1)"), V),
+    # iter(callable, sentinel) would loop inside list() with no step charged
+    Case("iter_callable_sentinel", src("return list(iter(int, 1))"), V, fragment="iter("),
+    Case("iter_lambda_sentinel", src("return len(list(iter(lambda: 1, 2)))"), V),
+    Case("iter_sentinel_via_star", src("a = [int, 1]\nreturn list(iter(*a))"), V),
+    # unbound methods are the guarded methods: journaled, bounded, type-checked
+    Case(
+        "unbound_append_to_state_then_fail",
+        src("list.append(state['items'], {'z': 1})\nstate['n'] += 1\nraise ToolError('undo')"),
+        K.tool_error,
+    ),
+    Case(
+        "unbound_update_state_with_nan",
+        src("dict.update(state['d'], {'z': float('nan')})\nreturn 1"),
+        K.invalid_state,
+    ),
+    Case("unbound_clear_state_then_fail", src("dict.clear(state)\nreturn 1 // 0"), K.runtime_error),
+    Case(
+        "unbound_sort_state_with_failing_key",
+        src("list.sort(state['items'], key=lambda v: 1 // 0)\nreturn 1"),
+        K.runtime_error,
+    ),
+    Case("unbound_on_a_wrong_type", src("return str.lower(state)"), K.runtime_error),
+    Case("unbound_fromkeys_bomb", src("return len(dict.fromkeys(range(10 ** 6)))"), R),
+    Case("unbound_join_bomb", src("return len(str.join('x' * 1000, ['y' * 1000] * 2000))"), R),
+    Case("unbound_method_walk", src("return str(str.lower.x)"), K.runtime_error),
+    Case("unbound_method_objclass", src("return str(str.lower.__objclass__)"), COMPILE, 2),
+    Case("unbound_encode", src("return str.encode('x')"), V),
+    # moves: a container keeps its identity; stored twice or inside itself is refused
+    Case(
+        "move_list_into_itself",
+        src("state['items'].append(state['items'])\nreturn 1"),
+        K.invalid_state,
+    ),
+    Case(
+        "move_ancestor_into_descendant",
+        src("state['d']['a']['x'].append(state['d'])\nreturn 1"),
+        K.invalid_state,
+        fragment="inside itself",
+    ),
+    Case("move_state_into_itself", src("state['me'] = state\nreturn 1"), K.invalid_state),
+    Case("cycle_through_two", src("a = state['d']\na['a']['back'] = a\nreturn 1"), K.invalid_state),
+    Case(
+        "alias_kept_to_dodge_rollback",
+        src("state['alias'] = state['d']\nreturn 1"),
+        K.invalid_state,
+        fragment="stored at state.d and at state.alias",
+    ),
+    Case(
+        "alias_written_then_fail",
+        src(
+            "state['alias'] = state['d']\nstate['alias']['b'] = 99\ndel state['d']\n"
+            "raise ToolError('undo')"
+        ),
+        K.tool_error,
+    ),
+    Case(
+        "move_then_fail_keeps_key_order",
+        src(
+            "state['z'] = state.pop('d')\nstate['z']['b'] = 5\nstate['d'] = {}\n"
+            "raise ToolError('undo')"
+        ),
+        K.tool_error,
+    ),
+    Case(
+        "alias_via_shallow_copy", src("state['d2'] = state['d'].copy()\nreturn 1"), K.invalid_state
+    ),
+    Case("alias_via_list_repeat", src("state['items'] *= 2\nreturn 1"), K.invalid_state),
+    Case(
+        "alias_detached_then_reattached",
+        src("a = state.pop('d')\nstate['y'] = {'x': a}\nstate['z'] = a\nreturn 1"),
+        K.invalid_state,
+    ),
+    Case(
+        "move_deeper_than_the_limit",
+        src("x = state.pop('d')\nfor i in range(100):\n    x = {'k': x}\nstate['d'] = x\nreturn 1"),
+        K.invalid_state,
+        fragment="deeper than",
+    ),
+    Case(
+        "moves_forever",
+        src("while True:\n    state['x'] = state.pop('d')\n    state['d'] = state.pop('x')"),
+        B,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [params_of(c) for c in FAITHFUL_SURFACE])
+def test_faithful_capabilities_are_contained(case: Case) -> None:
+    _guarded(case)
+
+
+def test_faithful_capabilities_leak_nothing() -> None:
+    """type(), hasattr(), str.format and unbound methods print nothing internal."""
+    source = src("""
+        out = [str(type(print)), str(type(type(1))), repr(str.lower), str(type(len)), str(dict),
+               '{}'.format(print), '{!r}'.format(sorted), '{}'.format(type(state)),
+               str(iter([1])), str(type(iter([]))), '{}'.format(dict.fromkeys),
+               str(type(str.lower)), '{}'.format(type(type(print)))]
+        out.extend([hasattr(state, '__class__'), hasattr(print, '__globals__'),
+                    hasattr(1, 'real'), hasattr(str.lower, '__self__')])
+        x = [1]
+        x.extend(iter(x))
+        out.append(len(x))
+        return out
+    """)
+    tk = compile_toolkit(hostile(source), limits=LIMITS)
+    result = tk.call("attack", {})
+    assert result.ok, result.error
+    assert result.value[-5:] == [False, False, False, False, 2]
+    for leak in ("0x", "toolkits", "sandbox", "__", "make_builtins", "<locals>", "Guards"):
+        assert leak not in result.content, result.content
+    survives(tk)
+
+
+# ---------------------------------------------------------------------------------------
 # 13. Attacks that can hang or exhaust memory: isolated in subprocesses, run all at once
 # ---------------------------------------------------------------------------------------
 
