@@ -215,6 +215,29 @@ def test_the_clock_and_the_local_time_zone_are_refused(expr: str, fragment: str)
     assert fragment in result.error
 
 
+def test_format_specs_on_dates_are_checked_like_strftime_formats() -> None:
+    assert sandboxed("""
+        from datetime import date
+        def run(state):
+            d = date(2024, 5, 6)
+            return [f"{d:%d.%m.%Y}", "{:%A}".format(d), "{0:%b %d}".format(d), f"{d}"]
+    """) == ["06.05.2024", "Monday", "May 06", "2024-05-06"]
+    for expr in ('f"{d:%s}"', '"{:%s}".format(d)', 'f"{d:%Q}"'):
+        result = failure(f"""
+            from datetime import date
+            def run(state):
+                d = date(2024, 5, 6)
+                return {expr}
+        """)
+        assert result.error_kind in (ErrorKind.sandbox_violation, ErrorKind.runtime_error)
+    huge = failure("""
+        from datetime import date
+        def run(state):
+            return ("{:" + "%Y" * 1000 + "}").format(date(2024, 5, 6))
+    """)
+    assert huge.error_kind == ErrorKind.resource_limit
+
+
 def test_datetime_values_in_the_state_or_result_get_a_hint() -> None:
     stored = failure("""
         from datetime import date

@@ -128,7 +128,8 @@ class SafeFormatter(string.Formatter):
                     f"format spec {format_spec[:40]!r}: keep widths and precisions "
                     f"under {MAX_FORMAT_WIDTH}"
                 )
-            return format(value, format_spec)
+            shown = value if t in _PLAIN else modules.format_proxy(guards, value)
+            return format(shown, format_spec)
         if format_spec:
             raise TypeError(f"unsupported format string passed to {cpython_name(t)}.__format__")
         return guards.safe_str(value)

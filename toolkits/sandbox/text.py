@@ -99,7 +99,7 @@ class TextGuards(SizeGuards):
                 self.too_big("integer too large to format")
             return value
         if modules.formattable(value):
-            return value
+            return modules.format_proxy(self, value)
         return self.safe_str(value)
 
     def safe_str(self, value: Any) -> str:

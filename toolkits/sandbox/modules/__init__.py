@@ -17,6 +17,8 @@ Hooks:
         module value, bounded, or None when this package does not know its type.
     formattable(value): True when an f-string format spec applies to `value` itself
         (``f"{d:%Y-%m-%d}"`` on a date).
+    format_proxy(guards, value): what to hand ``format()`` for a `formattable` value
+        (for dates, a proxy that checks the spec as ``strftime`` checks its format).
     json_hint(value): what to store or return instead of a module value that is not
         JSON (``"use d.isoformat()"``), or None.
     has_attribute(obj, name): whether ``obj.name`` would succeed for a module value
@@ -156,6 +158,14 @@ def text(guards: Any, value: Any, repr_: bool) -> str | None:
 def formattable(value: Any) -> bool:
     """True when an f-string format spec applies to `value` (dates, times, ...)."""
     return type(value) in _FORMATTABLE
+
+
+def format_proxy(guards: Any, value: Any) -> Any:
+    """What to hand ``format()`` for a `formattable` value: for dates a proxy whose
+    ``__format__`` checks the spec as ``strftime`` checks its format (no ``%s``)."""
+    if type(value) in _FORMATTABLE:
+        return dates.Formatted(guards, value)
+    return value
 
 
 def json_hint(value: Any) -> str | None:

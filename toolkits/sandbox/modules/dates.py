@@ -56,6 +56,22 @@ def _strftime(guards: Any, value: Any, fmt: Any) -> str:
     return value.strftime(_check_format(guards, fmt, parsing=False))
 
 
+class Formatted:
+    """A date, datetime or time about to be formatted with a spec (``f"{d:%Y}"``): the
+    spec is a strftime format, so it is checked as `strftime` checks its format."""
+
+    __slots__ = ("_guards", "_value")
+
+    def __init__(self, guards: Any, value: Any):
+        self._guards = guards
+        self._value = value
+
+    def __format__(self, spec: str) -> str:
+        if spec:
+            _check_format(self._guards, spec, parsing=False)
+        return format(self._value, spec)
+
+
 def _strptime(guards: Any, cls: Any, text: Any, fmt: Any) -> Any:
     check_text(guards, text, MAX_DATE_TEXT, "date text")
     return cls.strptime(text, _check_format(guards, fmt, parsing=True))
