@@ -690,6 +690,23 @@ def test_errors_keep_cpython_wording_and_kind(expr: str, kind: ErrorKind, messag
     assert "sandbox_" not in result.error and "<locals>" not in result.error
 
 
+@pytest.mark.parametrize(
+    ("expr", "name"),
+    [
+        ("state['l'].append()", "list.append()"),
+        ("state['d'].pop()", "dict.pop()"),
+        ("state['d'].keys(1)", "dict.keys()"),
+        ("'x'.format_map()", "str.format_map()"),
+        ("[].extend()", "list.extend()"),
+        ("sorted()", "sorted()"),
+    ],
+)
+def test_arity_errors_name_the_method_not_the_guard(expr: str, name: str) -> None:
+    result = tool(f"return {expr}", {"l": [], "d": {}}).call("run", {})
+    assert result.error.startswith(f"TypeError: {name}"), result.error
+    assert "<locals>" not in result.error and "<lambda>" not in result.error
+
+
 def test_a_missing_attribute_can_be_caught_as_in_cpython() -> None:
     body = "try:\n    return [].lower\nexcept AttributeError as e:\n    return str(e)"
     assert tool(body).call("run", {}).value == "'list' object has no attribute 'lower'"

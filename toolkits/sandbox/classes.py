@@ -18,6 +18,7 @@ the real classes, so each is registered here as the *stand-in* of its class:
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from toolkits.sandbox import modules
@@ -29,6 +30,27 @@ CPYTHON_NAMES: dict[type, str] = {
     KeysView: "dict_keys",
     ItemsView: "dict_items",
 }
+
+
+def named_like_cpython(**qualnames: str) -> Callable[[Any], Any]:
+    """Rename the functions a factory defines, by name, as CPython names the methods
+    they stand for: a TypeError then says ``list.append()``, not the guard's name.
+
+    ``@named_like_cpython(append="list.append")`` on a function defining ``append``.
+    """
+
+    def rename(factory: Any) -> Any:
+        code = factory.__code__
+        consts = tuple(
+            c.replace(co_qualname=qualnames[c.co_name])
+            if isinstance(c, CodeType) and c.co_name in qualnames
+            else c
+            for c in code.co_consts
+        )
+        factory.__code__ = code.replace(co_consts=consts)
+        return factory
+
+    return rename
 
 
 def cpython_name(t: type) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from toolkits.result import ErrorKind
 from toolkits.sandbox import modules
-from toolkits.sandbox.classes import Classes
+from toolkits.sandbox.classes import Classes, named_like_cpython
 from toolkits.sandbox.context import CallContext
 from toolkits.sandbox.formatter import SafeFormatter
 from toolkits.sandbox.journal import DICT_MUTATORS, LIST_MUTATORS, StateStore, StateWriter
@@ -92,10 +92,25 @@ _INPLACE = {
     "&": operator.iand,
     "@": operator.imatmul,
 }
-_VIEWS: dict[str, Any] = {
-    "keys": lambda d: lambda: KeysView(d),
-    "items": lambda d: lambda: ItemsView(d),
-}
+
+
+@named_like_cpython(keys="dict.keys")
+def _keys(d: dict) -> Callable[[], KeysView]:
+    def keys() -> KeysView:
+        return KeysView(d)
+
+    return keys
+
+
+@named_like_cpython(items="dict.items")
+def _items(d: dict) -> Callable[[], ItemsView]:
+    def items() -> ItemsView:
+        return ItemsView(d)
+
+    return items
+
+
+_VIEWS: dict[str, Any] = {"keys": _keys, "items": _items}
 _STR_METHODS = frozenset(_STR_SIZED | _STR_CHECKED | _STR_FORMAT)
 
 
@@ -209,6 +224,7 @@ class Guards(TextGuards):
             raise AttributeError(f"type object '{real.__name__}' has no attribute '{name}'")
         raise AttributeError(f"'{type(real).__name__}' object has no attribute '{name}'")
 
+    @named_like_cpython(format="str.format", format_map="str.format_map")
     def _format_method(self, s: str, name: str) -> Callable[..., Any]:
         vformat = self.formatter.vformat
         if name == "format":
@@ -334,6 +350,7 @@ class Guards(TextGuards):
 
         return charged
 
+    @named_like_cpython(extend="list.extend")
     def _sized_extend(self, lst: list) -> Callable[..., Any]:
         def extend(values: Any) -> None:
             if not hasattr(values, "__len__"):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from toolkits.result import ErrorKind
+from toolkits.sandbox.classes import named_like_cpython
 
 if TYPE_CHECKING:
     from toolkits.sandbox.journal import StateStore
@@ -26,6 +27,7 @@ D_SET, D_DEL, D_SNAP, L_SET, L_TRUNC, L_SNAP, L_PUSH = range(7)
 Factory = Callable[["StateStore", Any], Callable[..., Any]]
 
 
+@named_like_cpython(setdefault="dict.setdefault")
 def _d_setdefault(store: StateStore, d: dict) -> Callable[..., Any]:
     def setdefault(key: Any, default: Any = None) -> Any:
         if key in d:
@@ -36,6 +38,7 @@ def _d_setdefault(store: StateStore, d: dict) -> Callable[..., Any]:
     return setdefault
 
 
+@named_like_cpython(update="dict.update")
 def _d_update(store: StateStore, d: dict) -> Callable[..., Any]:
     def update(*args: Any, **kwargs: Any) -> None:
         pairs = dict(*args, **kwargs)
@@ -46,6 +49,7 @@ def _d_update(store: StateStore, d: dict) -> Callable[..., Any]:
     return update
 
 
+@named_like_cpython(pop="dict.pop")
 def _d_pop(store: StateStore, d: dict) -> Callable[..., Any]:
     def pop(key: Any, *default: Any) -> Any:
         if key not in d:
@@ -57,6 +61,7 @@ def _d_pop(store: StateStore, d: dict) -> Callable[..., Any]:
     return pop
 
 
+@named_like_cpython(popitem="dict.popitem")
 def _d_popitem(store: StateStore, d: dict) -> Callable[..., Any]:
     def popitem() -> tuple[Any, Any]:
         key, value = d.popitem()
@@ -68,6 +73,7 @@ def _d_popitem(store: StateStore, d: dict) -> Callable[..., Any]:
     return popitem
 
 
+@named_like_cpython(clear="dict.clear")
 def _d_clear(store: StateStore, d: dict) -> Callable[..., Any]:
     def clear() -> None:
         items = list(d.items())
@@ -78,6 +84,7 @@ def _d_clear(store: StateStore, d: dict) -> Callable[..., Any]:
     return clear
 
 
+@named_like_cpython(append="list.append")
 def _l_append(store: StateStore, lst: list) -> Callable[..., Any]:
     depth = store.registry[id(lst)][1]
 
@@ -89,6 +96,7 @@ def _l_append(store: StateStore, lst: list) -> Callable[..., Any]:
     return append
 
 
+@named_like_cpython(extend="list.extend")
 def _l_extend(store: StateStore, lst: list) -> Callable[..., Any]:
     depth = store.registry[id(lst)][1]
 
@@ -105,6 +113,7 @@ def _l_extend(store: StateStore, lst: list) -> Callable[..., Any]:
     return extend
 
 
+@named_like_cpython(pop="list.pop")
 def _l_pop(store: StateStore, lst: list) -> Callable[..., Any]:
     def pop(index: int = -1) -> Any:
         if lst and (index == -1 or index == len(lst) - 1):
@@ -120,6 +129,7 @@ def _l_pop(store: StateStore, lst: list) -> Callable[..., Any]:
     return pop
 
 
+@named_like_cpython(insert="list.insert")
 def _l_insert(store: StateStore, lst: list) -> Callable[..., Any]:
     depth = store.registry[id(lst)][1]
 
@@ -133,6 +143,7 @@ def _l_insert(store: StateStore, lst: list) -> Callable[..., Any]:
     return insert
 
 
+@named_like_cpython(remove="list.remove")
 def _l_remove(store: StateStore, lst: list) -> Callable[..., Any]:
     def remove(value: Any) -> None:
         store.ctx.charge(len(lst) // 64)
@@ -149,6 +160,7 @@ def _l_remove(store: StateStore, lst: list) -> Callable[..., Any]:
     return remove
 
 
+@named_like_cpython(clear="list.clear")
 def _l_clear(store: StateStore, lst: list) -> Callable[..., Any]:
     def clear() -> None:
         snapshot = lst[:]
@@ -170,7 +182,7 @@ def _l_reordering(name: str) -> Factory:
             store._undo.append((L_SNAP, lst, lst[:]))
             return method(*args, **kwargs)
 
-        call.__name__ = call.__qualname__ = name
+        call.__name__, call.__qualname__ = name, f"list.{name}"
         return call
 
     return factory
