@@ -167,12 +167,10 @@ class Toolkit:
                 self._store.load(copy, index_containers(copy))
             return
         source = self.spec.initial_state if state is None else state
-        bad_keys = non_string_keys(source, "initial_state" if state is None else "state")
-        if bad_keys:
-            raise StateError([Problem(path=path, message=key_message(k)) for path, k in bad_keys])
         try:
             copy = json_copy(source)
             canonical_json(copy).encode("utf-8")
+            converted = copy != source  # json turned something into JSON (keys, tuples)
         except UnicodeEncodeError:
             raise StateError(
                 [
@@ -186,6 +184,11 @@ class Toolkit:
             raise StateError([Problem(path="state", message="nested too deeply")]) from None
         except (TypeError, ValueError) as exc:
             raise StateError([Problem(path="state", message=f"not JSON: {exc}")]) from None
+        if converted:
+            root = "initial_state" if state is None else "state"
+            bad = non_string_keys(source, root)
+            if bad:
+                raise StateError([Problem(path=path, message=key_message(k)) for path, k in bad])
         if not isinstance(copy, dict):
             raise StateError([Problem(path="state", message="the state must be a JSON object")])
         errors = self._schema_problems(copy)

@@ -71,27 +71,37 @@ def non_string_keys(value: Any, root: str = "state", limit: int = 20) -> list[tu
     """``(path, key)`` of dict keys in `value` that are not strings (at most `limit`).
 
     Paths are written as the spec writes them (``state.orders[3]``); the walk is
-    iterative and skips containers it has seen (a cycle is reported elsewhere).
+    iterative and skips containers it has seen (a cycle is reported elsewhere). Paths
+    are only spelled out for the keys found, so a clean state costs one cheap walk.
     """
     found: list[tuple[str, Any]] = []
     seen: set[int] = set()
-    stack: list[tuple[Any, str]] = [(value, root)]
+    nested = (dict, list, tuple)
+    stack: list[tuple[Any, Any]] = [(value, None)]  # (container, link to its path)
     while stack and len(found) < limit:
-        obj, path = stack.pop()
+        obj, link = stack.pop()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
         if isinstance(obj, dict):
             for k, child in obj.items():
                 if type(k) is not str:
-                    found.append((f"{path}[{short_key(k)}]", k))
-                elif isinstance(child, (dict, list, tuple)):
-                    stack.append((child, f"{path}.{k}"))
-        elif isinstance(obj, (list, tuple)):
+                    found.append((_spell(root, (link, f"[{short_key(k)}]")), k))
+                elif type(child) in nested or isinstance(child, nested):
+                    stack.append((child, (link, k)))
+        else:
             for i, child in enumerate(obj):
-                if isinstance(child, (dict, list, tuple)):
-                    stack.append((child, f"{path}[{i}]"))
+                if type(child) in nested or isinstance(child, nested):
+                    stack.append((child, (link, i)))
     return found
+
+
+def _spell(root: str, link: Any) -> str:
+    steps = []
+    while link is not None:
+        link, step = link
+        steps.append(step if type(step) is not int else f"[{step}]")
+    return root + "".join(s if s.startswith("[") else f".{s}" for s in reversed(steps))
 
 
 def short_key(key: Any) -> str:
