@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema_rs
 
 from toolkits.errors import Problem, SpecError
+from toolkits.schema_messages import render
 
 __all__ = ["engine_validator"]
 
@@ -29,8 +30,12 @@ def _refuse(uri: str) -> Any:
 def engine_validator(schema: dict[str, Any] | bool) -> Any:
     """Compile `schema` with jsonschema-rs: linear-time patterns, formats, no retrieval.
 
+    The engine first checks the schema against its draft's meta-schema (local copies).
+
     Raises:
-        SpecError: the engine cannot compile the schema (one problem, path ``""``).
+        SpecError: the schema breaks its meta-schema (the problem's path is the place in
+            the schema, e.g. ``properties.n.type``) or the engine cannot compile it
+            (path ``""``).
     """
     try:
         return jsonschema_rs.validator_for(
@@ -39,8 +44,13 @@ def engine_validator(schema: dict[str, Any] | bool) -> Any:
             pattern_options=jsonschema_rs.RegexOptions(),
             retriever=_refuse,
         )
-    except Exception as exc:  # ValidationError, ReferencingError, ValueError (too deep)
-        text = getattr(exc, "message", None) or str(exc)
+    except jsonschema_rs.ValidationError as exc:  # the schema breaks its meta-schema
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.instance_path)
+        raise SpecError(
+            [Problem(path=where.lstrip("."), message=f"invalid JSON Schema: {render(exc)}")]
+        ) from None
+    except Exception as exc:  # ReferencingError, ValueError (too deep to convert)
+        text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise SpecError(
             [Problem(message=f"the schema cannot be compiled: {text.splitlines()[0]}")]
         ) from None

@@ -14,8 +14,8 @@ values drawn by property tests. It runs on jsonschema-rs, compiled once per sche
 - bounded: for a recursive schema (a tree of `$ref`s) the nesting of the value is
   checked before the engine walks it, so no value can exhaust the native stack.
 
-Messages read like Python's jsonschema: ``'x' is not of type 'integer'``, with the path
-of the offending value (``['items'][0]['qty']``).
+Messages read like Python's jsonschema (`toolkits.schema_messages`): ``'x' is not of
+type 'integer'``, with the path of the offending value (``['items'][0]['qty']``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from toolkits.errors import SpecError
 from toolkits.limits import Limits
 from toolkits.schema_engine import engine_validator
+from toolkits.schema_messages import render
 from toolkits.schema_safety import analyze
 
 __all__ = ["SchemaProblem", "SchemaValidator", "compile_validator"]
@@ -36,7 +37,6 @@ DEFAULT_MAX_DEPTH: int = Limits.model_fields["max_state_depth"].default
 
 _NATIVE_DEPTH_CAP = 128  # deeper recursion could exhaust a small thread's native stack
 _MAX_ERRORS = 50  # problems listed for one value
-_MAX_REPR = 80
 _WEAK = frozenset({"anyOf", "oneOf"})
 
 
@@ -142,79 +142,6 @@ def compile_validator(
 def format_path(path: Sequence[str | int]) -> str:
     """``['items'][0]['qty']``: the path of a value as Python subscripts."""
     return "".join(f"[{p!r}]" for p in path)
-
-
-def render(error: Any) -> str:
-    """A jsonschema-rs error in the words of Python's jsonschema (``'x' is not ...``)."""
-    kind = error.kind
-    name = kind.name
-    try:
-        instance = _short(error.instance)
-        fields = kind.as_dict()
-    except Exception:
-        return error.message
-    renderer = _MESSAGES.get(name)
-    if renderer is None:
-        return error.message
-    try:
-        return renderer(instance, fields)
-    except Exception:
-        return error.message
-
-
-def _types(fields: dict[str, Any]) -> str:
-    types = fields.get("types")
-    if types is None:
-        types = [fields.get("type")] if "type" in fields else []
-    if isinstance(types, str):
-        types = [types]
-    return ", ".join(repr(t) for t in types) or "the declared type"
-
-
-_MESSAGES: dict[str, Any] = {
-    "type": lambda v, f: f"{v} is not of type {_types(f)}",
-    "required": lambda v, f: f"{f['property']!r} is a required property",
-    "pattern": lambda v, f: f"{v} does not match {f['pattern']!r}",
-    "enum": lambda v, f: f"{v} is not one of {_short(f['options'])}",
-    "const": lambda v, f: f"{_short(f['expected_value'])} was expected",
-    "minimum": lambda v, f: f"{v} is less than the minimum of {f['limit']!r}",
-    "maximum": lambda v, f: f"{v} is greater than the maximum of {f['limit']!r}",
-    "exclusiveMinimum": lambda v, f: f"{v} is less than or equal to the minimum of {f['limit']!r}",
-    "exclusiveMaximum": lambda v, f: (
-        f"{v} is greater than or equal to the maximum of {f['limit']!r}"
-    ),
-    "multipleOf": lambda v, f: f"{v} is not a multiple of {f['multiple_of']!r}",
-    "minLength": lambda v, f: f"{v} is shorter than {f['limit']} characters",
-    "maxLength": lambda v, f: f"{v} is longer than {f['limit']} characters",
-    "minItems": lambda v, f: f"{v} has fewer than {f['limit']} items",
-    "maxItems": lambda v, f: f"{v} has more than {f['limit']} items",
-    "minProperties": lambda v, f: f"{v} has fewer than {f['limit']} properties",
-    "maxProperties": lambda v, f: f"{v} has more than {f['limit']} properties",
-    "uniqueItems": lambda v, f: f"{v} has non-unique elements",
-    "format": lambda v, f: f"{v} is not a {f['format']!r}",
-    "anyOf": lambda v, f: f"{v} is not valid under any of the given schemas",
-    "oneOf": lambda v, f: (
-        f"{v} is valid under more than one of the given schemas"
-        if any(not branch for branch in f.get("context", []))
-        else f"{v} is not valid under any of the given schemas"
-    ),
-    "not": lambda v, f: f"{v} should not be valid under {_short(f['schema'])}",
-    "falseSchema": lambda v, f: f"False schema does not allow {v}",
-    "additionalProperties": lambda v, f: (
-        "Additional properties are not allowed ("
-        + ", ".join(repr(k) for k in f["unexpected"])
-        + (" was" if len(f["unexpected"]) == 1 else " were")
-        + " unexpected)"
-    ),
-}
-
-
-def _short(value: Any) -> str:
-    try:
-        text = repr(value)
-    except Exception:  # e.g. too deep to print
-        return f"<{type(value).__name__}>"
-    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
 def _first_line(exc: BaseException) -> str:

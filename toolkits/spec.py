@@ -16,7 +16,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolkits.errors import Problem, SpecError
@@ -250,35 +249,24 @@ def _tool_problems(i: int, tool: ToolSpec, seen: dict[str, int]) -> list[Problem
 
 
 def _schema_problems(path: str, schema: Any) -> list[Problem]:
-    """Problems of one schema of the toolkit: safety first, then the meta-schema, then
-    whether the validation engine compiles it (see `toolkits.schema_safety`)."""
+    """Problems of one schema of the toolkit: safety first (`toolkits.schema_safety`),
+    then its draft's meta-schema and whether the validation engine compiles it."""
     if not isinstance(schema, dict):
         return [Problem(path=path, message="a JSON Schema here must be an object")]
-    problems = schema_problems(path, schema) or _meta_schema_problems(path, schema)
+    problems = schema_problems(path, schema)
     if problems:
         return problems
     try:
         engine_validator(schema)
     except SpecError as exc:
-        return [p.model_copy(update={"path": path}) for p in exc.problems]
+        return [p.model_copy(update={"path": _join(path, p.path)}) for p in exc.problems]
     return []
 
 
-def _meta_schema_problems(path: str, schema: dict[str, Any]) -> list[Problem]:
-    """The schema against its draft's meta-schema (local copies; nothing is fetched).
-
-    `format: "regex"` is left to `toolkits.schema_regex`: patterns are ECMA-262, which
-    Python's `re` does not parse (``(?<name>...)``), and they run on another engine.
-    """
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    checker = jsonschema.FormatChecker()
-    checker.checkers = {k: v for k, v in cls.FORMAT_CHECKER.checkers.items() if k != "regex"}
-    try:
-        cls.check_schema(schema, format_checker=checker)
-    except jsonschema.SchemaError as exc:
-        where = path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path)
-        return [Problem(path=where, message=f"invalid JSON Schema: {exc.message}")]
-    return []
+def _join(path: str, inner: str) -> str:
+    if not inner:
+        return path
+    return f"{path}{inner}" if inner.startswith("[") else f"{path}.{inner}"
 
 
 def _instance_problems(path: str, instance: Any, schema: dict[str, Any]) -> list[Problem]:
