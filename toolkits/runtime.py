@@ -31,7 +31,8 @@ from toolkits.result import ErrorKind, ToolResult
 from toolkits.sandbox.builtins import ToolError, make_builtins
 from toolkits.sandbox.context import CallContext, SandboxAbort
 from toolkits.sandbox.guards import Guards
-from toolkits.sandbox.journal import StateStore, index_containers, key_message, non_string_keys
+from toolkits.sandbox.journal import StateStore, index_containers
+from toolkits.sandbox.keys import key_message, non_string_keys
 from toolkits.sandbox.output import to_json_text
 from toolkits.sandbox.watchdog import WATCHDOG
 from toolkits.spec import ToolkitSpec, load_toolkit

@@ -20,24 +20,9 @@ from typing import Any
 
 from toolkits.canonical import canonical_json
 from toolkits.result import ErrorKind
+from toolkits.sandbox.keys import json_key
 
 _MAX_DEPTH = 200
-
-
-def json_key(key: Any) -> str | None:
-    """The string `json.dumps` writes for dict key `key`, or None when it refuses it."""
-    t = type(key)
-    if t is str:
-        return key
-    if t is bool:
-        return "true" if key else "false"
-    if key is None:
-        return "null"
-    if t is int:
-        return int.__repr__(key) if key.bit_length() <= 4000 else None
-    if t is float:
-        return float.__repr__(key) if math.isfinite(key) else None
-    return None
 
 
 class _KeyClash(Exception):  # noqa: N818 - internal signal
