@@ -21,7 +21,6 @@ from types import ModuleType
 from typing import Any
 
 import gymnasium
-import jsonschema
 import numpy as np
 from gymnasium.vector.utils import (
     create_shared_memory,
@@ -43,6 +42,7 @@ from toolkits import (
 )
 from toolkits.errors import UnknownExampleError
 from toolkits.examples import example_names, load_example
+from toolkits.schema_validation import compile_validator, format_path
 
 ENV_ID = "gem_env/ToolUse-v0"
 MAX_EPISODE_STEPS = 200
@@ -185,11 +185,10 @@ def scenario_problems(scenario: Scenario, spec: ToolkitSpec, where: str = "") ->
     """Problems of a scenario against its toolkit: initial state, goal assertions."""
     problems = []
     if scenario.initial_state is not None:
-        schema = spec.state_schema
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        for err in validator.iter_errors(scenario.initial_state):
-            path = "".join(f"[{p!r}]" for p in err.absolute_path)
-            problems.append(Problem(path=f"{where}.initial_state{path}", message=err.message))
+        validator = compile_validator(spec.state_schema)  # linear-time patterns, no I/O
+        for path, message in validator.problems(scenario.initial_state):
+            where_in = f"{where}.initial_state{format_path(path)}"
+            problems.append(Problem(path=where_in, message=message))
     for i, assertion in enumerate(scenario.goal_assertions):
         try:
             compile_expression(assertion.expr, "_goal_", f"{where}.goal_assertions[{i}].expr")

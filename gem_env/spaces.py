@@ -257,7 +257,7 @@ class AssistantActionSpace(Space[str]):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_validators"] = {}  # compiled validators are not picklable; rebuilt lazily
+        state["_validators"] = {}  # rebuilt lazily: cheaper than pickling compiled schemas
         return state
 
     def __eq__(self, other: object) -> bool:

@@ -19,6 +19,7 @@ import json
 import socket
 import sys
 import threading
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,37 @@ def test_a_catastrophic_pattern_never_hangs() -> None:
     drawn = {sampler.value(schema) for _ in range(20)}
     assert hostile not in drawn
     assert check_toolkit(doc, examples=5).passed
+
+
+def test_scenarios_and_the_heuristic_agent_match_patterns_linearly_as_ecma() -> None:
+    from gem_env.participants.arguments import _string_options
+    from gem_env.participants.facts import Fact
+    from gem_env.registration import scenario_problems
+    from gem_env.scenario import Scenario
+    from toolkits import load_toolkit
+
+    schema = {"type": "string", "pattern": "^(a+)+$"}
+    doc = probe({"s": schema})
+    doc["source"] = "def probe(state, s):\n    return len(s)\n"
+    doc["state_schema"] = {"type": "object", "properties": {"s": schema}}
+    doc["initial_state"] = {"s": "aaa"}
+    scenario = Scenario(
+        id="s",
+        system_prompt="p",
+        user={"goal": "g"},
+        initial_state={"s": "a" * 40 + "!"},  # Python's re backtracked for hours here
+        goal_assertions=[],
+    )
+    (problem,) = scenario_problems(scenario, load_toolkit(doc), "scenarios[0]")
+    assert problem.path == "scenarios[0].initial_state['s']"
+    digits = {"type": "string", "pattern": "^\\d+$"}
+    facts = [
+        Fact(key="code", value="\u0661\u0662", source="user"),
+        Fact(key="code", value="12", source="user"),
+    ]
+    ctx = types.SimpleNamespace(literals=set(), request_stems=set())
+    options = _string_options(("code",), digits, True, facts, ctx)
+    assert [o.value for o in options] == ["12"]  # ECMA's \d is ASCII; Python's is not
 
 
 # -- no I/O ---------------------------------------------------------------------------

@@ -11,13 +11,13 @@ it reads the scenario).
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from gem_env.participants._text import normalize_choice, stems
 from gem_env.participants.facts import Fact, key_matches
+from toolkits.schema_regex import UnsupportedPatternError, pattern_matcher
 
 _MAX_OPTIONS = 6  # per parameter
 _MAX_OBJECTS = 24  # composed objects per object parameter
@@ -176,11 +176,11 @@ def _string_options(
     lo, hi = schema.get("minLength", 0), schema.get("maxLength", 10_000)
     strings = [f for f in facts if isinstance(f.value, str) and lo <= len(f.value) <= hi]
     if pattern:
-        try:
-            rx = re.compile(pattern)
-        except re.error:
+        try:  # the schema's own semantics: ECMA-262 on the linear-time engine
+            matches = pattern_matcher(pattern)
+        except (UnsupportedPatternError, TypeError):
             return [] if required else [Option(_OMIT, 0)]
-        fitting = _ranked([f for f in strings if rx.search(f.value)], names, ctx)
+        fitting = _ranked([f for f in strings if matches(f.value)], names, ctx)
         keyed = [f for f in fitting if key_matches(f.key, names)]
         if not required:
             # optional ids: left out, or a fact named like the parameter (e.g. approval_id)
