@@ -161,7 +161,7 @@ def test_state_invalid() -> None:
         ),
         (
             "sandbox_violation",
-            'def run(state, s):\n    return "hi {}".format(s)\n',
+            'def run(state, s):\n    return "hi {0.__class__}".format(s)\n',
             {"s": {"type": "string"}},
         ),
         (
