@@ -4,8 +4,9 @@ This package owns everything about importable modules: which modules exist
 (`names`), the facade objects `import` binds (`core.Facade`), which attributes of the
 values they create tool code may read (the `Rules` of each module), and how those
 values print. One module per sandbox module: `dates`, `maths`, `regex` (with
-`regex_syntax`), `jsonlib`, `copying`, `typing_names`, `strings`, `containers`
-(collections), `iterators` (itertools), `randomness`; shared pieces in `core`. The rest
+`regex_match` and `regex_syntax`), `jsonlib`, `copying`, `typing_names`, `strings`,
+`containers` (collections, with `counting`), `iterators` (itertools), `randomness`;
+shared pieces in `core`. The rest
 of the sandbox reaches it only through the hooks below (they must stay cheap:
 `attribute` runs only after the built-in whitelist missed).
 

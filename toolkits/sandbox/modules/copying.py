@@ -15,14 +15,11 @@ from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 from toolkits.result import ErrorKind
-from toolkits.sandbox.modules.containers import (
-    CounterBase,
-    DefaultDictBase,
-    DequeBase,
-    OrderedDictBase,
-)
+from toolkits.sandbox.modules.containers import DefaultDictBase, DequeBase, OrderedDictBase
+from toolkits.sandbox.modules.counting import CounterBase
 from toolkits.sandbox.modules.randomness import RandomBase
-from toolkits.sandbox.modules.regex import Match, Pattern
+from toolkits.sandbox.modules.regex import Pattern
+from toolkits.sandbox.modules.regex_match import Match
 from toolkits.sandbox.modules.typing_names import TypingForm
 from toolkits.sandbox.oset import OrderedSet
 

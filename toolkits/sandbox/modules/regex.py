@@ -12,6 +12,8 @@ limit. Patterns RE2 cannot run (backreferences, lookaround) raise ``re.error``.
 from __future__ import annotations
 
 import re as _python_re
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import re2
@@ -24,6 +26,7 @@ from toolkits.sandbox.modules.core import (
     iterate,
     no_instances,
 )
+from toolkits.sandbox.modules.regex_match import Match, expand, subject
 from toolkits.sandbox.modules.regex_syntax import (
     ASCII,
     FLAG_NAMES,
@@ -38,17 +41,14 @@ from toolkits.sandbox.modules.regex_syntax import (
 
 WORK_LIMIT = 100_000_000  # text length x program size of one RE2 call (~0.5 s worst case)
 
+CACHED_PATTERNS = 32
+_CACHE: OrderedDict[str, Any] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False
 _LATIN1 = re2.Options()
 _LATIN1.log_errors = False
 _LATIN1.encoding = re2.Options.Encoding.LATIN1
-
-
-def _subject(value: Any) -> str:
-    if type(value) is not str:
-        raise TypeError(f"expected string, got '{type(value).__name__}'")
-    return value
 
 
 def _position(value: Any, default: int) -> int:
@@ -57,6 +57,27 @@ def _position(value: Any, default: int) -> int:
     if type(value) is not int and type(value) is not bool:
         raise TypeError(f"position must be an int, not {type(value).__name__}")
     return int(value)
+
+
+def _engine(translated: str) -> Any:
+    """The compiled RE2 program of a translated pattern, from a small process-wide LRU.
+
+    Each RE2 program may use up to ``max_mem`` (8 MB) for its lazily built DFA, so the
+    number kept alive is bounded here (re2's own cache of 128 is emptied after each
+    compile, so it holds none of them).
+    """
+    with _CACHE_LOCK:
+        compiled = _CACHE.get(translated)
+        if compiled is not None:
+            _CACHE.move_to_end(translated)
+            return compiled
+    compiled = re2.compile(translated, _OPTIONS)
+    with _CACHE_LOCK:
+        re2.purge()
+        _CACHE[translated] = compiled
+        while len(_CACHE) > CACHED_PATTERNS:
+            _CACHE.popitem(last=False)
+    return compiled
 
 
 def compile_pattern(guards: Any, pattern: Any, flags: Any = 0) -> Pattern:
@@ -70,7 +91,7 @@ def compile_pattern(guards: Any, pattern: Any, flags: Any = 0) -> Pattern:
     guards.ctx.charge(len(pattern) >> 4)
     translated = translate(pattern, flags)
     try:
-        compiled = re2.compile(translated, _OPTIONS)
+        compiled = _engine(translated)
     except re2.error as exc:
         text = exc.args[0] if exc.args else "invalid pattern"
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
@@ -117,7 +138,7 @@ class Pattern:
         self._g.ctx.charge(n >> 10)
 
     def _one(self, fn: Any, string: Any, pos: Any, endpos: Any) -> Match | None:
-        string = _subject(string)
+        string = subject(string)
         self._work(string)
         found = fn(string, _position(pos, 0), _position(endpos, len(string)))
         return None if found is None else Match._make(self, found)
@@ -135,7 +156,7 @@ class Pattern:
         return self._one(self._re.fullmatch, string, pos, endpos)
 
     def _raw(self, string: Any, pos: Any = 0, endpos: Any = None) -> Any:
-        string = _subject(string)
+        string = subject(string)
         self._work(string)
         matches = self._re.finditer(string, _position(pos, 0), _position(endpos, len(string)))
         return iterate(self._g, matches)
@@ -162,7 +183,7 @@ class Pattern:
 
     def split(self, string: Any, maxsplit: Any = 0) -> list[Any]:
         """`string` split at the matches (with the groups in between, as CPython does)."""
-        string = _subject(string)
+        string = subject(string)
         maxsplit = _position(maxsplit, 0)
         if maxsplit < 0:
             return [string]
@@ -182,11 +203,11 @@ class Pattern:
 
     def subn(self, repl: Any, string: Any, count: Any = 0) -> tuple[str, int]:
         """``(new string, number of replacements)``; refused past the string limit."""
-        string = _subject(string)
+        string = subject(string)
         count = _position(count, 0)
         g = self._g
         template = (
-            None if callable(repl) else parse_template(_subject(repl), self.groups, self._index)
+            None if callable(repl) else parse_template(subject(repl), self.groups, self._index)
         )
         limit, pieces, total, last, done = g.max_str, [], 0, 0, 0
         for m in self._raw(string):
@@ -214,106 +235,6 @@ class Pattern:
     def sub(self, repl: Any, string: Any, count: Any = 0) -> str:
         """`string` with matches replaced by `repl` (a template or a function of the match)."""
         return self.subn(repl, string, count)[0]
-
-
-def expand(guards: Any, template: list[Any], m: Any) -> str:
-    """A parsed template filled with the groups of the re2 match `m`, bounded."""
-    if len(template) == 1 and type(template[0]) is str:
-        return template[0]
-    out, total, limit = [], 0, guards.max_str
-    for part in template:
-        text = part if type(part) is str else (m[part] or "")
-        total += len(text)
-        if total > limit:
-            guards.too_big(f"expanded template exceeds {limit} characters")
-        out.append(text)
-    return "".join(out)
-
-
-class Match:
-    """One match (``re.Match``); its methods mirror CPython's."""
-
-    __slots__ = ("_m", "_p")
-    __new__ = no_instances  # type: ignore[assignment]
-
-    @classmethod
-    def _make(cls, pattern: Pattern, found: Any) -> Match:
-        self = object.__new__(cls)
-        self._p, self._m = pattern, found
-        return self
-
-    def _group(self, group: Any) -> int:
-        if type(group) is str:
-            if group not in self._p._index:
-                raise IndexError("no such group")
-            return self._p._index[group]
-        if type(group) is not int or not 0 <= group <= self._p.groups:
-            raise IndexError("no such group")
-        return group
-
-    def group(self, *groups: Any) -> Any:
-        """The text of one group (default 0, the whole match) or a tuple of several."""
-        if len(groups) <= 1:
-            return self._m[self._group(groups[0] if groups else 0)]
-        return tuple(self._m[self._group(g)] for g in groups)
-
-    def __getitem__(self, group: Any) -> Any:
-        return self._m[self._group(group)]
-
-    def groups(self, default: Any = None) -> tuple[Any, ...]:
-        """The text of every group (`default` for groups that did not take part)."""
-        return self._m.groups(default)
-
-    def groupdict(self, default: Any = None) -> dict[str, Any]:
-        """Named groups -> their text."""
-        return self._m.groupdict(default)
-
-    def start(self, group: Any = 0) -> int:
-        """Where a group starts (-1 when it did not take part)."""
-        return self._m.start(self._group(group))
-
-    def end(self, group: Any = 0) -> int:
-        """Where a group ends (-1 when it did not take part)."""
-        return self._m.end(self._group(group))
-
-    def span(self, group: Any = 0) -> tuple[int, int]:
-        """``(start, end)`` of a group."""
-        return tuple(self._m.span(self._group(group)))  # type: ignore[return-value]
-
-    def expand(self, template: Any) -> str:
-        """`template` with group references filled in (as ``sub`` does)."""
-        parts = parse_template(_subject(template), self._p.groups, self._p._index)
-        return expand(self._p._g, parts, self._m)
-
-    @property
-    def string(self) -> str:
-        """The text searched."""
-        return self._m.string
-
-    @property
-    def re(self) -> Pattern:
-        """The pattern that matched."""
-        return self._p
-
-    @property
-    def pos(self) -> int:
-        """Where the search started."""
-        return self._m.pos
-
-    @property
-    def endpos(self) -> int:
-        """Where the search ended."""
-        return self._m.endpos
-
-    @property
-    def lastindex(self) -> int | None:
-        """The number of the last group that matched."""
-        return self._m.lastindex
-
-    @property
-    def lastgroup(self) -> str | None:
-        """The name of the last group that matched."""
-        return self._m.lastgroup
 
 
 def _match_text(guards: Any, m: Match, repr_: bool) -> str:
@@ -398,7 +319,7 @@ def build(guards: Any) -> dict[str, Any]:
         return compile_pattern(guards, pattern, flags).split(string, maxsplit)
 
     def escape(pattern: Any) -> str:
-        return guards.check_size(_python_re.escape(_subject(pattern)))
+        return guards.check_size(_python_re.escape(subject(pattern)))
 
     def purge() -> None:
         """Nothing to clear: compiled patterns are cached by the engine."""
