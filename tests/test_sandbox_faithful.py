@@ -226,10 +226,28 @@ def test_rollback_after_moves_is_exact_with_key_order() -> None:
 
 
 def test_a_move_costs_what_it_touches_not_the_state() -> None:
-    state = {"records": {f"R{i}": {"v": i, "h": [i]} for i in range(20_000)}, "archive": {}}
-    tk = tool("state['archive']['R5'] = state['records'].pop('R5')\nreturn 1", state)
-    result = tk.call("run", {})
+    n = 20_000
+    state = {
+        "records": {f"R{i}": {"v": i, "h": [i]} for i in range(n)},
+        "queue": [{"i": i} for i in range(n)],
+        "archive": {},
+    }
+    body = """
+        old = state["records"]["R5"]
+        state["records"]["R5"] = None
+        state["archive"]["R5"] = old
+        state["archive"]["last"] = state["queue"].pop()
+        return 1
+    """
+    result = tool(body, state).call("run", {})
     assert result.ok and result.steps < 50
+    # deleting a key saves the dict's key order once per call (n / 64 steps), not per key
+    many = tool(
+        "for i in range(1000):\n    state['archive'][str(i)] = state['records'].pop(f'R{i}')\n"
+        "return len(state['archive'])",
+        state,
+    ).call("run", {})
+    assert many.ok and many.steps < 1000 * 3 + n // 64 + 50
 
 
 _OPS = [

@@ -1605,6 +1605,63 @@ FAITHFUL_SURFACE = [
         fragment="deeper than",
     ),
     Case(
+        "move_a_long_chain_into_the_state",  # settling is linear in what moved
+        src("""
+        n = 100000
+        for i in range(n):
+            state['c' + str(i)] = {}
+        prev = state.pop('c0')
+        state['head'] = prev
+        for i in range(1, n):
+            cur = state.pop('c' + str(i))
+            prev['k'] = cur
+            prev = cur
+        return 1
+    """),
+        K.invalid_state,
+        fragment="deeper than",
+        limits=Limits(max_steps=2_000_000, timeout_seconds=5.0),
+    ),
+    Case(
+        "aliases_along_a_detached_chain",  # settling walks are charged to the budget
+        src("""
+        n = 3000
+        for i in range(n):
+            state['c' + str(i)] = {}
+        chain = [state.pop('c' + str(i)) for i in range(n)]
+        for i in range(1, n):
+            chain[i - 1]['k'] = chain[i]
+            chain[i - 1]['j'] = chain[i]
+        return 1
+    """),
+        B,
+        limits=Limits(),
+    ),
+    Case(
+        "delete_many_keys_then_fail",  # the journal saves a dict once per call, not per key
+        src("""
+        for i in range(30000):
+            state['d']['k' + str(i)] = i
+        for i in range(30000):
+            del state['d']['k' + str(i)]
+        raise ToolError('undo')
+    """),
+        K.tool_error,
+        limits=Limits(max_steps=1_000_000, timeout_seconds=5.0),
+    ),
+    Case(
+        "pop_front_many_then_fail",
+        src("""
+        x = state['items']
+        x.extend(range(30000))
+        while x:
+            x.pop(0)
+        raise ToolError('undo')
+    """),
+        K.tool_error,
+        limits=Limits(max_steps=1_000_000, timeout_seconds=5.0),
+    ),
+    Case(
         "moves_forever",
         src("while True:\n    state['x'] = state.pop('d')\n    state['d'] = state.pop('x')"),
         B,

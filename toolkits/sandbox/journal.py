@@ -85,6 +85,7 @@ class StateStore(MoveTracking):
         self._added: list[int] = []
         self._touched: dict[int, list[Any]] = {}
         self._registry_undo: list[tuple[int, Any]] = []
+        self._snapped: set[int] = set()  # containers whose whole content is saved this call
         self._rebuild_at = 1024
 
     # -- loading and registry ----------------------------------------------------------
@@ -117,6 +118,27 @@ class StateStore(MoveTracking):
         self._added.clear()
         self._touched.clear()
         self._registry_undo.clear()
+        self._snapped.clear()
+
+    def note(self, record: tuple[Any, ...]) -> None:
+        """Push an undo record for `record[1]`, unless its whole content is saved already."""
+        if id(record[1]) not in self._snapped:
+            self._undo.append(record)
+
+    def snapshot(self, target: Any) -> None:
+        """Save the whole content of `target` (once per call: later changes need no record).
+
+        Rollback restores it exactly, key order included; saving once keeps a call that
+        deletes many keys (or pops many items) linear, in time and memory.
+        """
+        if id(target) in self._snapped:
+            return
+        self.ctx.charge(len(target) >> 6)
+        if type(target) is dict:
+            self._undo.append((D_SNAP, target, list(target.items())))
+        else:
+            self._undo.append((L_SNAP, target, target[:]))
+        self._snapped.add(id(target))
 
     def commit(self) -> None:
         """Forget the undo journal of a successful (and settled) call."""
@@ -251,7 +273,8 @@ class StateStore(MoveTracking):
             if old is value:
                 return
             self.adopt(value, target, depth + 1)
-            self._undo.append((D_SET, target, key, old))
+            if id(target) not in self._snapped:
+                self._undo.append((D_SET, target, key, old))
             target[key] = value
         elif type(key) is slice:
             self._set_slice(target, key, value, depth)
@@ -265,7 +288,7 @@ class StateStore(MoveTracking):
                 return
             self.adopt(value, target, depth + 1)
             index = key if key >= 0 else len(target) + key
-            self._undo.append((L_SET, target, index, old))
+            self.note((L_SET, target, index, old))
             target[key] = value
         if type(old) is dict or type(old) is list:
             self.release(old, target)
@@ -280,7 +303,7 @@ class StateStore(MoveTracking):
             )
         for item in items:
             self.adopt(item, target, depth + 1)
-        self._undo.append((L_SNAP, target, target[:]))
+        self.snapshot(target)
         target[key] = items
         self.release_all(removed, target)
 
@@ -288,15 +311,17 @@ class StateStore(MoveTracking):
         """`del target[key]` on a state container, journaled."""
         if type(target) is dict:
             old = target[key]
-            self._undo.append((D_DEL, target, list(target), key, old))
+            self.snapshot(target)
             del target[key]
             if type(old) is dict or type(old) is list:
                 self.release(old, target)
         else:
-            snapshot = target[:]
-            self._undo.append((L_SNAP, target, snapshot))
+            try:
+                removed = target[key]
+            except IndexError:
+                raise IndexError("list assignment index out of range") from None
+            self.snapshot(target)
             del target[key]
-            removed = snapshot[key]
             if type(key) is slice:
                 self.release_all(removed, target)
             elif type(removed) is dict or type(removed) is list:

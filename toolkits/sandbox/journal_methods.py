@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MISSING = object()
 """The old value of a dict key that did not exist (a `D_SET` record then deletes it)."""
 
-# undo record tags, replayed newest first by StateStore.rollback
+# undo record tags, replayed newest first by StateStore.rollback (D_DEL: older journals)
 D_SET, D_DEL, D_SNAP, L_SET, L_TRUNC, L_SNAP, L_PUSH = range(7)
 
 Factory = Callable[["StateStore", Any], Callable[..., Any]]
@@ -65,7 +65,7 @@ def _d_pop(store: StateStore, d: dict) -> Callable[..., Any]:
 def _d_popitem(store: StateStore, d: dict) -> Callable[..., Any]:
     def popitem() -> tuple[Any, Any]:
         key, value = d.popitem()
-        store._undo.append((D_SET, d, key, value))  # re-inserting at the end keeps order
+        store.note((D_SET, d, key, value))  # re-inserting at the end keeps order
         if type(value) is dict or type(value) is list:
             store.release(value, d)
         return key, value
@@ -76,10 +76,10 @@ def _d_popitem(store: StateStore, d: dict) -> Callable[..., Any]:
 @named_like_cpython(clear="dict.clear")
 def _d_clear(store: StateStore, d: dict) -> Callable[..., Any]:
     def clear() -> None:
-        items = list(d.items())
-        store._undo.append((D_SNAP, d, items))
+        values = list(d.values())
+        store.snapshot(d)
         d.clear()
-        store.release_all([v for _, v in items], d)
+        store.release_all(values, d)
 
     return clear
 
@@ -90,7 +90,7 @@ def _l_append(store: StateStore, lst: list) -> Callable[..., Any]:
 
     def append(value: Any) -> None:
         store.adopt(value, lst, depth + 1)
-        store._undo.append((L_TRUNC, lst, len(lst)))
+        store.note((L_TRUNC, lst, len(lst)))
         lst.append(value)
 
     return append
@@ -107,7 +107,7 @@ def _l_extend(store: StateStore, lst: list) -> Callable[..., Any]:
             store.ctx.fail(ErrorKind.resource_limit, f"list would exceed {limit} items")
         for item in items:
             store.adopt(item, lst, depth + 1)
-        store._undo.append((L_TRUNC, lst, len(lst)))
+        store.note((L_TRUNC, lst, len(lst)))
         lst.extend(items)
 
     return extend
@@ -118,9 +118,10 @@ def _l_pop(store: StateStore, lst: list) -> Callable[..., Any]:
     def pop(index: int = -1) -> Any:
         if lst and (index == -1 or index == len(lst) - 1):
             value = lst.pop()
-            store._undo.append((L_PUSH, lst, value))
+            store.note((L_PUSH, lst, value))
         else:
-            store._undo.append((L_SNAP, lst, lst[:]))
+            operator.index(index)  # CPython's TypeError before anything is saved
+            store.snapshot(lst)
             value = lst.pop(index)
         if type(value) is dict or type(value) is list:
             store.release(value, lst)
@@ -135,9 +136,8 @@ def _l_insert(store: StateStore, lst: list) -> Callable[..., Any]:
 
     def insert(index: Any, value: Any) -> None:
         operator.index(index)  # CPython's TypeError before anything is stored
-        store.ctx.charge(len(lst) // 64)
         store.adopt(value, lst, depth + 1)
-        store._undo.append((L_SNAP, lst, lst[:]))
+        store.snapshot(lst)
         lst.insert(index, value)
 
     return insert
@@ -152,7 +152,7 @@ def _l_remove(store: StateStore, lst: list) -> Callable[..., Any]:
                 break
         else:
             raise ValueError("list.remove(x): x not in list")
-        store._undo.append((L_SNAP, lst, lst[:]))
+        store.snapshot(lst)
         del lst[index]
         if type(item) is dict or type(item) is list:
             store.release(item, lst)
@@ -163,10 +163,10 @@ def _l_remove(store: StateStore, lst: list) -> Callable[..., Any]:
 @named_like_cpython(clear="list.clear")
 def _l_clear(store: StateStore, lst: list) -> Callable[..., Any]:
     def clear() -> None:
-        snapshot = lst[:]
-        store._undo.append((L_SNAP, lst, snapshot))
+        items = lst[:]
+        store.snapshot(lst)
         lst.clear()
-        store.release_all(snapshot, lst)
+        store.release_all(items, lst)
 
     return clear
 
@@ -179,7 +179,7 @@ def _l_reordering(name: str) -> Factory:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             store.ctx.charge(len(lst) // 64)
-            store._undo.append((L_SNAP, lst, lst[:]))
+            store.snapshot(lst)
             return method(*args, **kwargs)
 
         call.__name__, call.__qualname__ = name, f"list.{name}"

@@ -43,6 +43,8 @@ class MoveTracking:
     registry: dict[int, tuple[Any, int, Any]]
     _touched: dict[int, list[Any]]  # id -> [container, [holders now]]
     _registry_undo: list[tuple[int, Any]]
+    _budget: int = 0  # steps left when `settle` began
+    _spent: int = 0  # steps its walks used
 
     # -- during the call ---------------------------------------------------------------
 
@@ -75,36 +77,50 @@ class MoveTracking:
     # -- at the end of the call --------------------------------------------------------
 
     def settle(self) -> SandboxAbort | None:
-        """Decide the moves of this call; an abort (kind invalid_state) when refused."""
+        """Decide the moves of this call; an abort (kind invalid_state) when refused.
+
+        The walks it needs are charged to the call's step budget (one step per
+        container visited), so no arrangement of moves can make it run long.
+        """
         touched = self._touched
         if not touched:
             return None
         from toolkits.sandbox.context import SandboxAbort
 
-        message = self._refusal()
-        if message is not None:
-            return SandboxAbort(ErrorKind.invalid_state, f"cannot store in state: {message}")
-        for key, (obj, holders) in touched.items():
-            holder = self._final_holder(obj, holders)
-            old = self.registry[key]
-            if holder is not old[2]:
-                self._registry_undo.append((key, old))
-                self.registry[key] = (obj, old[1], holder)
-        problem = self._settle_depths()
+        ctx = self.ctx
+        self._budget = ctx.limits.max_steps - ctx.used()
+        self._spent = 0
+        try:
+            message, chosen = self._refusal()
+            if message is not None:
+                return SandboxAbort(ErrorKind.invalid_state, f"cannot store in state: {message}")
+            for key, (obj, holders) in touched.items():
+                holder = chosen.get(key, holders[0] if len(holders) == 1 else None)
+                old = self.registry[key]
+                if holder is not old[2]:
+                    self._registry_undo.append((key, old))
+                    self.registry[key] = (obj, old[1], holder)
+            problem = self._settle_depths()
+        except _OverBudget:
+            problem = None
+            self._spent = self._budget
         touched.clear()
+        try:
+            ctx.charge(self._spent)
+        except SandboxAbort as abort:
+            return abort
         return problem
 
-    def _final_holder(self, obj: Any, holders: list[Any]) -> Any:
-        if len(holders) == 1:
-            return holders[0]
-        for h in holders:  # a refusal would have caught two attached holders
-            if self._classify(h, obj) == _ATTACHED:
-                return h
-        return None
+    def _visit(self) -> None:
+        self._spent += 1
+        if self._spent >= self._budget:
+            raise _OverBudget
 
-    def _refusal(self) -> str | None:
-        """Why the touched containers cannot stay as they are (aliased or cyclic)."""
-        for obj, holders in self._touched.values():
+    def _refusal(self) -> tuple[str | None, dict[int, Any]]:
+        """Why the touched containers cannot stay as they are (aliased or cyclic), and
+        the one attached holder of each container that has several."""
+        chosen: dict[int, Any] = {}
+        for key, (obj, holders) in self._touched.items():
             if len(holders) < 2:
                 continue
             attached, inside = [], []
@@ -114,6 +130,7 @@ class MoveTracking:
                     attached.append(h)
                 elif where == _INSIDE:
                     inside.append(h)
+            chosen[key] = attached[0] if attached else None
             what = "dict" if type(obj) is dict else "list"
             copy = f"{what}(x), or copy.deepcopy(x) when it holds dicts or lists"
             if attached and inside:
@@ -121,15 +138,15 @@ class MoveTracking:
                 return (
                     f"a {what} is stored inside itself (at {at[0] if at else 'state'}); a state "
                     f"is a tree of values, as JSON is: store a copy ({copy})"
-                )
+                ), chosen
             if len(attached) >= 2:
                 at = self._slot_paths(attached, obj)
                 places = " and at ".join(at[:2]) if len(at) >= 2 else "two places"
                 return (
                     f"the same {what} is stored at {places}; a state is a tree of values, "
                     f"as JSON is: store a copy in one of the places ({copy})"
-                )
-        return None
+                ), chosen
+        return None, chosen
 
     def _holders_now(self, obj: Any) -> list[Any]:
         entry = self._touched.get(id(obj))
@@ -155,6 +172,7 @@ class MoveTracking:
             if id(x) in seen:
                 continue
             seen.add(id(x))
+            self._visit()
             stack.extend(self._holders_now(x))
         return _INSIDE if inside else _DETACHED
 
@@ -164,6 +182,7 @@ class MoveTracking:
         stack = [start]
         while stack:
             x = stack.pop()
+            self._visit()
             for h in self._holders_now(x):
                 if h is ROOT:
                     route = [x]
@@ -186,73 +205,84 @@ class MoveTracking:
             route = self._route(h)
             if route is None:
                 continue
+            self._spent += sum(len(c) for c in route)  # _path scans each container once
             base = _path(route)
             items = h.items() if type(h) is dict else enumerate(h)
             paths.extend(base + _step(k) for k, v in items if v is obj)
         return paths
 
     def _settle_depths(self) -> SandboxAbort | None:
+        """Drop the containers that left the state; re-depth those that moved."""
+        from toolkits.sandbox.context import SandboxAbort
+
         limit = self.ctx.limits.max_state_depth
+        depths: dict[int, int | None] = {}
         for key, (obj, _holders) in list(self._touched.items()):
-            depth = self._depth_now(obj)
+            depth = self._depth_now(obj, depths)
             old = self.registry.get(key)
             if old is None:
                 continue
             if depth is None:  # no longer in the state
                 self._registry_undo.append((key, old))
                 del self.registry[key]
-            elif depth != old[1]:
-                problem = self._redepth(obj, depth, limit)
-                if problem is not None:
-                    return problem
+            elif depth > limit or (depth != old[1] and not self._redepth(obj, depth, limit)):
+                return SandboxAbort(
+                    ErrorKind.invalid_state,
+                    f"cannot store in state: value nested deeper than {limit} levels",
+                )
         return None
 
-    def _depth_now(self, obj: Any) -> int | None:
-        depth, x, seen = 0, obj, set()
+    def _depth_now(self, obj: Any, depths: dict[int, int | None]) -> int | None:
+        """The depth of `obj` by its holders (None when detached); `depths` memoizes
+        the walk, so settling many containers on one long chain stays linear."""
+        path: list[int] = []
+        on_path: set[int] = set()
+        x, base = obj, None
         while True:
-            reg = self.registry.get(id(x))
-            if reg is None or reg[2] is None or id(x) in seen:
-                return None
+            key = id(x)
+            if key in depths:
+                base = depths[key]
+                break
+            reg = self.registry.get(key)
+            if reg is None or reg[0] is not x or reg[2] is None or key in on_path:
+                break  # detached (or a detached cycle)
+            self._visit()
+            path.append(key)
+            on_path.add(key)
             if reg[2] is ROOT:
-                return depth
-            seen.add(id(x))
-            x, depth = reg[2], depth + 1
+                base = -1
+                break
+            x = reg[2]
+        for i, key in enumerate(path):
+            depths[key] = None if base is None else base + len(path) - i
+        return depths[id(obj)] if path else base
 
-    def _redepth(self, root: Any, depth: int, limit: int) -> SandboxAbort | None:
-        """`root` now lives at `depth`: fix the depths of its subtree, within `limit`."""
-        from toolkits.sandbox.context import SandboxAbort
-
+    def _redepth(self, root: Any, depth: int, limit: int) -> bool:
+        """`root` now lives at `depth`: fix the depths of its subtree; False past `limit`."""
         registry, undo = self.registry, self._registry_undo
         stack = [(root, depth)]
-        visited = 0
         while stack:
             obj, d = stack.pop()
             reg = registry.get(id(obj))
             if reg is None or reg[0] is not obj:
                 continue
             if d > limit:
-                return SandboxAbort(
-                    ErrorKind.invalid_state,
-                    f"cannot store in state: value nested deeper than {limit} levels",
-                )
+                return False
             if reg[1] != d:
                 undo.append((id(obj), reg))
                 registry[id(obj)] = (obj, d, reg[2])
+            self._spent += len(obj)
+            if self._spent >= self._budget:
+                raise _OverBudget
             children = obj.values() if type(obj) is dict else obj
-            visited += len(obj)
             for child in children:
                 if type(child) is dict or type(child) is list:
                     stack.append((child, d + 1))
-        return self._charge(visited)
+        return True
 
-    def _charge(self, steps: int) -> SandboxAbort | None:
-        from toolkits.sandbox.context import SandboxAbort
 
-        try:
-            self.ctx.charge(steps)
-        except SandboxAbort as abort:
-            return abort
-        return None
+class _OverBudget(Exception):  # noqa: N818 - internal signal
+    """The walks of `settle` used up the call's remaining step budget."""
 
 
 def _step(key: Any) -> str:
