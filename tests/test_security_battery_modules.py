@@ -131,6 +131,8 @@ RUNTIME_ESCAPES = [
     Case("random_unseeded", mod("import random", "return random.Random().random()"), V,
          fragment="explicit seed"),
     Case("random_none_seed", mod("import random", "return random.Random(None).random()"), V),
+    Case("random_nan_seed", mod("import random", "return random.Random(float('nan')).random()"),
+         RT),
     Case("system_random", mod("import random", "return str(random.SystemRandom)"), V),
     Case("json_default_hook", mod("import json", "return json.dumps(state, default=str)"), V),
     Case("json_cls_hook", mod("import json", "return json.dumps(state, cls=dict)"), V),
@@ -327,6 +329,10 @@ BOMBS = [
     Bomb("counter_elements", mod(_C, "return len(list(Counter(a=10**18).elements()))"), (B,)),
     Bomb("counter_string_counts", mod(_C, "c = Counter({'a': 'x' * 300000})\nfor i in range(10):"
          "\n    c.update(c)\nreturn 1"), (R,)),
+    Bomb("counter_add_loop", mod(_C, "c = Counter(range(50000))\nfor i in range(1000):\n"
+         "    d = c + c\nreturn 1"), (B,)),
+    Bomb("strptime_loop", mod("from datetime import datetime", "for i in range(100000):\n"
+         "    datetime.strptime('2024-05-06', '%Y-%m-%d')\nreturn 1"), (B,)),
     Bomb("deque_growth", mod(_C, "d = deque(range(100000))\nd.extend(range(100000))\n"
          "return len(d)"), (R,)),
     Bomb("defaultdict_recursion", mod(_C, "d = defaultdict(lambda: d[len(d)])\nreturn d[0]"),

@@ -97,6 +97,7 @@ class OrderedDictBase(dict):
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, OrderedDictBase):
+            self._g.ctx.charge(len(self) >> 4)
             return dict.__eq__(self, other) and list(self) == list(other)
         return dict.__eq__(self, other)
 
@@ -220,11 +221,13 @@ class DequeBase:
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, DequeBase):
             return NotImplemented
+        self._g.ctx.charge(len(self._d) >> 4)
         return self._d == other._d
 
     def __add__(self, other: Any) -> Any:
         if not isinstance(other, DequeBase):
             return NotImplemented
+        self._room(len(other._d))
         return type(self)([*self._d, *other._d], self._d.maxlen)
 
     __hash__ = None  # type: ignore[assignment]

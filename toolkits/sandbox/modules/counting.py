@@ -26,7 +26,11 @@ def fill(d: dict, args: tuple, kwargs: dict) -> None:
         raise TypeError(f"expected at most 1 argument, got {len(args)}")
     if args:
         source = args[0]
-        dict.update(d, source if isinstance(source, dict) else materialize(d._g, source))  # type: ignore[attr-defined]
+        if isinstance(source, dict):
+            d._g.ctx.charge(len(source) >> 4)  # type: ignore[attr-defined]
+        else:
+            source = materialize(d._g, source)  # type: ignore[attr-defined]
+        dict.update(d, source)
     if kwargs:
         dict.update(d, kwargs)
     bounded(d)
@@ -51,6 +55,7 @@ class CounterBase(dict):
 
     def total(self) -> Any:
         """The sum of the counts."""
+        self._g.ctx.charge(len(self) >> 4)
         return sum(self.values())
 
     def most_common(self, n: Any = None) -> list[tuple[Any, Any]]:
@@ -109,6 +114,7 @@ class CounterBase(dict):
     def _combine(self, other: Any, pick: Any) -> Any:
         if not isinstance(other, CounterBase):
             return NotImplemented
+        self._g.ctx.charge((len(self) + len(other)) >> 4)
         out = type(self)()
         for elem in [*self, *(e for e in other if e not in self)]:
             count = pick(self[elem], other[elem])
@@ -129,9 +135,11 @@ class CounterBase(dict):
         return self._combine(other, min)
 
     def __pos__(self) -> Any:
+        self._g.ctx.charge(len(self) >> 4)
         return type(self)({k: v for k, v in self.items() if v > 0})
 
     def __neg__(self) -> Any:
+        self._g.ctx.charge(len(self) >> 4)
         return type(self)({k: -v for k, v in self.items() if v < 0})
 
     def _inplace(self, result: Any) -> Any:
@@ -156,6 +164,7 @@ class CounterBase(dict):
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, CounterBase):
             return NotImplemented
+        self._g.ctx.charge((len(self) + len(other)) >> 4)
         return all(self[e] == other[e] for c in (self, other) for e in c)
 
     def __ne__(self, other: Any) -> bool:

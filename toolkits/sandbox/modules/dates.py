@@ -17,6 +17,7 @@ from toolkits.sandbox.modules.core import PLAIN, Rules, check_text, method, viol
 
 MAX_FORMAT = 200
 MAX_DATE_TEXT = 200
+STRPTIME_STEPS = 16  # CPython's strptime is Python code: ~200x a step's cost
 
 _CLOCK = (
     "the sandbox has no clock; read the time from the state, "
@@ -74,6 +75,7 @@ class Formatted:
 
 def _strptime(guards: Any, cls: Any, text: Any, fmt: Any) -> Any:
     check_text(guards, text, MAX_DATE_TEXT, "date text")
+    guards.ctx.charge(STRPTIME_STEPS)
     return cls.strptime(text, _check_format(guards, fmt, parsing=True))
 
 

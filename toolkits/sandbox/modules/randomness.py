@@ -24,6 +24,8 @@ def _seed(guards: Any, seed: Any) -> Any:
         violation(guards, f"random.Random() needs an explicit seed: {_SEED_IT}")
     if type(seed) not in (int, bool, str, float):
         raise TypeError(f"the seed must be an int, str or float, not {type(seed).__name__}")
+    if seed != seed:  # NaN: CPython seeds from its hash, which is its address
+        raise ValueError("the seed must not be NaN")
     return seed
 
 
