@@ -133,7 +133,8 @@ class StateStore(MoveTracking):
         """
         if id(target) in self._snapped:
             return
-        self.ctx.charge(len(target) >> 6)
+        if len(target) >= 64:
+            self.ctx.charge(len(target) >> 6)
         if type(target) is dict:
             self._undo.append((D_SNAP, target, list(target.items())))
         else:
@@ -265,7 +266,8 @@ class StateStore(MoveTracking):
 
     def set_item(self, target: Any, key: Any, value: Any) -> None:
         """`target[key] = value` on a state container, journaled."""
-        depth = self.registry[id(target)][1]
+        tid = id(target)
+        depth = self.registry[tid][1]
         if type(target) is dict:
             if type(key) is not str:
                 self._invalid(key_message(key))
@@ -273,7 +275,7 @@ class StateStore(MoveTracking):
             if old is value:
                 return
             self.adopt(value, target, depth + 1)
-            if id(target) not in self._snapped:
+            if tid not in self._snapped:
                 self._undo.append((D_SET, target, key, old))
             target[key] = value
         elif type(key) is slice:

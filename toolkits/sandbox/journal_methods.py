@@ -87,10 +87,12 @@ def _d_clear(store: StateStore, d: dict) -> Callable[..., Any]:
 @named_like_cpython(append="list.append")
 def _l_append(store: StateStore, lst: list) -> Callable[..., Any]:
     depth = store.registry[id(lst)][1]
+    key, snapped, undo = id(lst), store._snapped, store._undo
 
     def append(value: Any) -> None:
         store.adopt(value, lst, depth + 1)
-        store.note((L_TRUNC, lst, len(lst)))
+        if key not in snapped:  # store.note, inlined: append is hot
+            undo.append((L_TRUNC, lst, len(lst)))
         lst.append(value)
 
     return append
