@@ -417,3 +417,44 @@ def test_module_bombs_are_contained(bomb: Bomb, bomb_results: dict[str, Any]) ->
     assert outcome["elapsed"] < CALL_BOUND, f"the call took {outcome['elapsed']:.1f} s"
     assert outcome["peak_growth_mb"] < PEAK_GROWTH_MB, f"grew {outcome['peak_growth_mb']} MB"
     assert outcome["rolled_back"] and outcome["ping_ok"], outcome
+
+
+_HASH_SEEDS = ("1", "2", "3")
+_HASH_SENSITIVE = mod(
+    _C + "\nimport json, re, copy, itertools",
+    """
+    words = re.findall(r"\\w+", "the cat and the hat and the bat sat on the mat")
+    counts = Counter(words)
+    index = defaultdict(set)
+    for i, w in enumerate(words):
+        index[w[0]].add(w)
+    shown = [
+        counts.most_common(),
+        list(counts.keys() - {"the"}),
+        {k: list(v) for k, v in index.items()},
+        json.dumps(copy.deepcopy({w: 1 for w in set(words)})),
+        [[k, list(g)] for k, g in itertools.groupby(set(words), key=len)],
+    ]
+    text = json.dumps(shown, separators=(",", ":"))
+    code = 0
+    for ch in text:  # a checksum: the isolated run reports 300 characters of the content
+        code = (code * 31 + ord(ch)) % 1000000007
+    raise ToolError(f"canary {code} {text[:150]}")
+    """,
+)
+
+
+def test_module_results_do_not_depend_on_the_hash_seed() -> None:
+    """Counter, defaultdict(set), set operations on keys, json.dumps and groupby give the
+    same result in processes with different string hash seeds (replay needs it)."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = list(
+            pool.map(
+                lambda seed: _run_isolated(
+                    hostile(_HASH_SENSITIVE), BOMB_LIMITS, {"PYTHONHASHSEED": seed}, {}
+                ),
+                _HASH_SEEDS,
+            )
+        )
+    assert all(o.get("kind") == T.value for o in outcomes), outcomes
+    assert len({o["content"] for o in outcomes}) == 1, [o["content"] for o in outcomes]
