@@ -483,6 +483,7 @@ def test_collections_match_cpython() -> None:
             for ch in "hello":
                 counts[ch] += 1
             od = OrderedDict([("a", 1), ("b", 2), ("c", 3)])
+            zeros = OrderedDict.fromkeys("xyz", 0)
             od.move_to_end("a")
             od.move_to_end("c", last=False)
             last = od.popitem()
@@ -498,7 +499,7 @@ def test_collections_match_cpython() -> None:
                 "elements": sorted(Counter(a=2, b=1).elements()), "d": d, "e": e,
                 "or": Counter(a=1, b=3) | Counter(a=2), "and": Counter(a=1, b=3) & Counter(a=2),
                 "eq": [Counter(a=1) == Counter(a=1, b=0), isinstance(c, dict)],
-                "groups": groups, "counts": counts, "od": [list(od.items()), last, first],
+                "groups": groups, "counts": counts, "od": [list(od.items()), last, first, zeros],
                 "keys": sorted(c.keys() - {"a"}), "deque": [list(q), q.maxlen, q.popleft(),
                 q.pop(), len(q), q[0], 3 in q, q.count(3)],
                 "text": [repr(Counter("aab")), str(OrderedDict(a=1)), repr(deque([1])),

@@ -317,8 +317,24 @@ _CPYTHON = {
 }
 for _base, _rules in list(INSTANCE_RULES.items()):
     INSTANCE_RULES[_base] = replace(_rules, counterpart=_CPYTHON[_base]())
+
+
+def _fromkeys(guards: Any, cls: Any) -> Any:
+    def fromkeys(iterable: Any, value: Any = None) -> Any:
+        """``OrderedDict.fromkeys``: the keys of `iterable`, each mapped to `value`."""
+        return cls((key, value) for key in materialize(guards, iterable, "fromkeys() input"))
+
+    return fromkeys
+
+
+_CLASS_ATTRIBUTES: dict[type, dict[str, Any]] = {OrderedDictBase: {"fromkeys": _fromkeys}}
 CLASS_RULES: dict[type, Rules] = {
-    base: Rules(f"collections.{rules.name}", {}, text=_class_text, counterpart=_CPYTHON[base])
+    base: Rules(
+        f"collections.{rules.name}",
+        _CLASS_ATTRIBUTES.get(base, {}),
+        text=_class_text,
+        counterpart=_CPYTHON[base],
+    )
     for base, rules in INSTANCE_RULES.items()
 }
 BASES = tuple(INSTANCE_RULES)
