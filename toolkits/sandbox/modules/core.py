@@ -68,6 +68,8 @@ class Facade:
         self._attrs = attrs
 
     def __getattr__(self, name: str) -> Any:
+        if name in Facade.__slots__:  # not set (never for a facade the importer built)
+            raise AttributeError(name)
         try:
             return self._attrs[name]
         except KeyError:
