@@ -36,7 +36,7 @@ from toolkits.sandbox.keys import key_message, non_string_keys
 from toolkits.sandbox.output import to_json_text
 from toolkits.sandbox.watchdog import WATCHDOG
 from toolkits.spec import ToolkitSpec, load_toolkit
-from toolkits.trust import Isolation, resolve_isolation
+from toolkits.trust import Isolation, document_key, resolve_isolation
 
 _MAX_MESSAGE = 2_000
 
@@ -128,6 +128,8 @@ class Toolkit:
         self._state_is_valid = self._state_validator.is_valid
         self._load_module(first=True)
         self._initial_text: str | None = None  # the valid initial state, for fast resets
+        self._loaded: bytes | None = None  # identity of the state last loaded (see reset)
+        self._loaded_hash: str | None = None  # its hash, while no call changed it
         self.reset()
 
     # -- public API ------------------------------------------------------------------
@@ -151,7 +153,11 @@ class Toolkit:
     def state_hash(self) -> str:
         """``"sha256:" + sha256(canonical JSON of the state)`` (DESIGN.md section 3)."""
         with self._lock:
-            return state_hash(self._store.state)
+            if not self._store.unchanged():
+                return state_hash(self._store.state)
+            if self._loaded_hash is None:  # once per loaded state, not per trajectory
+                self._loaded_hash = state_hash(self._store.state)
+            return self._loaded_hash
 
     def reset(self, state: dict[str, Any] | None = None) -> None:
         """Set the state to a deep copy of `state` (default: the initial state).
@@ -163,11 +169,18 @@ class Toolkit:
                 listed with its path).
         """
         if state is None and self._initial_text is not None:  # checked on the first reset
-            copy = json.loads(self._initial_text)
             with self._lock:
-                self._store.load(copy, index_containers(copy))
+                if self._loaded == _INITIAL and self._store.rewind():
+                    return  # undo what the calls since changed: no copy of the state
+                copy = json.loads(self._initial_text)
+                self._load(copy, index_containers(copy), _INITIAL)
             return
         source = self.spec.initial_state if state is None else state
+        identity = _INITIAL if state is None else _identity(state)
+        if identity is not None and identity == self._loaded:
+            with self._lock:  # the state loaded last (validated then): undo the calls
+                if self._store.rewind():
+                    return
         try:
             copy = json_copy(source)
             canonical_json(copy).encode("utf-8")
@@ -210,7 +223,14 @@ class Toolkit:
         if state is None:
             self._initial_text = json.dumps(copy, ensure_ascii=False)
         with self._lock:
-            self._store.load(copy, index)
+            self._load(copy, index, identity)
+
+    def _load(self, copy: dict[str, Any], index: Any, identity: bytes | None) -> None:
+        """Adopt a validated copy as the live state; `identity` names where it came from."""
+        self._store.load(copy, index)
+        if identity != self._loaded:
+            self._loaded_hash = None
+        self._loaded = identity
 
     def call(self, name: str, arguments: dict[str, Any] | str | None = None) -> ToolResult:
         """Run tool `name` with `arguments` (a dict or JSON text); never raises.
@@ -427,6 +447,17 @@ class Toolkit:
             Problem(path="state" + "".join(f"[{p!r}]" for p in where), message=message)
             for where, message in self._state_validator.problems(state)
         ]
+
+
+_INITIAL = b"initial_state"
+
+
+def _identity(state: Any) -> bytes | None:
+    """The exact identity of a state given to `reset` (None: it cannot be told)."""
+    try:
+        return document_key(state)
+    except ValueError:
+        return None
 
 
 def _error(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:

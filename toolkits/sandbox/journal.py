@@ -51,6 +51,8 @@ __all__ = [
     "key_message",
 ]
 _MISSING = MISSING
+#: Undo records kept for `StateStore.rewind` before the history is dropped (memory bound).
+HISTORY_RECORDS = 100_000
 
 #: id -> (container, depth, holder) for every container of a state, and the deepest
 #: depth. The top object has depth 0 and holder `ROOT`.
@@ -87,6 +89,9 @@ class StateStore(MoveTracking):
         self._registry_undo: list[tuple[int, Any]] = []
         self._snapped: set[int] = set()  # containers whose whole content is saved this call
         self._rebuild_at = 1024
+        # undo records of the calls committed since `load`, newest last (None: dropped)
+        self._history: list[tuple[list[Any], list[Any], list[int]]] | None = None
+        self._history_records = 0
 
     # -- loading and registry ----------------------------------------------------------
 
@@ -98,6 +103,25 @@ class StateStore(MoveTracking):
         self.state = state
         self._forget()
         self._install(index or index_containers(state))
+        self._history, self._history_records = [], 0
+
+    def rewind(self) -> bool:
+        """Return to the state as `load` left it by undoing every call committed since,
+        newest first, in time proportional to what they changed. False (nothing done)
+        when that history was dropped: it grew past `HISTORY_RECORDS`, or the registry
+        was rebuilt; then load a copy again."""
+        history = self._history
+        if history is None:
+            return False
+        while history:
+            self._undo, self._registry_undo, self._added = history.pop()
+            self.rollback()
+        self._history_records = 0
+        return True
+
+    def unchanged(self) -> bool:
+        """True when no committed call changed the state since `load`."""
+        return self._history is not None and not self._history
 
     def rebuild(self) -> None:
         """Recompute the registry from the live state (drops containers no longer in it)."""
@@ -142,12 +166,21 @@ class StateStore(MoveTracking):
         self._snapped.add(id(target))
 
     def commit(self) -> None:
-        """Forget the undo journal of a successful (and settled) call."""
+        """End a successful (and settled) call: its undo journal joins the history that
+        `rewind` replays backwards (or is forgotten once that history is dropped)."""
         if self._touched:
             raise RuntimeError("StateStore.settle() must run before commit()")
+        history = self._history
+        if history is not None and (self._undo or self._added or self._registry_undo):
+            history.append((self._undo, self._registry_undo, self._added))
+            self._history_records += len(self._undo) + len(self._added) + 1
+            self._undo, self._registry_undo, self._added = [], [], []
+            if self._history_records > HISTORY_RECORDS:
+                self._history = None
         self._forget()
         if len(self.registry) > self._rebuild_at:
             self.rebuild()
+            self._history = None  # the registry the history would restore is gone
 
     def rollback(self) -> None:
         """Undo every write of the current call, newest first."""
