@@ -8,8 +8,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import timeit
 from collections.abc import Callable
 from typing import Any
+
+
+def best(stmt: Callable[[], Any], number: int, repeat: int = 7) -> float:
+    """Best seconds per run of `stmt` over `repeat` rounds of `number` runs."""
+    return min(timeit.repeat(stmt, number=number, repeat=repeat)) / number
+
+
+def interleaved(
+    stmts: dict[str, tuple[Callable[[], Any], int]], rounds: int = 9
+) -> dict[str, float]:
+    """Best seconds per run of each statement (``name -> (stmt, runs per round)``),
+    measured in alternating rounds: a machine that slows down or speeds up during the
+    benchmark (a virtual CPU, another process) weighs on every statement alike, so the
+    ratios between them hold even when the raw times drift."""
+    found = {name: float("inf") for name in stmts}
+    for _ in range(rounds):
+        for name, (stmt, number) in stmts.items():
+            found[name] = min(found[name], timeit.timeit(stmt, number=number) / number)
+    return found
 
 
 def ratio_row(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re  # the baseline's engine, for the correctness table only
 import sys
-import timeit
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ import fastjsonschema
 import jsonschema
 import jsonschema_rs
 import re2
-from ratios import ratio_main
+from ratios import best, ratio_main
 
 from toolkits.schema_validation import compile_validator
 
@@ -127,11 +126,6 @@ ECMA_CASES: list[tuple[str, str, bool]] = [
     (r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$", "3c:22:fb:0a:91:7e", True),
     (r"^(\d{1,3}\.){3}\d{1,3}$", "10.20.0.17", True),
 ]
-
-
-def best(stmt: Any, number: int, repeat: int = 7) -> float:
-    """Best per-call seconds over `repeat` runs of `number` calls."""
-    return min(timeit.repeat(stmt, number=number, repeat=repeat)) / number
 
 
 def _fast_with_re2(schema: dict[str, Any]) -> Any:

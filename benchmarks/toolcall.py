@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import sys
-import timeit
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ratios import ratio_main, ratio_row
+from ratios import best, ratio_main, ratio_row
 
 from toolkits import Limits, canonical_json, compile_toolkit
 
@@ -122,11 +121,6 @@ def plain_call(funcs: dict[str, Any], state: dict[str, Any], name: str, args_tex
         return canonical_json(funcs[name](state, **args))
     except _PlainToolError as exc:
         return canonical_json({"error": str(exc)})
-
-
-def best(stmt: Any, number: int, repeat: int = 7) -> float:
-    """Best per-call seconds over `repeat` runs of `number` calls."""
-    return min(timeit.repeat(stmt, number=number, repeat=repeat)) / number
 
 
 def run() -> dict[str, Any]:

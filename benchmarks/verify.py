@@ -31,19 +31,19 @@ Toolkits are compiled once (the verifiers' pool; the plain source exec'd once).
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import sys
 import tempfile
 import time
-import timeit
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ratios import ratio_main, ratio_row
+from ratios import interleaved, ratio_main, ratio_row
 
 from gem_env.env import ToolUseEnv
 from gem_env.messages import Message, tool_call
@@ -165,23 +165,21 @@ def plain_replay(trajectory: Trajectory, funcs: dict[str, Any]) -> int:
     return mismatches
 
 
-def best(stmt: Any, number: int, repeat: int = 7) -> float:
-    """Best seconds per run of `stmt` over `repeat` rounds of `number` runs."""
-    return min(timeit.repeat(stmt, number=number, repeat=repeat)) / number
-
-
-def verify_command_seconds(path: Path, isolation: str, rounds: int = 3) -> float:
-    """Best wall time of ``gem-env verify PATH --isolation ISOLATION`` (output discarded),
-    each round from an empty pool (the first trajectory of a toolkit compiles it)."""
-    times = []
+def verify_command_seconds(path: Path, isolations: list[str], rounds: int = 3) -> list[float]:
+    """Best wall time of ``gem-env verify PATH --isolation I`` (output discarded) for
+    each isolation, in alternating rounds, each run from an empty pool (the first
+    trajectory of a toolkit compiles it; a worker is forked for it)."""
+    times = [float("inf")] * len(isolations)
     for _ in range(rounds):
-        DEFAULT_POOL.clear()
-        started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = gem_env(["verify", str(path), "--isolation", isolation])
-        times.append(time.perf_counter() - started)
-        assert code == 0, f"verify --isolation {isolation} exit {code}"
-    return min(times)
+        for i, isolation in enumerate(isolations):
+            DEFAULT_POOL.clear()
+            started = time.perf_counter()
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = gem_env(["verify", str(path), "--isolation", isolation])
+            times[i] = min(times[i], time.perf_counter() - started)
+            assert code == 0, f"verify --isolation {isolation} exit {code}"
+    return times
 
 
 def run() -> dict[str, Any]:
@@ -211,12 +209,6 @@ def run() -> dict[str, Any]:
             plain_replay(trajectory, funcs)
 
     n = len(real)
-    t_replay = best(replay_all, 20) / n
-    t_default = best(default_all, 20) / n
-    t_plain = best(plain_all, 20) / n
-    t_replay_long = best(lambda: verify(long, REPLAY, pool=pool), 10, repeat=9)
-    t_default_long = best(lambda: verify(long, pool=pool), 5)
-    t_plain_long = best(lambda: plain_replay(long, long_funcs), 10, repeat=9)
     sandboxed = compile_toolkit(long.toolkit)
     long_calls = [
         (c.function.name, c.function.arguments)
@@ -230,13 +222,29 @@ def run() -> dict[str, Any]:
         for name, arguments in long_calls:
             sandboxed.call(name, arguments)
 
-    t_sandbox_long = best(sandboxed_calls, 10, repeat=9)
+    gc.collect()
+    gc.freeze()  # the benchmark's own setup objects are no work for the collector
+    times = interleaved(
+        {
+            "replay": (replay_all, 4),
+            "default": (default_all, 4),
+            "plain": (plain_all, 4),
+            "replay_long": (lambda: verify(long, REPLAY, pool=pool), 2),
+            "default_long": (lambda: verify(long, pool=pool), 1),
+            "plain_long": (lambda: plain_replay(long, long_funcs), 2),
+            "sandbox_long": (sandboxed_calls, 2),
+        },
+        rounds=15,
+    )
+    gc.unfreeze()
+    t_replay, t_default, t_plain = (times[k] / n for k in ("replay", "default", "plain"))
+    t_replay_long, t_default_long = times["replay_long"], times["default_long"]
+    t_plain_long, t_sandbox_long = times["plain_long"], times["sandbox_long"]
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "trajectories.jsonl"
         lines = [t.to_json_line() for t in real]
         file.write_text("\n".join(lines[i % len(lines)] for i in range(1000)) + "\n")
-        t_verify_none = verify_command_seconds(file, "none")
-        t_verify_process = verify_command_seconds(file, "process")
+        t_verify_none, t_verify_process = verify_command_seconds(file, ["none", "process"])
     return {
         "replay_vs_plain": {
             "ratio": round(t_replay / t_plain, 2),
