@@ -144,9 +144,33 @@ def test_a_call_that_hangs_inside_a_batch_is_rerun_alone_and_contained(isolated)
     replay = isolated.replay(calls)
     assert [r.ok for r in replay.results] == [True, False, True]
     assert replay.results[1].error_kind == ErrorKind.timeout
-    assert isolated.restarts == 2  # the batch's worker, then the hung call's own
+    assert isolated.restarts == 1  # one timeout: the batch resumed after the hung call
     assert isolated.state == {"total": 3, "log": [1, 2]}
     assert replay.final_state_hash == isolated.state_hash()
     # a later crash replays the batch's committed calls onto the new worker
     assert not isolated.call("stall", {"how": "crash"}).ok
     assert isolated.state == {"total": 3, "log": [1, 2]}
+
+
+def test_a_batch_resumes_after_each_call_that_loses_its_worker(isolated) -> None:
+    calls = [
+        ("add", {"n": 1}),
+        ("stall", {"how": "hang"}),
+        ("add", {"n": 2}),
+        ("stall", {"how": "hang"}),
+        ("add", {"n": 3}),
+    ]
+    replay = isolated.replay(calls, state={"total": 10, "log": []})
+    assert [r.ok for r in replay.results] == [True, False, True, False, True]
+    assert [r.error_kind for r in replay.results if not r.ok] == [ErrorKind.timeout] * 2
+    assert [r.value for r in replay.results if r.ok] == [
+        {"total": 11},
+        {"total": 13},
+        {"total": 16},
+    ]
+    assert isolated.restarts == 2  # one per hung call, none for re-running the others
+    assert isolated.state == {"total": 16, "log": [1, 2, 3]}
+    assert replay.final_state_hash == isolated.state_hash()
+    assert isolated._channel.peer_progress() == 2  # the resumed part after the 2nd hang
+    ok = isolated.replay([("add", {"n": 1}), ("add", {"n": 1})])
+    assert isolated._channel.peer_progress() == 4 and ok.results[-1].value == {"total": 2}

@@ -176,8 +176,9 @@ class IsolatedToolkit:
     ) -> CallReplay:
         """Reset to `state`, run `calls` and test `checks` in the worker, in one round trip.
 
-        When the worker is lost on the way (a call hung or crashed it), the batch is
-        run again one call at a time, so each call gets the result it would get alone.
+        When a call loses the worker (it hung in C or crashed it), that call gets the
+        error result it would get alone, the calls before it are run again on a new
+        worker and the batch goes on after it: one lost call costs one timeout.
 
         Raises:
             StateError: `state` is not a valid state.
@@ -189,16 +190,11 @@ class IsolatedToolkit:
         batch = [r for r in rows if not isinstance(r, ToolResult)]
         with self._lock:
             copy = None if state is None else _json_state(state)
-            deadline = START_SECONDS + len(batch) * self._call_seconds
-            try:
-                reply = self._request("replay", (copy, batch, invariants, checks), deadline)
-            except _WorkerLostError:
-                self._restart()
+            done = self._run_batch(copy, batch, invariants, checks)
+            if done is None:  # lost twice over the same calls: one at a time
                 return self._replay_one_by_one(rows, copy, invariants, checks)
-            done, broken_rows, initial, final_hash, final = reply
-            self._base_state = copy
-            self._log = [call for call, row in zip(batch, done) if row[0]]
-        answers = iter(zip(done, broken_rows))
+            done_rows, broken_rows, final_hash, final, initial = done
+        answers = iter(zip(done_rows, broken_rows))
         results, broken = [], []
         for row in rows:
             if isinstance(row, ToolResult):
@@ -209,6 +205,62 @@ class IsolatedToolkit:
                 results.append(result_of(done_row))
                 broken.append(broken_after)
         return CallReplay(results, broken, initial, final_hash, final)
+
+    def _run_batch(
+        self,
+        state: dict[str, Any] | None,
+        batch: list[tuple[str, str | None]],
+        invariants: bool,
+        checks: Sequence[str],
+    ) -> tuple[list[Any], list[list[str]], str, list[Any], list[str]] | None:
+        """The worker's answer for `batch` from `state`, resuming after each call that
+        loses the worker; None when a resumed part is lost again at no known call."""
+        done_rows: list[Any] = []
+        broken_rows: list[list[str]] = []
+        initial: list[str] = []
+        pending, first = batch, True
+        while True:
+            op, args = ("replay", (state, pending)) if first else ("calls", (pending,))
+            deadline = START_SECONDS + len(pending) * self._call_seconds
+            try:
+                reply = self._request(op, (*args, invariants, checks), deadline)
+            except _WorkerLostError as lost:
+                progress = self._channel.peer_progress() if self._channel else 0
+                self._restart()
+                if progress % 2 == 0:  # lost outside a call (reset, invariants, hash)
+                    return None
+                hung = progress // 2
+                before = pending[:hung]
+                try:  # the calls before it ran once already: they run the same again
+                    part = self._request(op, (*args[:-1], before, invariants, ()), deadline)
+                except _WorkerLostError:
+                    self._restart()
+                    return None
+                if first:
+                    initial = part[4]
+                    self._base_state, self._log = state, []  # what a restart restores
+                self._commit_part(before, part, done_rows, broken_rows)
+                done_rows.append(result_row(_error(lost.kind, lost.message)))
+                broken_rows.append([])
+                pending, first = pending[hung + 1 :], False
+                continue
+            if first:
+                initial = reply[4]
+                self._base_state, self._log = state, []
+            self._commit_part(pending, reply, done_rows, broken_rows)
+            return done_rows, broken_rows, reply[2], reply[3], initial
+
+    def _commit_part(
+        self,
+        calls: list[tuple[str, str | None]],
+        reply: tuple[Any, ...],
+        done_rows: list[Any],
+        broken_rows: list[list[str]],
+    ) -> None:
+        rows, broken = reply[0], reply[1]
+        done_rows.extend(rows)
+        broken_rows.extend(broken)
+        self._log.extend(call for call, row in zip(calls, rows) if row[0])
 
     def _replay_one_by_one(
         self,

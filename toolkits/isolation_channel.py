@@ -17,7 +17,9 @@ complete when the new sequence number is), and only with two or more CPUs; elsew
 every message goes through the pipe.
 
 Slot layout, one per direction: ``seq`` (u64) at 0, ``length`` (i64: -1 = on the
-pipe) at 8, ``sleeping`` (u8) at 16, payload from 64.
+pipe) at 8, ``sleeping`` (u8) at 16, ``progress`` (u64, the writer's own counter: how
+far a long request has come, readable even after the writer died) at 24, payload from
+64.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class Channel:
             self._in = view[incoming * SLOT_BYTES : (incoming + 1) * SLOT_BYTES]
             self._out_seq = self._out[0:8].cast("Q")
             self._in_seq = self._in[0:8].cast("Q")
+            self._out_progress = self._out[24:32].cast("Q")
+            self._in_progress = self._in[24:32].cast("Q")
             self._sent = 0  # both ends start on fresh, zeroed memory
             self._seen = 0
 
@@ -141,6 +145,15 @@ class Channel:
         if length < 0:
             return self._read_pipe(skip_doorbells=True)
         return bytes(self._in[_HEADER : _HEADER + length])
+
+    def set_progress(self, value: int) -> None:
+        """Publish how far this end has come in the current request (no syscall)."""
+        if self._memory is not None:
+            self._out_progress[0] = value
+
+    def peer_progress(self) -> int:
+        """The progress the peer last published (0 without shared memory)."""
+        return self._in_progress[0] if self._memory is not None else 0
 
     def _arrived(self) -> bool:
         return self._in_seq[0] != self._seen
@@ -193,7 +206,7 @@ class Channel:
             with contextlib.suppress(OSError):
                 conn.close()
         if self._memory is not None:
-            for view in ("_out_seq", "_in_seq", "_out", "_in"):
+            for view in ("_out_seq", "_in_seq", "_out_progress", "_in_progress", "_out", "_in"):
                 with contextlib.suppress(AttributeError, BufferError):
                     getattr(self, view).release()
             with contextlib.suppress(BufferError, ValueError):

@@ -46,8 +46,9 @@ def _cap_address_space(megabytes: int) -> None:
 class _Server:
     """Runs requests on one toolkit, each under its kernel timer."""
 
-    def __init__(self, toolkit: Toolkit):
+    def __init__(self, toolkit: Toolkit, channel: Channel):
         self.toolkit = toolkit
+        self.channel = channel
         self.call_seconds = toolkit.limits.timeout_seconds + GRACE_SECONDS / 2
 
     def timed(self, seconds: float, func: Any, *args: Any) -> Any:
@@ -63,6 +64,8 @@ class _Server:
             return result_row(self.timed(self.call_seconds, toolkit.call, *args))
         if op == "replay":
             return self.replay(*args)
+        if op == "calls":
+            return self.calls(*args)
         if op == "evaluate":
             return result_row(self.timed(self.call_seconds, toolkit.evaluate, *args))
         if op == "restore":
@@ -86,17 +89,29 @@ class _Server:
     def replay(
         self, state: Any, calls: list[tuple[str, str | None]], invariants: bool, checks: Any
     ) -> Any:
+        """Reset to `state`, then `calls`; adds the invariants broken in the reset state."""
         toolkit = self.toolkit
+        self.channel.set_progress(0)
         self.timed(START_SECONDS, toolkit.reset, state)
         initial = self.timed(START_SECONDS, toolkit.check_invariants) if invariants else []
+        return (*self.calls(calls, invariants, checks), initial)
+
+    def calls(self, calls: list[tuple[str, str | None]], invariants: bool, checks: Any) -> Any:
+        """Run `calls` from the current state. Before call i the published progress is
+        2i + 1 and after it 2i + 2, so a parent that lost this worker knows which call
+        it was running."""
+        toolkit, progress = self.toolkit, self.channel.set_progress
+        progress(0)
         rows, broken = [], []
-        for name, arguments in calls:
+        for i, (name, arguments) in enumerate(calls):
+            progress(2 * i + 1)
             result = self.timed(self.call_seconds, toolkit.call, name, arguments)
             rows.append(result_row(result))
             after = invariants and result.ok
             broken.append(self.timed(self.call_seconds, toolkit.check_invariants) if after else [])
+            progress(2 * i + 2)
         final = [self.timed(self.call_seconds, final_check, toolkit, e) for e in checks]
-        return rows, broken, initial, toolkit.state_hash(), final
+        return rows, broken, toolkit.state_hash(), final
 
 
 def serve(memory_fd: int, recv_fd: int, send_fd: int) -> None:
@@ -119,7 +134,7 @@ def serve(memory_fd: int, recv_fd: int, send_fd: int) -> None:
     except _TYPED as exc:
         channel.send(pickle.dumps(("error", type(exc).__name__, _problems(exc))))
         return
-    server = _Server(toolkit)
+    server = _Server(toolkit, channel)
     channel.send(pickle.dumps(("ok", None)))
     while True:
         try:
