@@ -17,12 +17,38 @@ Definitions (n trials of a task, c of them successful, k <= n):
   (reported as 0) for n < 2.
 
 Run-level values are means over tasks. Confidence intervals are percentile bootstrap
-intervals resampling tasks (seeded). The minimum detectable difference (MDD) is the
-smallest true difference in a run-level metric that a two-sided test at level `alpha`
-detects with probability `power`, given the across-task variance observed:
+intervals resampling tasks (seeded): tasks are the independent units (trials of one
+task share its difficulty, so counting trials as independent would overstate precision).
+The minimum detectable difference (MDD) is the smallest true difference in a run-level
+metric that a two-sided test at level `alpha` detects with probability `power`, given
+the across-task variance observed:
 ``MDD = (z_{1-alpha/2} + z_{power}) * sqrt(2 * s^2 / n_tasks)`` for two independent runs
 over `n_tasks` tasks each (or ``sqrt(s_d^2 / n_tasks)`` for a paired comparison on the
 same tasks, with `s_d^2` the variance of per-task differences).
+
+No variance across tasks (every task passes every trial, or every task has the same
+value) is not certainty, and is not reported as such:
+
+- The bootstrap cannot see uncertainty its resamples do not vary: every resample of
+  identical values has the same mean, so it would claim ``[1.000, 1.000]``. A metric
+  whose per-task values are all equal gets the Wilson score interval instead, with
+  the tasks as the n independent units: its per-task values (pass@k, pass^k, a reward
+  in [0, 1]) are proportions, and the Wilson interval is the one for a proportion that
+  keeps its coverage at the boundary, where a Wald or bootstrap interval collapses to
+  a point (at 20 of 20 tasks it is ``[0.839, 1]``, close to the "rule of three"). The
+  binomial variance p (1 - p) it uses is the largest a [0, 1] value of mean p can
+  have, so it is conservative for fractional per-task values. `Estimate.interval`
+  says which interval was used; a mean reward outside [0, 1] with no variance has no
+  interval (``ci_low`` and ``ci_high`` are None).
+- The MDD is a function of the observed variance; with none observed (or one task,
+  where it is undefined) the data do not estimate the noise floor, and the MDD is
+  None ("n/a" in tables) rather than 0. The same holds for `compare_runs` when the
+  per-task differences do not vary; such a comparison is not called detectable.
+
+JSON of `EvalMetrics` (``metrics.json`` of ``gem-env eval``) is backward compatible:
+``ci_low``, ``ci_high`` and the values of ``mdd`` may be null, and ``Estimate`` has a
+new field ``interval`` ("bootstrap", "wilson" or null; files without it read as
+"bootstrap", which is what they used).
 """
 
 from __future__ import annotations
@@ -30,6 +56,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -46,6 +73,7 @@ __all__ = [
     "minimum_detectable_difference",
     "pass_at_k",
     "pass_hat_k",
+    "wilson_interval",
 ]
 
 
@@ -123,6 +151,28 @@ def _bootstrap(
     return [float(x) for x in low], [float(x) for x in high]
 
 
+def wilson_interval(proportion: float, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion observed over `n` independent units.
+
+    ``(p + z^2/2n -+ z sqrt(p (1 - p)/n + z^2/4n^2)) / (1 + z^2/n)``, z the two-sided
+    normal quantile of `confidence`. Unlike the Wald or bootstrap interval it does not
+    collapse to a point when the observed proportion is 0 or 1: with all of n units
+    successful it is ``[n / (n + z^2), 1]``.
+    """
+    if n < 1:
+        raise ValueError("wilson_interval needs n >= 1")
+    if not 0 <= proportion <= 1:
+        raise ValueError(f"a proportion must be in [0, 1], got {proportion}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    z2n = z * z / n
+    center = (proportion + z2n / 2) / (1 + z2n)
+    half = z * math.sqrt(proportion * (1 - proportion) / n + z2n / (4 * n)) / (1 + z2n)
+    # the observed proportion is inside (rounding could push an end past it or past [0, 1])
+    return max(0.0, min(center - half, proportion)), min(1.0, max(center + half, proportion))
+
+
 def minimum_detectable_difference(
     n_tasks: int, variance: float, *, alpha: float = 0.05, power: float = 0.8, paired: bool = False
 ) -> float:
@@ -145,11 +195,16 @@ def minimum_detectable_difference(
 
 
 class Estimate(BaseModel):
-    """A run-level value with its bootstrap confidence interval."""
+    """A run-level value with its confidence interval (see the module docstring)."""
 
     value: float = Field(description="Mean over tasks.")
-    ci_low: float = Field(description="Lower end of the bootstrap interval.")
-    ci_high: float = Field(description="Upper end of the bootstrap interval.")
+    ci_low: float | None = Field(description="Lower end of the interval; None: undefined.")
+    ci_high: float | None = Field(description="Upper end of the interval; None: undefined.")
+    interval: Literal["bootstrap", "wilson"] | None = Field(
+        default="bootstrap",
+        description="bootstrap (tasks resampled), wilson (no variance across tasks: the "
+        "Wilson score interval over the tasks), or None (no variance and not a proportion).",
+    )
 
 
 class TaskMetrics(BaseModel):
@@ -177,9 +232,10 @@ class EvalMetrics(BaseModel):
     mean_reward: Estimate
     flip_rate: float = Field(description="Mean per-task flip rate.")
     flaky_tasks: int = Field(description="Tasks with both successes and failures.")
-    mdd: dict[str, float] = Field(
+    mdd: dict[str, float | None] = Field(
         description="Minimum detectable difference of pass@1 between two runs of this size: "
-        "'independent' and 'alpha', 'power' used."
+        "'independent' (None when pass@1 does not vary across tasks, or with one task: "
+        "undefined) and 'alpha', 'power' used."
     )
     tasks: list[TaskMetrics]
 
@@ -238,12 +294,14 @@ def compute_metrics(
     rows.append([t.mean_reward for t in tasks])
     matrix = np.asarray(rows, dtype=float)
     lows, highs = _bootstrap(matrix, confidence, n_boot, seed)
-    estimates = [
-        Estimate(value=float(matrix[i].mean()), ci_low=lows[i], ci_high=highs[i])
-        for i in range(len(rows))
-    ]
+    estimates = [_estimate(matrix[i], lows[i], highs[i], confidence) for i in range(len(rows))]
     pass1 = np.asarray([t.successes / t.trials for t in tasks])
     variance = float(pass1.var(ddof=1)) if len(tasks) > 1 else 0.0
+    mdd = (
+        minimum_detectable_difference(len(tasks), variance, alpha=alpha, power=power)
+        if variance > 0
+        else None
+    )
     return EvalMetrics(
         n_tasks=len(tasks),
         trials_per_task=n_min,
@@ -256,9 +314,7 @@ def compute_metrics(
         flip_rate=float(np.mean([t.flip_rate for t in tasks])),
         flaky_tasks=sum(1 for t in tasks if 0 < t.successes < t.trials),
         mdd={
-            "independent": minimum_detectable_difference(
-                len(tasks), variance, alpha=alpha, power=power
-            ),
+            "independent": mdd,
             "alpha": alpha,
             "power": power,
         },
@@ -266,13 +322,29 @@ def compute_metrics(
     )
 
 
+def _estimate(values: np.ndarray, low: float, high: float, confidence: float) -> Estimate:
+    """The bootstrap interval of the mean of `values`, or (no variance) Wilson's."""
+    value = float(values.mean())
+    if np.ptp(values) > 0:
+        return Estimate(value=value, ci_low=low, ci_high=high, interval="bootstrap")
+    if 0 <= value <= 1:
+        low, high = wilson_interval(value, values.size, confidence=confidence)
+        return Estimate(value=value, ci_low=low, ci_high=high, interval="wilson")
+    return Estimate(value=value, ci_low=None, ci_high=None, interval=None)
+
+
 class RunComparison(BaseModel):
     """Two runs on the same tasks, compared task by task on pass@1."""
 
     shared_tasks: int
     difference: float = Field(description="pass@1 of run b minus pass@1 of run a (shared tasks).")
-    mdd: float = Field(description="Paired minimum detectable difference at alpha and power.")
-    detectable: bool = Field(description="|difference| >= mdd: larger than the noise floor.")
+    mdd: float | None = Field(
+        description="Paired minimum detectable difference at alpha and power; None when "
+        "the per-task differences do not vary (or one task is shared): undefined."
+    )
+    detectable: bool = Field(
+        description="|difference| >= mdd: larger than the noise floor (False without an mdd)."
+    )
     alpha: float
     power: float
 
@@ -280,7 +352,8 @@ class RunComparison(BaseModel):
 def compare_runs(
     a: EvalMetrics, b: EvalMetrics, *, alpha: float = 0.05, power: float = 0.8
 ) -> RunComparison:
-    """Compare pass@1 of two runs on their shared tasks, with the paired MDD."""
+    """Compare pass@1 of two runs on their shared tasks, with the paired MDD (None when
+    the per-task differences have no variance: the data do not estimate the noise)."""
     rate_a = {t.task_id: t.successes / t.trials for t in a.tasks}
     rate_b = {t.task_id: t.successes / t.trials for t in b.tasks}
     shared = sorted(set(rate_a) & set(rate_b))
@@ -288,15 +361,17 @@ def compare_runs(
         raise ValueError("the two runs share no task")
     diffs = np.asarray([rate_b[t] - rate_a[t] for t in shared])
     variance = float(diffs.var(ddof=1)) if len(shared) > 1 else 0.0
-    mdd = minimum_detectable_difference(
-        len(shared), variance, alpha=alpha, power=power, paired=True
+    mdd = (
+        minimum_detectable_difference(len(shared), variance, alpha=alpha, power=power, paired=True)
+        if variance > 0
+        else None
     )
     difference = float(diffs.mean())
     return RunComparison(
         shared_tasks=len(shared),
         difference=difference,
         mdd=mdd,
-        detectable=difference != 0 and abs(difference) >= mdd,
+        detectable=mdd is not None and difference != 0 and abs(difference) >= mdd,
         alpha=alpha,
         power=power,
     )

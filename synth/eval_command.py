@@ -306,14 +306,12 @@ def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO
     rows = [("pass@1", metrics.pass_at_k[1]), (f"pass@{k}", metrics.pass_at_k[k])]
     rows += [(f"pass^{k}", metrics.pass_hat_k[k]), ("mean reward", metrics.mean_reward)]
     for name, est in rows:
-        print(
-            f"{name:<12} {est.value:.3f}  {level}% CI [{est.ci_low:.3f}, {est.ci_high:.3f}]",
-            file=stream,
-        )
+        print(f"{name:<12} {est.value:.3f}  {level}% CI {_interval(est)}", file=stream)
     mdd = metrics.mdd
+    detectable = "n/a (no variance)" if mdd["independent"] is None else f"{mdd['independent']:.3f}"
     print(
         f"flip rate {metrics.flip_rate:.3f} ({metrics.flaky_tasks} flaky task(s)); "
-        f"min. detectable pass@1 difference vs another run: {mdd['independent']:.3f} "
+        f"min. detectable pass@1 difference vs another run: {detectable} "
         f"(alpha {mdd['alpha']}, power {mdd['power']})",
         file=stream,
     )
@@ -331,6 +329,14 @@ def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO
         file=stream,
     )
     stream.flush()
+
+
+def _interval(est: Any) -> str:
+    """An `Estimate`'s interval as printed: Wilson's is named (no variance across tasks)."""
+    if est.ci_low is None or est.ci_high is None:
+        return "n/a (no variance)"
+    span = f"[{est.ci_low:.3f}, {est.ci_high:.3f}]"
+    return f"{span} (Wilson: no variance across tasks)" if est.interval == "wilson" else span
 
 
 def _slug(text: str) -> str:

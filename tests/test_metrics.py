@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from statistics import NormalDist
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from gem_env.metrics import (
     minimum_detectable_difference,
     pass_at_k,
     pass_hat_k,
+    wilson_interval,
 )
 
 
@@ -79,6 +81,83 @@ def test_compute_metrics_run_level() -> None:
     assert type(m).model_validate_json(m.model_dump_json()) == m
 
 
+def test_no_variance_is_not_certainty() -> None:
+    # every task passes every trial: the bootstrap would say [1.000, 1.000] and the MDD 0
+    m = compute_metrics({f"t{i}": [True] * 4 for i in range(20)})
+    z2 = NormalDist().inv_cdf(0.975) ** 2
+    for est in [*m.pass_at_k.values(), *m.pass_hat_k.values(), m.mean_reward]:
+        assert est.value == 1.0 and est.interval == "wilson"
+        assert est.ci_low == pytest.approx(20 / (20 + z2)) and est.ci_high == 1.0  # 0.839
+    assert m.mdd["independent"] is None
+    data = m.model_dump(mode="json")
+    assert data["mdd"] == {"independent": None, "alpha": 0.05, "power": 0.8}
+    assert data["pass_at_k"]["1"]["interval"] == "wilson"
+    assert type(m).model_validate_json(m.model_dump_json()) == m
+    # every task fails: [0, 0.161]
+    none = compute_metrics({f"t{i}": [False] * 4 for i in range(20)})
+    assert none.pass_at_k[1].ci_low == 0.0
+    assert none.pass_at_k[1].ci_high == pytest.approx(1 - 20 / (20 + z2))
+    assert none.mdd["independent"] is None
+    # one task: nothing is known of the variance across tasks
+    one = compute_metrics({"a": [True, False, True, True]})
+    assert one.mdd["independent"] is None and one.pass_at_k[1].interval == "wilson"
+    low, high = one.pass_at_k[1].ci_low, one.pass_at_k[1].ci_high
+    assert low is not None and high is not None and low < 0.2 and high > 0.95
+
+
+def test_equal_fractional_values_get_the_wilson_interval() -> None:
+    m = compute_metrics({f"t{i}": [True, False] for i in range(10)})  # 0.5 everywhere
+    est = m.pass_at_k[1]
+    assert est.value == 0.5 and est.interval == "wilson"
+    assert (est.ci_low, est.ci_high) == pytest.approx(wilson_interval(0.5, 10))
+    assert est.ci_low < 0.3 and est.ci_high > 0.7
+    assert m.mdd["independent"] is None
+
+
+def test_no_variance_outside_0_1_has_no_interval() -> None:
+    m = compute_metrics({"a": [2.0, 2.0], "b": [2.0, 2.0]})  # rewards above the threshold
+    assert m.pass_at_k[1].interval == "wilson"
+    assert m.mean_reward.value == 2.0
+    assert (m.mean_reward.ci_low, m.mean_reward.ci_high, m.mean_reward.interval) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_variance_keeps_the_bootstrap() -> None:
+    m = compute_metrics({"a": [True, True], "b": [False, True], "c": [False, False]})
+    assert all(est.interval == "bootstrap" for est in m.pass_at_k.values())
+    assert m.mdd["independent"] is not None and m.mdd["independent"] > 0
+
+
+def test_old_metrics_json_still_reads() -> None:
+    m = compute_metrics({"a": [True, False], "b": [True, True]})
+    data = m.model_dump(mode="json")
+    for est in [*data["pass_at_k"].values(), *data["pass_hat_k"].values(), data["mean_reward"]]:
+        del est["interval"]  # written before the field existed
+    again = type(m).model_validate(data)
+    assert again.pass_at_k[1].interval == "bootstrap" and again.pass_at_k[1] == m.pass_at_k[1]
+
+
+def test_wilson_interval_hand_computed() -> None:
+    assert wilson_interval(0.8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    assert wilson_interval(1.0, 20) == pytest.approx((0.8389, 1.0), abs=1e-4)
+    low90, high90 = wilson_interval(0.5, 10, confidence=0.9)
+    low95, high95 = wilson_interval(0.5, 10)
+    assert low95 < low90 < 0.5 < high90 < high95
+    for bad in [(1.5, 10), (0.5, 0)]:
+        with pytest.raises(ValueError):
+            wilson_interval(*bad)
+
+
+@given(st.integers(1, 50), st.data())
+def test_wilson_contains_the_proportion(n: int, data) -> None:
+    c = data.draw(st.integers(0, n))
+    low, high = wilson_interval(c / n, n)
+    assert 0.0 <= low <= c / n <= high <= 1.0 and high - low > 0
+
+
 def test_bootstrap_is_seeded_and_sensible() -> None:
     values = [0.0, 1.0, 1.0, 0.0, 1.0, 0.5, 0.25, 1.0]
     assert bootstrap_ci(values, seed=3) == bootstrap_ci(values, seed=3)
@@ -96,7 +175,14 @@ def test_compare_runs_paired() -> None:
     assert cmp.shared_tasks == 20 and cmp.difference == pytest.approx(0.5)
     assert cmp.detectable and 0 < cmp.mdd < 0.5
     same = compare_runs(a, a)
-    assert same.difference == 0 and not same.detectable
+    assert same.difference == 0 and not same.detectable and same.mdd is None
+    # every task moves by the same amount: the differences have no variance, no MDD
+    worse = compute_metrics({f"t{i}": [False] * 4 for i in range(20)})
+    uniform = compare_runs(worse, b)
+    assert uniform.difference == 1.0 and uniform.mdd is None and not uniform.detectable
+    # one shared task used to be "detectable" against an MDD of 0
+    single = compare_runs(compute_metrics({"t0": [False]}), compute_metrics({"t0": [True]}))
+    assert single.mdd is None and not single.detectable
 
 
 trials = st.lists(st.booleans(), min_size=1, max_size=8)
@@ -144,3 +230,31 @@ def test_run_metrics_are_means_with_intervals_around_them(outcomes) -> None:
         assert m.pass_hat_k[k].value <= m.pass_at_k[k].value + 1e-12
         for est in (m.pass_at_k[k], m.pass_hat_k[k]):
             assert est.ci_low <= est.value + 1e-12 and est.value <= est.ci_high + 1e-12
+
+
+def test_the_eval_table_does_not_print_false_certainty() -> None:
+    import io
+    from pathlib import Path
+
+    from synth.eval_command import _print_table
+
+    def table(outcomes) -> str:  # type: ignore[no-untyped-def]
+        report = {
+            "model": "m",
+            "k": 2,
+            "user": "heuristic",
+            "usage": None,
+            "episodes": {"ran": 4, "resumed": 0},
+        }
+        stream = io.StringIO()
+        _print_table(report, compute_metrics(outcomes), Path("out"), stream)
+        return stream.getvalue()
+
+    perfect = table({"a": [True, True], "b": [True, True]})
+    assert "[1.000, 1.000]" not in perfect and "0.000 (alpha" not in perfect
+    assert "pass@1       1.000  95% CI [0.342, 1.000] (Wilson: no variance across tasks)" in perfect
+    assert "another run: n/a (no variance) (alpha 0.05, power 0.8)" in perfect
+    above = table({"a": [2.0, 2.0], "b": [2.0, 2.0]})
+    assert "mean reward  2.000  95% CI n/a (no variance)" in above
+    mixed = table({"a": [True, False], "b": [True, True], "c": [False, False]})
+    assert "(Wilson" not in mixed and "n/a" not in mixed
