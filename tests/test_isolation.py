@@ -174,3 +174,19 @@ def test_a_batch_resumes_after_each_call_that_loses_its_worker(isolated) -> None
     assert isolated._channel.peer_progress() == 2  # the resumed part after the 2nd hang
     ok = isolated.replay([("add", {"n": 1}), ("add", {"n": 1})])
     assert isolated._channel.peer_progress() == 4 and ok.results[-1].value == {"total": 2}
+
+
+def test_an_invariant_that_loses_the_worker_is_reported_not_raised() -> None:
+    doc = toolkit(
+        SOURCE + "\n\ndef _hang():\n    a = [0]\n    b = [0]\n    for i in range(60):\n"
+        "        a = [a, a]\n        b = [b, b]\n    return a == b\n",
+        TOOLS,
+        state={"total": 0, "log": []},
+        invariants=[{"description": "no hang", "expr": "state['total'] < 5 or _hang()"}],
+    )
+    with compile_toolkit(doc, limits=LIMITS, isolation="process") as tk:
+        assert tk.check_invariants() == []
+        assert tk.call("add", {"n": 9}).ok
+        (broken,) = tk.check_invariants()
+        assert "could not be evaluated" in broken
+        assert tk.call("add", {"n": 1}).value == {"total": 10}  # still usable

@@ -32,7 +32,7 @@ from typing import Any
 
 from toolkits.canonical import canonical_json, json_copy
 from toolkits.compiler import compile_module
-from toolkits.errors import CompileError, Problem, SpecError, StateError
+from toolkits.errors import CompileError, Problem, SpecError, StateError, ToolkitError
 from toolkits.isolation_channel import Channel, PeerLostError, shared_memory
 from toolkits.isolation_zygote import ZygoteError, zygote
 from toolkits.limits import Limits
@@ -44,6 +44,14 @@ GRACE_SECONDS = 1.0  # on top of timeout_seconds: the worker's own watchdog acts
 START_SECONDS = 60.0
 _SNAPSHOT_EVERY = 64  # successful calls between base-state snapshots
 _ERRORS = {"CompileError": CompileError, "StateError": StateError, "SpecError": SpecError}
+
+
+class WorkerLostError(ToolkitError):
+    """A request other than a call (state, hash, invariants) lost its worker twice.
+
+    Calls never raise it: a call that loses its worker is an error result. The
+    toolkit is usable afterwards (a new worker holds the committed state).
+    """
 
 
 class _WorkerLostError(Exception):
@@ -294,12 +302,20 @@ class IsolatedToolkit:
         return (result.ok and result.content == "true"), result.error
 
     def check_invariants(self) -> list[str]:
-        """Descriptions of the invariants that do not hold now."""
-        return self._ask("check_invariants")
+        """Descriptions of the invariants that do not hold now (an evaluation that loses
+        the worker twice is reported as one broken entry, never raised)."""
+        try:
+            return self._ask("check_invariants")
+        except WorkerLostError as exc:
+            return [f"the invariants could not be evaluated: {exc}"]
 
     def state_errors(self) -> list[str]:
-        """State-schema violations of the current state."""
-        return self._ask("state_errors")
+        """State-schema violations of the current state (a check that loses the worker
+        twice is reported as one entry, never raised)."""
+        try:
+            return self._ask("state_errors")
+        except WorkerLostError as exc:
+            return [f"the state could not be checked: {exc}"]
 
     def close(self) -> None:
         """Stop the worker process (idempotent)."""
@@ -386,12 +402,21 @@ class IsolatedToolkit:
         )
 
     def _ask(self, op: str, *args: Any) -> Any:
+        """A request that is retried once on a new worker.
+
+        Raises:
+            WorkerLostError: the retry lost its worker too.
+        """
         with self._lock:
             try:
                 return self._request(op, args, START_SECONDS)
             except _WorkerLostError:
                 self._restart()
+            try:
                 return self._request(op, args, START_SECONDS)
+            except _WorkerLostError as lost:
+                self._restart()
+                raise WorkerLostError(f"{op}: {lost.message} (twice)") from None
 
 
 def _arguments_text(
