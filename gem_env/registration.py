@@ -49,6 +49,11 @@ MAX_EPISODE_STEPS = 200
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 _HEADER = 8
 
+# A hint names the env's keyword and the command-line flag that sets it: these errors
+# reach users of both, often as text (a CLI's message, a rollout's recorded failure).
+_PASS_TOOLKIT = "pass toolkit=... (on the command line: --toolkit FILE)"
+_PASS_SCENARIOS = "pass scenarios=... (on the command line: --scenarios FILE)"
+
 ToolkitSource = CompiledToolkit | ToolkitSpec | dict[str, Any] | str | Path
 ScenariosSource = Sequence[Scenario | dict[str, Any]] | Scenario | dict[str, Any] | str | Path
 
@@ -99,7 +104,7 @@ class Catalog:
             [
                 Problem(
                     path=f"{scenario.id}.toolkit",
-                    message=f"names no toolkit; pass toolkit= or set it to one of: {names}",
+                    message=f"names no toolkit: {_PASS_TOOLKIT}, or set it to one of: {names}",
                 )
             ]
         )
@@ -121,8 +126,8 @@ def bundled_scenarios(directory: Path | None = None) -> list[Scenario]:
     scenarios = scenario_pack.bundled_scenarios(directory=directory)
     if not scenarios:
         raise NoScenariosError(
-            f"no bundled scenarios in {directory} (missing or empty); pass scenarios= "
-            "(a list of scenarios, or a path to a JSON list or JSONL file)"
+            f"no bundled scenarios in {directory} (missing or empty); {_PASS_SCENARIOS}: "
+            "a list of scenarios, or a path to a JSON list or JSONL file"
         )
     _check_unique(scenarios)
     return scenarios
@@ -158,7 +163,7 @@ def resolve_catalog(toolkit: ToolkitSource | None, scenarios: ScenariosSource | 
             chosen = []
         if not chosen:
             raise NoScenariosError(
-                f"no bundled scenario uses toolkit {catalog.fixed!r}; pass scenarios="
+                f"no bundled scenario uses toolkit {catalog.fixed!r}; {_PASS_SCENARIOS}"
             )
     else:
         chosen = bundled_scenarios()

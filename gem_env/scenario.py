@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gem_env.errors import ScenarioError
+from gem_env.errors import ScenarioError, validation_problems
 from toolkits.errors import Problem
 
 
@@ -57,50 +57,91 @@ class Scenario(BaseModel):
 def load_scenarios(source: str | Path | list[Any] | dict[str, Any] | Scenario) -> list[Scenario]:
     """Load scenarios from a path (JSON list, JSON object or JSONL), a list, a dict or a Scenario.
 
+    A file is one JSON document (a list, or an object, possibly with a ``scenarios``
+    list), however many lines it spans; it is JSONL (one scenario per line) only when
+    its first line is a JSON object of its own. A syntax error is reported at its line
+    and column (``FILE:12:5: Expecting ',' delimiter``); in a JSONL file every problem
+    names its line.
+
     Raises:
-        ScenarioError: listing every invalid scenario with its index and field.
+        ScenarioError: listing every invalid scenario with its index (or line) and field;
+            its `source` is the file, when one was read.
         FileNotFoundError: when a path does not exist.
     """
     if isinstance(source, Scenario):
         return [source]
     items: Any = source
+    lines: list[int] | None = None  # the line of each item, for a JSONL file
+    where: str | None = None
+    problems: list[Problem] = []  # of every item, in order (of lines, for a JSONL file)
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(f"no scenarios file at {path}")
-        text = path.read_text(encoding="utf-8")
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError:
-            items = []
-            for number, line in enumerate(text.splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ScenarioError(
-                        [
-                            Problem(
-                                path=f"line {number}", message=f"not JSON: {exc.msg}", line=number
-                            )
-                        ]
-                    ) from None
+        where = str(path)
+        items, lines, problems = _read_file(path.read_text(encoding="utf-8"), where)
     if isinstance(items, dict):
         items = items.get("scenarios", [items])
     if not isinstance(items, list):
-        raise ScenarioError([Problem(message="scenarios are a JSON list of objects")])
-    scenarios, problems = [], []
+        raise ScenarioError([Problem(message="scenarios are a JSON list of objects")], where)
+    scenarios = []
     for i, item in enumerate(items):
         try:
             scenarios.append(item if isinstance(item, Scenario) else Scenario.model_validate(item))
         except ValidationError as exc:
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err["loc"])
-                problems.append(Problem(path=f"[{i}].{where}", message=err["msg"]))
+            if lines is None:
+                problems.extend(validation_problems(exc.errors(), f"[{i}]"))
+            else:
+                found = validation_problems(exc.errors())
+                problems.extend(p.model_copy(update={"line": lines[i]}) for p in found)
+    if lines is not None:
+        problems.sort(key=lambda p: p.line or 0)  # stable: a line's own problems in order
     ids = [s.id for s in scenarios]
     for dup in sorted({x for x in ids if ids.count(x) > 1}):
         problems.append(Problem(path="id", message=f"duplicate scenario id {dup!r}"))
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems, where)
     return scenarios
+
+
+def _read_file(text: str, where: str) -> tuple[Any, list[int] | None, list[Problem]]:
+    """The items of a scenarios file, the line of each when it is JSONL (else None), and
+    the problems of JSONL lines that are not JSON.
+
+    Raises:
+        ScenarioError: the file is one JSON document with a syntax error (at its place).
+    """
+    if not text.strip():
+        return [], None, []
+    try:
+        return json.loads(text), None, []
+    except json.JSONDecodeError as exc:
+        error = exc
+    except RecursionError:
+        raise ScenarioError([Problem(message="nested too deeply")], where) from None
+    if not _is_jsonl(text):
+        problem = Problem(message=error.msg, line=error.lineno, col=error.colno)
+        raise ScenarioError([problem], where) from None
+    items, lines, problems = [], [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+            lines.append(number)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(message=exc.msg, line=number, col=exc.colno))
+        except RecursionError:
+            problems.append(Problem(message="nested too deeply", line=number))
+    return items, lines, problems
+
+
+def _is_jsonl(text: str) -> bool:
+    """Whether `text` (not one JSON document) is JSON Lines: its first line is an object."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not first.lstrip().startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except (json.JSONDecodeError, RecursionError):
+        return False

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gem_env.errors import TrajectoryFormatError
+from gem_env.errors import NotJSONLinesError, TrajectoryFormatError, validation_summary
 from gem_env.messages import Message
 from gem_env.scenario import Scenario
 
@@ -82,30 +82,99 @@ def parse_trajectory(line: str | dict[str, Any], number: int | None = None) -> T
     try:
         return Trajectory.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise TrajectoryFormatError(f"{where}: {err['msg']}{more}", number) from None
+        raise TrajectoryFormatError(validation_summary(exc.errors()), number) from None
 
 
 def read_trajectories(path: str | Path) -> Iterator[tuple[int, Trajectory | TrajectoryFormatError]]:
     """Yield ``(line number, trajectory or the error of that line)``; blank lines are skipped.
 
     A corrupt line does not stop the others: its error is yielded in its place.
+
+    Raises:
+        NotJSONLinesError: the file is one JSON document, not JSONL (see `parse_lines`).
     """
     with open(path, encoding="utf-8") as f:
-        yield from parse_lines(f)
+        yield from parse_lines(f, str(path))
 
 
-def parse_lines(lines: Iterable[str]) -> Iterator[tuple[int, Trajectory | TrajectoryFormatError]]:
-    """`read_trajectories` over any lines (e.g. standard input)."""
-    for number, line in enumerate(lines, 1):
+def parse_lines(
+    lines: Iterable[str], name: str = "FILE"
+) -> Iterator[tuple[int, Trajectory | TrajectoryFormatError]]:
+    """`read_trajectories` over any lines (e.g. standard input); `name` is used in hints.
+
+    Raises:
+        NotJSONLinesError: before yielding anything, when the input is one JSON document
+            (a pretty-printed trajectory, or a JSON array of trajectories) rather than
+            one trajectory per line; the message says how to convert it. Only a bad first
+            record that starts with ``[`` or ``{`` makes the rest be read at once.
+    """
+    numbered: Iterator[tuple[int, str]] = enumerate(lines, 1)
+    for number, line in numbered:
         if not line.strip():
             continue
+        item = _parse_line(line, number)
+        if isinstance(item, TrajectoryFormatError) and line.lstrip()[:1] in "[{":
+            rest = "".join(text for _, text in numbered)
+            _check_not_a_document(line, rest, number, name)
+            numbered = enumerate(rest.splitlines(keepends=True), number + 1)
+        yield number, item
+        break
+    for number, line in numbered:
+        if line.strip():
+            yield number, _parse_line(line, number)
+
+
+def _parse_line(line: str, number: int) -> Trajectory | TrajectoryFormatError:
+    try:
+        return parse_trajectory(line, number)
+    except TrajectoryFormatError as exc:
+        return exc
+
+
+def _check_not_a_document(first: str, rest: str, number: int, name: str) -> None:
+    """Raise `NotJSONLinesError` when `first` (a bad record) + `rest` is one JSON document.
+
+    It is one when `first` is a JSON array, or when `first` breaks off before its value
+    ends and the text either parses as one value or fails only on a later line (a
+    document with a syntax error there). A corrupt record of its own line is not.
+    """
+    try:
+        alone, broke_off = json.loads(first), False
+    except json.JSONDecodeError as exc:
+        alone, broke_off = None, exc.pos >= len(first.rstrip())
+    except RecursionError:
+        return
+    value = alone
+    if not isinstance(alone, list):
+        if not broke_off:
+            return
         try:
-            yield number, parse_trajectory(line, number)
-        except TrajectoryFormatError as exc:
-            yield number, exc
+            value = json.loads(first + rest)
+        except json.JSONDecodeError as exc:
+            if exc.lineno == 1:
+                return
+            raise NotJSONLinesError(
+                f"{exc.msg}; this is one JSON document over several lines, not JSONL: "
+                f"{_JSONL_NEEDED}",
+                exc.lineno + number - 1,
+                exc.colno,
+            ) from None
+        except RecursionError:
+            return
+    target = name[: -len(".json")] if name.endswith(".json") else name
+    if isinstance(value, list):
+        noun = "trajectory" if len(value) == 1 else "trajectories"
+        what = f"a JSON array of {len(value)} {noun}, not JSONL"
+        how = f"jq -c '.[]' {name} > {target}.jsonl"
+    elif isinstance(value, dict):
+        what = "one JSON object over several lines (a pretty-printed trajectory), not JSONL"
+        how = f"jq -c . {name} > {target}.jsonl"
+    else:
+        return
+    raise NotJSONLinesError(f"this is {what}; {_JSONL_NEEDED}; convert it with: {how}")
+
+
+_JSONL_NEEDED = "trajectories are read as JSONL, one trajectory object per line"
 
 
 def write_trajectories(

@@ -7,10 +7,12 @@
 ``-`` reads standard input. Each record, in input order, prints ``PASS <id>``,
 ``FAIL <id>  <check>: <code>@<message index>, ...`` or, for a line that is not a
 trajectory, ``ERROR <file>:<line>: <what is wrong>``; a summary with a count per finding
-code follows. ``--json`` prints one JSON object per record instead (``{"id", "passed",
-"checks"}``, or ``{"id": null, "line", "file", "error"}``) and the summary on stderr.
-``--out`` writes the readable trajectories with their ``verification`` report. Exit 0
-when all pass, 1 when some fail, 2 on bad input (a file or a line that cannot be read).
+code follows. A file that is one JSON document (a pretty-printed trajectory, a JSON array
+of them) is bad input: the message says to give JSONL and how to convert it. ``--json``
+prints one JSON object per record instead (``{"id", "passed", "checks"}``, or
+``{"id": null, "line", "file", "error"}``) and the summary on stderr. ``--out`` writes
+the readable trajectories with their ``verification`` report. Exit 0 when all pass, 1
+when some fail, 2 on bad input (a file or a line that cannot be read).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from gem_env.errors import TrajectoryFormatError
+from gem_env.errors import NotJSONLinesError, TrajectoryFormatError
 from gem_env.trajectory import Trajectory, parse_lines, read_trajectories
 from verifiers import (
     DEFAULT_CHECKS,
@@ -236,6 +238,11 @@ def _verify_files(args: argparse.Namespace, checks: list[Check], sink: _Sink) ->
                 sink.write(item, report)
                 _count(tally, report)
                 print(_verdict_line(item.id, report, args.json), flush=True)
+        except NotJSONLinesError as exc:  # raised before its first record
+            tally.bad_files += 1
+            where = label if exc.line is None else f"{label}:{exc.line}:{exc.col}"
+            print(f"gem-env verify: {where}: {exc.detail}", file=sys.stderr)
+            continue
         except (OSError, UnicodeDecodeError) as exc:
             tally.bad_files += 1
             print(f"gem-env verify: cannot read {label}: {_reason(exc)}", file=sys.stderr)

@@ -8,11 +8,12 @@ scenario needs work: at least one assertion is false initially.
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import pytest
 
-from gem_env.errors import GemEnvError
+from gem_env.errors import GemEnvError, ScenarioError
 from gem_env.scenario import Scenario, load_scenarios
 from gem_env.scenarios import bundled_scenario, bundled_scenarios, scenario_files
 from toolkits import Toolkit, ToolkitSpec
@@ -90,3 +91,30 @@ def test_scenarios_are_package_data() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     section = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
     assert 'gem_env = ["scenarios/*.json"]' in section
+
+
+def test_a_file_is_one_json_document_however_many_lines_unless_it_is_jsonl(
+    tmp_path: Path,
+) -> None:
+    items = [s.model_dump(exclude_none=True) for s in SCENARIOS[:2]]
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps({"scenarios": items}, indent=2), encoding="utf-8")
+    assert _ids(load_scenarios(pretty)) == _ids(SCENARIOS[:2])
+    lines = pretty.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].rstrip().removesuffix(",")  # the comma ending `"id": ...,`
+    pretty.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenarios(pretty)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.col, problem.message) == (5, 7, "Expecting ',' delimiter")
+    assert info.value.source == str(pretty)
+    assert f"{pretty}:5:7: Expecting ',' delimiter" in str(info.value)
+
+    jsonl = tmp_path / "s.jsonl"
+    jsonl.write_text(json.dumps(items[0]) + "\n\n" + json.dumps({"id": "x"}) + "\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenarios(jsonl)
+    assert [(p.line, p.path) for p in info.value.problems] == [
+        (3, "system_prompt"),
+        (3, "user"),
+    ]
