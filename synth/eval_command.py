@@ -93,7 +93,7 @@ class _BadInputError(Exception):
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """Load and check the scenarios and toolkits (as an env would) before any episode."""
     from gem_env.env import ToolUseEnv
-    from gem_env.errors import GemEnvError
+    from gem_env.errors import GemEnvError, ScenarioError
     from gem_env.participants.heuristic import HeuristicUser
     from gem_env.scenario import load_scenarios
     from toolkits import ToolkitError, load_toolkit
@@ -109,6 +109,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             scenarios = load_scenarios(path)
         except FileNotFoundError:
             raise _BadInputError(f"no scenarios file at {path}") from None
+        except ScenarioError as exc:  # its problems are located as FILE:LINE:COL already
+            raise _BadInputError(str(exc) if exc.source else f"{path}: {exc}") from None
         except GemEnvError as exc:
             raise _BadInputError(f"{path}: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -249,8 +251,11 @@ def _participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) ->
     from gem_env.participants.heuristic import HeuristicAgent, HeuristicUser
 
     scenarios, toolkit = plan["scenarios"], plan["toolkit"]
-    if model is None:
-        make_agent: Any = HeuristicAgent
+    if model is None:  # the oracle plans on the toolkit it is given, or each scenario's
+
+        def make_agent() -> Any:
+            return HeuristicAgent(toolkit) if toolkit is not None else HeuristicAgent()
+
     else:
         from gem_env.participants.llm import LLMAgent
 

@@ -171,3 +171,19 @@ def test_the_reward_comes_from_the_verifiers_by_default(
     assert key in reward_info
     if reward == "verifier":
         assert reward_info["verification"]["passed"] is True
+
+
+def test_the_oracle_plans_on_a_toolkit_file_for_scenarios_that_name_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    args = ["eval", "--model", "heuristic", "-k", "1", "--no-progress", "--json"]
+    args += ["--toolkit", str(fixtures / "network_inventory.json")]
+    args += ["--scenarios", str(fixtures / "network_inventory_scenarios.json")]
+    code = main([*args, "--out", str(tmp_path / "out")])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report
+    assert (
+        report["episodes"]["failed"] == 0
+    )  # each used to fail: "pass HeuristicAgent(toolkit=...)"
+    assert report["metrics"]["pass_at_k"]["1"]["value"] == 1.0
