@@ -11,7 +11,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gem_env.participants._text import STOPWORDS, id_tokens, is_id_like, sentences, stems, words
+from gem_env.participants._text import (
+    STOPWORDS,
+    concepts,
+    id_tokens,
+    is_id_like,
+    key_concepts,
+    key_head,
+    sentences,
+    stems,
+    words,
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,79 @@ def key_matches(key: str | None, names: tuple[str, ...]) -> bool:
         return False
     k = key.lower()
     return any(k == n or k.endswith("_" + n) or n.endswith("_" + k) for n in names if n)
+
+
+def parameter_slots(tools: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """``(name, description)`` of every parameter of OpenAI function tools, nested ones
+    (object properties, array items) included, in order, each pair once."""
+    out: list[tuple[str, str]] = []
+
+    def walk(schema: Any) -> None:
+        if not isinstance(schema, dict):
+            return
+        props = schema.get("properties")
+        for name, sub in (props if isinstance(props, dict) else {}).items():
+            described = sub.get("description") if isinstance(sub, dict) else None
+            slot = (str(name), described if isinstance(described, str) else "")
+            if slot not in out:
+                out.append(slot)
+            walk(sub)
+        walk(schema.get("items"))
+
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict):
+            walk(function.get("parameters"))
+    return out
+
+
+def feeds(key: str, name: str, description: str = "") -> bool:
+    """Whether the fact under `key` is a value for the parameter `name` described by
+    `description`: the names match (`key_matches`, or the same concepts:
+    ``badge_last_4`` ~ ``badge_last4``), or the description's lead (up to a comma or
+    "e.g.") says the key (``customer_email`` ~ "Customer email address") or opens with
+    the key's curated concept as its noun (``return_address`` ~ "Address the parcel
+    ships from"; not ``order_id`` ~ "Order line id")."""
+    want = key_concepts(key)
+    if not want:
+        return False
+    if key_matches(key, (name.lower(),)) or want == key_concepts(name):
+        return True
+    lead = re.split(r",|;|\be\.g\.|\(", description or "")[0]
+    if lead.strip() and want == key_concepts(lead):
+        return True
+    head = key_head(key)
+    said = words(lead)
+    return (
+        head is not None
+        and bool(said)
+        and concepts(said[0]) == stems(head)
+        and (len(said) == 1 or said[1] in _NOUN_FOLLOWERS)
+    )
+
+
+# Words after a noun that end its phrase ("Address *the* parcel ships from").
+_NOUN_FOLLOWERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "to",
+        "of",
+        "for",
+        "that",
+        "which",
+        "where",
+        "at",
+        "on",
+        "in",
+        "from",
+        "we",
+        "you",
+        "it",
+        "used",
+    ]
+)
 
 
 _THIRD_PERSON = [
