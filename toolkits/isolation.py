@@ -20,7 +20,6 @@ Workers are forked by a zygote that has imported the runtime
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import signal
@@ -30,63 +29,27 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from toolkits.canonical import canonical_json, json_copy
 from toolkits.compiler import compile_module
-from toolkits.errors import CompileError, Problem, SpecError, StateError, ToolkitError
+from toolkits.errors import CompileError, Problem, SpecError, StateError
 from toolkits.isolation_channel import Channel, PeerLostError, shared_memory
+from toolkits.isolation_wire import (
+    GRACE_SECONDS,
+    START_SECONDS,
+    WorkerLost,
+    WorkerLostError,
+    arguments_text,
+    json_state,
+    result_of,
+    result_row,
+)
 from toolkits.isolation_zygote import ZygoteError, zygote
 from toolkits.limits import Limits
 from toolkits.protocol import Call, CallReplay, final_check
-from toolkits.result import ErrorKind, ToolResult
+from toolkits.result import ErrorKind, ToolResult, error_result
 from toolkits.spec import ToolkitSpec, dump_toolkit
 
-GRACE_SECONDS = 1.0  # on top of timeout_seconds: the worker's own watchdog acts first
-START_SECONDS = 60.0
 _SNAPSHOT_EVERY = 64  # successful calls between base-state snapshots
 _ERRORS = {"CompileError": CompileError, "StateError": StateError, "SpecError": SpecError}
-
-
-class WorkerLostError(ToolkitError):
-    """A request other than a call (state, hash, invariants) lost its worker twice.
-
-    Calls never raise it: a call that loses its worker is an error result. The
-    toolkit is usable afterwards (a new worker holds the committed state).
-    """
-
-
-class _WorkerLostError(Exception):
-    def __init__(self, kind: ErrorKind, message: str):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
-def result_of(row: tuple[Any, ...]) -> ToolResult:
-    """A `ToolResult` from the worker's compact row (see `result_row`)."""
-    ok, content, error, kind, steps, broken, state_errors = row
-    return ToolResult(
-        ok=ok,
-        content=content,
-        error=error,
-        error_kind=None if kind is None else ErrorKind(kind),
-        steps=steps,
-        invariant_violations=broken,
-        state_errors=state_errors,
-    )
-
-
-def result_row(result: ToolResult) -> tuple[Any, ...]:
-    """The compact, picklable form of a `ToolResult` the worker sends."""
-    kind = result.error_kind
-    return (
-        result.ok,
-        result.content,
-        result.error,
-        None if kind is None else kind.value,
-        result.steps,
-        result.invariant_violations,
-        result.state_errors,
-    )
 
 
 def _stop(pid: int, channel: Channel) -> None:
@@ -152,21 +115,21 @@ class IsolatedToolkit:
     def reset(self, state: dict[str, Any] | None = None) -> None:
         """Set the state (default: the initial state); raises `StateError` when invalid."""
         with self._lock:
-            copy = None if state is None else _json_state(state)
+            copy = None if state is None else json_state(state)
             self._ask("reset", copy)
             self._base_state, self._log = copy, []
 
     def call(self, name: str, arguments: dict[str, Any] | str | None = None) -> ToolResult:
         """Run a tool in the worker; a hang or crash of the worker is an error result."""
-        text, problem = _arguments_text(arguments)
+        text, problem = arguments_text(arguments)
         if problem is not None:
             return problem
         with self._lock:
             try:
                 row = self._request("call", (name, text), self._call_seconds)
-            except _WorkerLostError as lost:
+            except WorkerLost as lost:
                 self._restart()
-                return _error(lost.kind, lost.message)
+                return error_result(lost.kind, lost.message)
             result = result_of(row)
             if result.ok:
                 self._log.append((name, text))
@@ -193,11 +156,11 @@ class IsolatedToolkit:
         """
         rows: list[tuple[str, str | None] | ToolResult] = []
         for name, arguments in calls:
-            text, problem = _arguments_text(arguments)
+            text, problem = arguments_text(arguments)
             rows.append(problem if problem is not None else (name, text))
         batch = [r for r in rows if not isinstance(r, ToolResult)]
         with self._lock:
-            copy = None if state is None else _json_state(state)
+            copy = None if state is None else json_state(state)
             done = self._run_batch(copy, batch, invariants, checks)
             if done is None:  # lost twice over the same calls: one at a time
                 return self._replay_one_by_one(rows, copy, invariants, checks)
@@ -232,7 +195,7 @@ class IsolatedToolkit:
             deadline = START_SECONDS + len(pending) * self._call_seconds
             try:
                 reply = self._request(op, (*args, invariants, checks), deadline)
-            except _WorkerLostError as lost:
+            except WorkerLost as lost:
                 progress = self._channel.peer_progress() if self._channel else 0
                 self._restart()
                 if progress % 2 == 0:  # lost outside a call (reset, invariants, hash)
@@ -241,14 +204,14 @@ class IsolatedToolkit:
                 before = pending[:hung]
                 try:  # the calls before it ran once already: they run the same again
                     part = self._request(op, (*args[:-1], before, invariants, ()), deadline)
-                except _WorkerLostError:
+                except WorkerLost:
                     self._restart()
                     return None
                 if first:
                     initial = part[4]
                     self._base_state, self._log = state, []  # what a restart restores
                 self._commit_part(before, part, done_rows, broken_rows)
-                done_rows.append(result_row(_error(lost.kind, lost.message)))
+                done_rows.append(result_row(error_result(lost.kind, lost.message)))
                 broken_rows.append([])
                 pending, first = pending[hung + 1 :], False
                 continue
@@ -292,9 +255,9 @@ class IsolatedToolkit:
         with self._lock:
             try:
                 return result_of(self._request("evaluate", (expr,), self._call_seconds))
-            except _WorkerLostError as lost:
+            except WorkerLost as lost:
                 self._restart()
-                return _error(lost.kind, lost.message)
+                return error_result(lost.kind, lost.message)
 
     def holds(self, expr: str) -> tuple[bool, str | None]:
         """Whether an expression over `state` is true: ``(holds, error message or None)``."""
@@ -381,7 +344,7 @@ class IsolatedToolkit:
         except (PeerLostError, OSError):
             raise self._lost() from None
         if answer is None:
-            raise _WorkerLostError(
+            raise WorkerLost(
                 ErrorKind.timeout, f"call ran longer than {timeout:.1f} s; its worker was stopped"
             )
         reply = pickle.loads(answer)
@@ -389,15 +352,15 @@ class IsolatedToolkit:
             raise _ERRORS[reply[1]]([Problem(**p) for p in reply[2]])
         return reply[1]
 
-    def _lost(self) -> _WorkerLostError:
+    def _lost(self) -> WorkerLost:
         """Why the worker ended: its kernel timer (a call stuck in C) or a crash."""
         code = zygote().exit_code(self._pid)
         if code == -signal.SIGALRM:
-            return _WorkerLostError(
+            return WorkerLost(
                 ErrorKind.timeout,
                 f"call ran longer than {self._call_seconds:.1f} s; its worker was stopped",
             )
-        return _WorkerLostError(
+        return WorkerLost(
             ErrorKind.resource_limit, f"the call crashed its worker process (exit code {code})"
         )
 
@@ -410,35 +373,10 @@ class IsolatedToolkit:
         with self._lock:
             try:
                 return self._request(op, args, START_SECONDS)
-            except _WorkerLostError:
+            except WorkerLost:
                 self._restart()
             try:
                 return self._request(op, args, START_SECONDS)
-            except _WorkerLostError as lost:
+            except WorkerLost as lost:
                 self._restart()
                 raise WorkerLostError(f"{op}: {lost.message} (twice)") from None
-
-
-def _arguments_text(
-    arguments: dict[str, Any] | str | None,
-) -> tuple[str | None, ToolResult | None]:
-    """Arguments as JSON text for the worker, or the error result of unencodable ones."""
-    if not isinstance(arguments, dict):
-        return arguments, None
-    try:
-        return json.dumps(arguments, ensure_ascii=False, allow_nan=False), None
-    except (TypeError, ValueError, RecursionError) as exc:
-        return None, _error(ErrorKind.malformed_arguments, f"arguments are not JSON: {exc}")
-
-
-def _json_state(state: Any) -> dict[str, Any]:
-    try:
-        return json_copy(state)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise StateError([Problem(path="state", message=f"not JSON: {exc}")]) from None
-
-
-def _error(kind: ErrorKind, message: str) -> ToolResult:
-    return ToolResult(
-        ok=False, content=canonical_json({"error": message}), error=message, error_kind=kind
-    )

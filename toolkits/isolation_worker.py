@@ -20,8 +20,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from toolkits.errors import CompileError, SpecError, StateError
-from toolkits.isolation import GRACE_SECONDS, START_SECONDS, result_row
 from toolkits.isolation_channel import SLOT_BYTES, Channel, PeerLostError
+from toolkits.isolation_wire import GRACE_SECONDS, START_SECONDS, result_row
 from toolkits.limits import Limits
 from toolkits.protocol import final_check
 from toolkits.runtime import Toolkit

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from toolkits.canonical import canonical_json
+
 
 class ErrorKind(str, Enum):
     """Why a call failed. Every failure is an observation, never an exception."""
@@ -79,3 +81,15 @@ class ToolResult:
             "invariant_violations": list(self.invariant_violations),
             "state_errors": list(self.state_errors),
         }
+
+
+#: The longest error message a result carries (longer ones are cut, marked "...").
+MAX_ERROR_MESSAGE = 2_000
+
+
+def error_result(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:
+    """The result of a failed call: ``{"error": message}`` as its canonical content."""
+    if len(message) > MAX_ERROR_MESSAGE:
+        message = message[:MAX_ERROR_MESSAGE] + "..."
+    content = canonical_json({"error": message})
+    return ToolResult(ok=False, content=content, error=message, error_kind=kind, steps=steps)

@@ -17,28 +17,26 @@ from pathlib import Path
 from typing import Any
 
 from toolkits.arguments import compile_validator, validate_call
-from toolkits.canonical import canonical_json, json_copy, state_hash
+from toolkits.canonical import json_copy, state_hash
 from toolkits.compiler import (
     CompiledModule,
-    compile_expression,
     compile_module,
-    expression_name_problems,
 )
-from toolkits.errors import CompileError, Problem, StateError
+from toolkits.errors import CompileError, Problem
+from toolkits.exception_text import describe, exception_text
+from toolkits.expressions import Expressions
 from toolkits.limits import Limits
 from toolkits.protocol import Call, CallReplay, CompiledToolkit, replay_calls
-from toolkits.result import ErrorKind, ToolResult
+from toolkits.result import ErrorKind, ToolResult, error_result
 from toolkits.sandbox.builtins import ToolError, make_builtins
 from toolkits.sandbox.context import CallContext, SandboxAbort
 from toolkits.sandbox.guards import Guards
 from toolkits.sandbox.journal import StateStore, index_containers
-from toolkits.sandbox.keys import key_message, non_string_keys
 from toolkits.sandbox.output import to_json_text
 from toolkits.sandbox.watchdog import WATCHDOG
 from toolkits.spec import ToolkitSpec, load_toolkit
+from toolkits.state_copy import validated_copy
 from toolkits.trust import Isolation, document_key, resolve_isolation
-
-_MAX_MESSAGE = 2_000
 
 
 def compile_toolkit(
@@ -84,7 +82,7 @@ def compile_toolkit(
     return Toolkit(spec, limits=limits, check_state=check_state, check_invariants=check_invariants)
 
 
-class Toolkit:
+class Toolkit(Expressions):
     """A compiled toolkit with its live state. Build it with `compile_toolkit`.
 
     Calls are serialized by a lock: one toolkit runs one call at a time.
@@ -181,45 +179,9 @@ class Toolkit:
             with self._lock:  # the state loaded last (validated then): undo the calls
                 if self._store.rewind():
                     return
-        try:
-            copy = json_copy(source)
-            canonical_json(copy).encode("utf-8")
-            converted = copy != source  # json turned something into JSON (keys, tuples)
-        except UnicodeEncodeError:
-            raise StateError(
-                [
-                    Problem(
-                        path="state",
-                        message="a string holds a lone surrogate: not valid UTF-8 JSON",
-                    )
-                ]
-            ) from None
-        except RecursionError:
-            raise StateError([Problem(path="state", message="nested too deeply")]) from None
-        except (TypeError, ValueError) as exc:
-            raise StateError([Problem(path="state", message=f"not JSON: {exc}")]) from None
-        if converted:
-            root = "initial_state" if state is None else "state"
-            bad = non_string_keys(source, root)
-            if bad:
-                raise StateError([Problem(path=path, message=key_message(k)) for path, k in bad])
-        if not isinstance(copy, dict):
-            raise StateError([Problem(path="state", message="the state must be a JSON object")])
-        errors = self._schema_problems(copy)
-        if errors:
-            raise StateError(errors)
-        index = index_containers(copy)
-        depth = index[1]
-        if depth > self.limits.max_state_depth:
-            raise StateError(
-                [
-                    Problem(
-                        path="state",
-                        message=f"nested {depth} levels deep; the limit "
-                        f"is max_state_depth={self.limits.max_state_depth}",
-                    )
-                ]
-            )
+        root = "initial_state" if state is None else "state"
+        limit = self.limits.max_state_depth
+        copy, index = validated_copy(source, root, self._schema_problems, limit)
         if state is None:
             self._initial_text = json.dumps(copy, ensure_ascii=False)
         with self._lock:
@@ -240,34 +202,12 @@ class Toolkit:
         """
         args, rejected = validate_call(name, arguments, self._validators)
         if rejected is not None:
-            return _error(*rejected)
+            return error_result(*rejected)
         declared = self._params[name]
         if len(args) != len(declared) or any(k not in declared for k in args):
             args = {k: v for k, v in args.items() if k in declared}
         with self._lock:
             return self._run_tool(name, args)
-
-    def evaluate(self, expr: str) -> ToolResult:
-        """Evaluate a Python expression over `state` in the sandbox, read-only.
-
-        The value is returned as JSON (tuples become lists); the state is never changed.
-        Raises `CompileError` when the expression does not compile.
-        """
-        code = compile_expression(expr, "_expr_", path="expr")
-        with self._lock:
-            return self._run_expression(code, "_expr_", as_json=True)
-
-    def holds(self, expr: str) -> tuple[bool, str | None]:
-        """Whether an expression over `state` is true: ``(holds, error message or None)``."""
-        code = compile_expression(expr, "_expr_", path="expr")
-        with self._lock:
-            result = self._run_expression(code, "_expr_", as_json=False)
-        return (result.ok and result.content == "true"), result.error
-
-    def check_invariants(self) -> list[str]:
-        """Descriptions (or expressions) of the invariants that do not hold now."""
-        with self._lock:
-            return self._broken_invariants()
 
     def state_errors(self) -> list[str]:
         """State-schema violations of the current state (empty when valid)."""
@@ -319,7 +259,7 @@ class Toolkit:
         except SandboxAbort as exc:
             failure = (exc.kind, exc.message)
         except Exception as exc:
-            failure = (ErrorKind.runtime_error, f"module level raised {_describe(exc)}")
+            failure = (ErrorKind.runtime_error, f"module level raised {describe(exc)}")
         finally:
             WATCHDOG.unwatch(ctx)
         abort = ctx.outcome()
@@ -330,24 +270,7 @@ class Toolkit:
             return None
         if first:
             raise CompileError([Problem(path="source", message=failure[1])])
-        return _error(failure[0], failure[1], ctx.used())
-
-    def _compile_invariants(self) -> list[tuple[str, Any, str]]:
-        """Compile the invariants; each may read `state`, builtins and the module's names."""
-        codes, problems = [], []
-        defined = self._module.names | {"state"}
-        for i, inv in enumerate(self.spec.invariants):
-            fname, path = f"_inv{i}_", f"invariants[{i}].expr"
-            try:
-                code = compile_expression(inv.expr, fname, path)
-                codes.append((inv.description or inv.expr, code, fname))
-            except CompileError as exc:
-                problems.extend(exc.problems)
-                continue
-            problems.extend(expression_name_problems(inv.expr, defined, path))
-        if problems:
-            raise CompileError(problems)
-        return codes
+        return error_result(failure[0], failure[1], ctx.used())
 
     def _run_tool(self, name: str, args: dict[str, Any]) -> ToolResult:
         ctx, store = self._ctx, self._store
@@ -366,13 +289,13 @@ class Toolkit:
         except SandboxAbort as exc:
             kind, message = exc.kind, exc.message
         except ToolError as exc:
-            kind, message = ErrorKind.tool_error, _exception_text(exc)
+            kind, message = ErrorKind.tool_error, exception_text(exc)
         except RecursionError:
             kind, message = ErrorKind.resource_limit, "recursion too deep"
         except MemoryError:
             kind, message = ErrorKind.memory_limit, "out of memory"
         except Exception as exc:  # any other error in tool code is an observation
-            kind, message = ErrorKind.runtime_error, _describe(exc)
+            kind, message = ErrorKind.runtime_error, describe(exc)
         finally:
             WATCHDOG.unwatch(ctx)
         abort = ctx.outcome()
@@ -386,7 +309,7 @@ class Toolkit:
         steps = ctx.used()
         if kind is not None:
             store.rollback()
-            return _error(kind, message, steps)
+            return error_result(kind, message, steps)
         store.commit()
         result = ToolResult(ok=True, content=content, steps=steps)  # type: ignore[arg-type]
         if self.check_state:
@@ -394,51 +317,6 @@ class Toolkit:
         if self.check_invariants_after_call:
             result.invariant_violations = self._broken_invariants()
         return result
-
-    def _run_expression(self, code: Any, name: str, as_json: bool) -> ToolResult:
-        if not self._module.reusable:  # fresh module values, as for every tool call
-            failed = self._load_module()
-            if failed is not None:
-                return failed
-        g = self._globals
-        if code is not None:  # an ad-hoc expression: define it in a copy of the module
-            g = dict(g)
-            exec(code, g)
-        ctx, store = self._ctx, self._store
-        ctx.begin()
-        WATCHDOG.watch(ctx)
-        kind: ErrorKind | None = None
-        message, value = "", None
-        try:
-            value = g[name](store.state)
-            if not as_json:
-                value = bool(value)
-        except SandboxAbort as exc:
-            kind, message = exc.kind, exc.message
-        except RecursionError:
-            kind, message = ErrorKind.resource_limit, "recursion too deep"
-        except Exception as exc:
-            kind, message = ErrorKind.runtime_error, _describe(exc)
-        finally:
-            WATCHDOG.unwatch(ctx)
-            store.rollback()  # expressions never change the state
-        abort = ctx.outcome()
-        if abort is not None:
-            kind, message = abort.kind, abort.message
-        if kind is None:
-            content, problem = to_json_text(value, self._guards, self.limits.max_output_chars)
-            if content is not None:
-                return ToolResult(ok=True, content=content, steps=ctx.used())
-            kind, message = problem
-        return _error(kind, message, ctx.used())
-
-    def _broken_invariants(self) -> list[str]:
-        broken = []
-        for label, _code, fname in self._invariant_codes:
-            result = self._run_expression(None, fname, as_json=False)
-            if not (result.ok and result.content == "true"):
-                broken.append(label if result.ok else f"{label} (error: {result.error})")
-        return broken
 
     def _schema_problems(self, state: Any) -> list[Problem]:
         if self._state_is_valid(state):  # compiled fast path
@@ -458,34 +336,3 @@ def _identity(state: Any) -> bytes | None:
         return document_key(state)
     except ValueError:
         return None
-
-
-def _error(kind: ErrorKind, message: str, steps: int = 0) -> ToolResult:
-    message = message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "..."
-    return ToolResult(
-        ok=False,
-        content=canonical_json({"error": message}),
-        error=message,
-        error_kind=kind,
-        steps=steps,
-    )
-
-
-def _exception_text(exc: BaseException) -> str:
-    """The message of an exception raised by tool code, bounded and deterministic."""
-    parts = []
-    for arg in exc.args[:5]:
-        if type(arg) is str:
-            parts.append(arg[:_MAX_MESSAGE])
-        elif type(arg) in (int, float, bool) or arg is None:
-            parts.append(repr(arg) if type(arg) is not int or arg.bit_length() < 256 else "<int>")
-        else:
-            parts.append(f"<{type(arg).__name__}>")
-    return ", ".join(parts)
-
-
-def _describe(exc: BaseException) -> str:
-    text = _exception_text(exc)
-    if isinstance(exc, KeyError) and exc.args and type(exc.args[0]) is str:
-        text = repr(exc.args[0][:200])
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
