@@ -294,7 +294,8 @@ class HeuristicAgent:
             if scenario.toolkit is None:
                 raise HeuristicAgentError(
                     f"HeuristicAgent has no toolkit for scenario {scenario.id!r}: pass "
-                    "HeuristicAgent(toolkit=...) or use scenarios that name a bundled toolkit"
+                    "HeuristicAgent(toolkit=...) (on the command line: --toolkit FILE) or use "
+                    "scenarios that name a bundled toolkit"
                 )
             cached = self._private.get(scenario.toolkit)
             spec = cached[0] if cached else load_example(scenario.toolkit)
