@@ -55,8 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="toolkit for scenarios that do not name a bundled one",
     )  # fmt: skip
     p.add_argument(
-        "--user", choices=["heuristic", "llm"], default="heuristic",
-        help="user simulator: the deterministic heuristic user, or the model as the user",
+        "--user", choices=["heuristic", "llm"], default=None,
+        help="user simulator: the model itself (the default with a real --model) or the "
+        "deterministic heuristic user (the default with --model heuristic)",
     )  # fmt: skip
     p.add_argument(
         "--reward", choices=["verifier", "goal"], default="verifier",
@@ -98,6 +99,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     from gem_env.scenario import load_scenarios
     from toolkits import ToolkitError, load_toolkit
 
+    if args.user is None:  # a real model meets a user as capable as itself
+        args.user = "heuristic" if args.model == HEURISTIC else "llm"
     if args.model == HEURISTIC and args.user == "llm":
         raise _BadInputError("--user llm needs a model server: give --model M --base-url URL")
     scenarios = None

@@ -81,7 +81,7 @@ def test_against_the_stand_in_server(tmp_path: Path, capsys: pytest.CaptureFixtu
     with StandInServer(agent_or_user, model="tiny-llm", api_key="k") as server:
         code = main(
             ["eval", "--scenarios", str(scenarios), "--model", "tiny-llm", "--base-url",
-             server.url, "--api-key", "k", "-k", "4", "--concurrency", "4",
+             server.url, "--api-key", "k", "-k", "4", "--concurrency", "4", "--user", "heuristic",
              "--out", str(tmp_path / "out"), "--no-progress"]
         )  # fmt: skip
         printed = capsys.readouterr().out
@@ -187,3 +187,20 @@ def test_the_oracle_plans_on_a_toolkit_file_for_scenarios_that_name_none(
         report["episodes"]["failed"] == 0
     )  # each used to fail: "pass HeuristicAgent(toolkit=...)"
     assert report["metrics"]["pass_at_k"]["1"]["value"] == 1.0
+
+
+def test_a_real_model_meets_the_llm_user_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenarios = _scenarios_file(tmp_path)
+    with StandInServer(agent_or_user, model="tiny-llm", api_key="k") as server:
+        code = main(
+            ["eval", "--scenarios", str(scenarios), "--model", "tiny-llm", "--base-url",
+             server.url, "--api-key", "k", "-k", "1", "--concurrency", "1",
+             "--out", str(tmp_path / "out"), "--no-progress"]
+        )  # fmt: skip
+        printed = capsys.readouterr().out
+        assert code == 0, printed
+        assert "user=llm" in printed
+        users = [r for r in server.requests if "playing a user" in json.dumps(r)]
+        assert users  # the model played the user
