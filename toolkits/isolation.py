@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from toolkits.compiler import compile_module
 from toolkits.errors import CompileError, Problem, SpecError, StateError
 from toolkits.isolation_channel import Channel, PeerLostError, shared_memory
 from toolkits.isolation_wire import (
@@ -75,7 +74,6 @@ class IsolatedToolkit:
     ):
         self.spec = spec
         self.limits = limits or Limits()
-        compile_module(spec)  # policy and signatures, checked here without running code
         self._flags = {"check_state": check_state, "check_invariants": check_invariants}
         self._address_space_mb = (
             address_space_mb if address_space_mb is not None else 2 * self.limits.max_memory_mb
