@@ -32,7 +32,7 @@ def parse_arguments(arguments: dict[str, Any] | str | None) -> tuple[dict[str, A
         return {}, None
     try:
         if isinstance(arguments, str):
-            parsed = json.loads(arguments, parse_constant=_reject_constant)
+            parsed = _DECODER.decode(arguments)
             if "\\u" in arguments:  # escapes may hide lone surrogates
                 json.dumps(parsed, ensure_ascii=False).encode("utf-8")
         else:
@@ -71,6 +71,10 @@ def validate_call(
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# one decoder for every call (json.loads with options builds a new one each time)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def unknown_tool_message(name: str, names: list[str]) -> str:
