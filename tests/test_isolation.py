@@ -190,3 +190,17 @@ def test_an_invariant_that_loses_the_worker_is_reported_not_raised() -> None:
         (broken,) = tk.check_invariants()
         assert "could not be evaluated" in broken
         assert tk.call("add", {"n": 1}).value == {"total": 10}  # still usable
+
+
+def test_a_batch_that_cannot_resume_runs_one_call_at_a_time(isolated, monkeypatch) -> None:
+    calls = [("add", {"n": 1}), ("stall", {"how": "no"}), ("add", {"n": float("nan")})]
+    expected = compile_toolkit(
+        toolkit(SOURCE, TOOLS, state={"total": 0, "log": []}), limits=LIMITS
+    ).replay(calls, state={"total": 5, "log": []}, checks=["state['total'] == 6"])
+    monkeypatch.setattr(type(isolated), "_run_batch", lambda self, *args: None)
+    got = isolated.replay(calls, state={"total": 5, "log": []}, checks=["state['total'] == 6"])
+    assert [(r.ok, r.content, r.error_kind) for r in got.results] == [
+        (r.ok, r.content, r.error_kind) for r in expected.results
+    ]
+    assert got.final_checks == expected.final_checks == [(True, None)]
+    assert got.final_state_hash == expected.final_state_hash

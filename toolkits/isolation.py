@@ -43,7 +43,7 @@ from toolkits.isolation_wire import (
 )
 from toolkits.isolation_zygote import ZygoteError, zygote
 from toolkits.limits import Limits
-from toolkits.protocol import Call, CallReplay, final_check
+from toolkits.protocol import Call, CallReplay, replay_calls
 from toolkits.result import ErrorKind, ToolResult, error_result
 from toolkits.spec import ToolkitSpec, dump_toolkit
 
@@ -161,7 +161,8 @@ class IsolatedToolkit:
             copy = None if state is None else json_state(state)
             done = self._run_batch(copy, batch, invariants, checks)
             if done is None:  # lost twice over the same calls: one at a time
-                return self._replay_one_by_one(rows, copy, invariants, checks)
+                # the protocol's loop of single calls, each contained on its own
+                return replay_calls(self, calls, state=copy, invariants=invariants, checks=checks)
             done_rows, broken_rows, final_hash, final, initial = done
         answers = iter(zip(done_rows, broken_rows))
         results, broken = [], []
@@ -230,23 +231,6 @@ class IsolatedToolkit:
         done_rows.extend(rows)
         broken_rows.extend(broken)
         self._log.extend(call for call, row in zip(calls, rows) if row[0])
-
-    def _replay_one_by_one(
-        self,
-        rows: list[tuple[str, str | None] | ToolResult],
-        state: dict[str, Any] | None,
-        invariants: bool,
-        checks: Sequence[str],
-    ) -> CallReplay:
-        self.reset(state)
-        initial = self.check_invariants() if invariants else []
-        results, broken = [], []
-        for row in rows:
-            result = row if isinstance(row, ToolResult) else self.call(*row)
-            results.append(result)
-            broken.append(self.check_invariants() if invariants and result.ok else [])
-        final = [final_check(self, expr) for expr in checks]
-        return CallReplay(results, broken, initial, self.state_hash(), final)
 
     def evaluate(self, expr: str) -> ToolResult:
         """Evaluate a read-only expression over `state` in the worker."""

@@ -10,18 +10,9 @@ import string as _string
 from typing import Any
 
 from toolkits.sandbox.modules.core import check_text
+from toolkits.sandbox.modules.names import OFFERED
 
-_CONSTANTS = (
-    "ascii_letters",
-    "ascii_lowercase",
-    "ascii_uppercase",
-    "digits",
-    "hexdigits",
-    "octdigits",
-    "punctuation",
-    "whitespace",
-    "printable",
-)
+_CONSTANTS = tuple(sorted(OFFERED["string"] - {"capwords"}))  # the one list: names.py
 INSTANCE_RULES: dict[type, Any] = {}
 CLASS_RULES: dict[type, Any] = {}
 
