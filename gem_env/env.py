@@ -195,6 +195,9 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         self._messages, self._parts, self._ends = [], [], []
         self._call_ids, self._findings = set(), []
         self._turn, self._termination = 0, None
+        use_tools = getattr(self._user, "use_tools", None)
+        if callable(use_tools):  # a user that listens for the parameters its facts feed
+            use_tools(self._toolkit.tools)
         opening = self._user.reset(scenario, episode_seed)
         self._append(Message.system(scenario.system_prompt))
         self._append(Message.user(opening))

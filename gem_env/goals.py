@@ -1,7 +1,8 @@
 """Whether a scenario's goal is met (owns the evaluation shared by rewards and verifiers).
 
 A goal is met when every goal assertion holds on the final state (evaluated read-only
-in the sandbox by `CompiledToolkit.holds`) and every required output is `said` in some
+in the sandbox by `CompiledToolkit.holds`; an assertion may also read the episode's
+`calls`, see `gem_env.goal_calls`) and every required output is `said` in some
 assistant message (word-bounded, case-insensitive, numbers compared as numbers). This module is
 data-level: it needs a toolkit in its final state and the messages, never the env.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from gem_env.goal_calls import bind_calls, recorded_calls, uses_calls
 from gem_env.messages import Message
 from gem_env.scenario import Assertion
 from toolkits import CompiledToolkit, CompileError
@@ -22,6 +25,7 @@ __all__ = [
     "AssertionOutcome",
     "OutputOutcome",
     "assertion_outcomes",
+    "checked_exprs",
     "output_outcomes",
     "said",
 ]
@@ -47,12 +51,15 @@ def assertion_outcomes(
     toolkit: CompiledToolkit | None,
     assertions: Sequence[Assertion],
     verdicts: Sequence[tuple[bool, str | None]] | None = None,
+    calls: Sequence[dict[str, Any]] | None = None,
 ) -> list[AssertionOutcome]:
     """Evaluate each assertion on `toolkit`'s current state (an expression that does not
     compile is an outcome that does not hold, with the compiler's message as `error`).
 
-    `verdicts` are the ``(holds, error)`` pairs already computed for the assertions, in
-    order (`toolkits.CallReplay.final_checks`); `toolkit` is not used then."""
+    `calls` are the episode's `recorded_calls`, which an assertion may read as `calls`
+    (none when None). `verdicts` are the ``(holds, error)`` pairs already computed for
+    the assertions, in order (`toolkits.CallReplay.final_checks` of `checked_exprs`);
+    `toolkit` is not used then."""
     outcomes = []
     for i, assertion in enumerate(assertions):
         if verdicts is not None:
@@ -60,7 +67,7 @@ def assertion_outcomes(
         else:
             assert toolkit is not None, "assertion_outcomes needs a toolkit or verdicts"
             try:
-                holds, error = toolkit.holds(assertion.expr)
+                holds, error = toolkit.holds(bind_calls(assertion.expr, calls))
             except CompileError as exc:
                 holds, error = False, str(exc)
         outcomes.append(
@@ -69,6 +76,13 @@ def assertion_outcomes(
             )
         )
     return outcomes
+
+
+def checked_exprs(assertions: Sequence[Assertion], messages: Sequence[Message]) -> list[str]:
+    """The expressions to evaluate on the final state for `assertions`, with the calls
+    of `messages` bound where an assertion reads `calls`."""
+    calls = recorded_calls(messages) if any(uses_calls(a.expr) for a in assertions) else None
+    return [bind_calls(a.expr, calls) for a in assertions]
 
 
 def output_outcomes(messages: Sequence[Message], required: Sequence[str]) -> list[OutputOutcome]:

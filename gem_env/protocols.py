@@ -2,7 +2,8 @@
 
 - `ChatModel`: an LLM behind an OpenAI-compatible chat API (synth's backends implement
   it; tests use the scripted and heuristic participants).
-- `Agent`: produces the next assistant message from the conversation so far.
+- `Agent`: produces the next assistant message from the conversation so far; it starts
+  an episode from an `AgentView` (public) unless it is privileged (`reset_agent`).
 - `UserSimulator`: plays the user of a scenario inside the env.
 - `RewardFunction`: scores a finished episode (verifiers' reward implements it).
 """
@@ -40,15 +41,34 @@ class ChatModel(Protocol):
         ...
 
 
+class AgentView(BaseModel):
+    """What a deployed agent sees when an episode starts: the system prompt, the tools
+    and the user's first message. Never the user's goal, persona or facts, the goal
+    assertions, the required outputs nor the scenario's id (which may name the answer)."""
+
+    system_prompt: str = Field(description="The scenario's policy and instructions.")
+    first_user_message: str = Field(description="The user's opening message.")
+    tools: list[dict[str, Any]] = Field(
+        default_factory=list, description="The OpenAI tools offered."
+    )
+
+
 @runtime_checkable
 class Agent(Protocol):
-    """Chooses the next assistant message. `reset` is called at the start of each episode."""
+    """Chooses the next assistant message. `reset` is called at the start of each episode.
+
+    `reset` gets an `AgentView` (what a deployed agent sees), unless the agent declares
+    ``privileged = True`` (an oracle, e.g. the embedded `OracleAgent`): then it gets the
+    full `Scenario`, answer key included. Rewards and reports name privileged agents so.
+    """
 
     name: str
 
-    def reset(self, scenario: Scenario, tools: list[dict[str, Any]], seed: int | None) -> None:
-        """Prepare for a new episode (the agent sees the scenario's system prompt only
-        through the messages, unless it is a test double that declares otherwise)."""
+    def reset(
+        self, scenario: AgentView | Scenario, tools: list[dict[str, Any]], seed: int | None
+    ) -> None:
+        """Prepare for a new episode: `scenario` is an `AgentView`, or the `Scenario` for
+        a privileged agent."""
         ...
 
     async def act(
@@ -56,6 +76,36 @@ class Agent(Protocol):
     ) -> Message | dict[str, Any] | str:
         """Return the next assistant turn (tool calls and/or text)."""
         ...
+
+
+def is_privileged(agent: Any) -> bool:
+    """Whether `agent` declares itself privileged (``privileged = True``): it may see
+    the whole scenario."""
+    return getattr(agent, "privileged", False) is True
+
+
+def agent_view(
+    scenario: Scenario, tools: list[dict[str, Any]], first_user_message: str
+) -> AgentView:
+    """The public view of an episode of `scenario` for a non-privileged agent."""
+    return AgentView(
+        system_prompt=scenario.system_prompt,
+        first_user_message=first_user_message,
+        tools=list(tools),
+    )
+
+
+def reset_agent(
+    agent: Agent,
+    scenario: Scenario,
+    tools: list[dict[str, Any]],
+    first_user_message: str,
+    seed: int | None,
+) -> None:
+    """Reset `agent` for an episode: the full scenario only when it is privileged, else
+    the `AgentView`."""
+    seen = scenario if is_privileged(agent) else agent_view(scenario, tools, first_user_message)
+    agent.reset(seen, tools, seed)
 
 
 class UserReply(BaseModel):

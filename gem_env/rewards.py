@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from gem_env.goal_calls import recorded_calls
 from gem_env.goals import AssertionOutcome, OutputOutcome, assertion_outcomes, output_outcomes
 from gem_env.protocols import RewardResult
 from gem_env.trajectory import Trajectory
@@ -47,7 +48,8 @@ class GoalReward:
 
     def _score(self, trajectory: Trajectory, toolkit: CompiledToolkit) -> RewardResult:
         scenario = trajectory.scenario
-        assertions = assertion_outcomes(toolkit, scenario.goal_assertions)
+        calls = recorded_calls(trajectory.messages)
+        assertions = assertion_outcomes(toolkit, scenario.goal_assertions, calls=calls)
         outputs = output_outcomes(trajectory.messages, scenario.required_outputs)
         checks = [a.holds for a in assertions] + [o.found for o in outputs]
         score = sum(checks) / len(checks) if checks else 1.0

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from gem_env.errors import GemEnvError
 from gem_env.messages import Message
-from gem_env.protocols import Agent
+from gem_env.protocols import Agent, reset_agent
 from gem_env.rollout_store import DoneEpisode, RolloutStore
 from gem_env.scenario import Scenario, load_scenarios
 from gem_env.trajectory import Trajectory
@@ -143,7 +143,8 @@ async def _episode(
     if chosen is None:
         raise GemEnvError("the env does not expose the scenario of the episode (env.scenario)")
     tools = info.get("tools") or []
-    await call(agent.reset, chosen, tools, seed)  # may plan or compile: off the loop
+    opening = _first_user_message(base, observation)
+    await call(reset_agent, agent, chosen, tools, opening, seed)  # may plan: off the loop
     reward = 0.0
     while True:
         action = await agent.act(_messages(base, observation), tools)
@@ -151,7 +152,16 @@ async def _episode(
         reward += float(step_reward)
         if terminated or truncated:
             break
-    return EpisodeResult(trajectory=base.trajectory(), reward=reward, info=dict(info))
+    trajectory = base.trajectory()
+    trajectory.provenance.models.setdefault(
+        "agent", str(getattr(agent, "name", type(agent).__name__))
+    )
+    return EpisodeResult(trajectory=trajectory, reward=reward, info=dict(info))
+
+
+def _first_user_message(base: Any, observation: Any) -> str:
+    """The user's opening message of the episode."""
+    return next((m.content or "" for m in _messages(base, observation) if m.role == "user"), "")
 
 
 def _messages(base: Any, observation: Any) -> list[Message]:

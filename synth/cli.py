@@ -2,8 +2,9 @@
 
 `main(argv)` returns the exit code (0 all pass, 1 some fail, 2 bad input) so it works
 both as the console-script entry point (`sys.exit(main())`) and from tests.
-Subcommands register in `_COMMANDS`; today: `check-toolkit`, `eval` (in `synth.eval_command`)
-and `verify` (in `synth.verify_command`).
+Subcommands register in `_COMMANDS`; today: `check-toolkit`, `check-scenario` (in
+`synth.check_scenario_command`), `eval` (in `synth.eval_command`) and `verify` (in
+`synth.verify_command`).
 """
 
 from __future__ import annotations
@@ -162,6 +163,21 @@ def _eval(args: argparse.Namespace) -> int:
     return eval_command.run(args)
 
 
+# -- check-scenario (synth/check_scenario_command.py) -----------------------------------
+
+
+def _check_scenario_arguments(p: argparse.ArgumentParser) -> None:
+    from synth import check_scenario_command
+
+    check_scenario_command.add_arguments(p)
+
+
+def _check_scenario(args: argparse.Namespace) -> int:
+    from synth import check_scenario_command
+
+    return check_scenario_command.run(args)
+
+
 # -- verify (synth/verify_command.py) ---------------------------------------------------
 
 
@@ -182,6 +198,13 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handl
         "compile toolkits and property-test them (exit 0 all pass, 1 some fail, 2 bad input)",
         _check_toolkit_arguments,
         _check_toolkit,
+    ),
+    "check-scenario": (
+        "check that scenarios pay only an agent that does the task: assertions evaluate, "
+        "the goal is reachable, no do-nothing or echo agent is paid (exit 0 all valid, "
+        "1 some invalid, 2 bad input)",
+        _check_scenario_arguments,
+        _check_scenario,
     ),
     "eval": (
         "run an agent k times per scenario; print pass@k and pass^k with confidence intervals",

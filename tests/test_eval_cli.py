@@ -1,4 +1,4 @@
-"""`gem-env eval` end to end: offline heuristic agent, the stand-in server, bad input."""
+"""`gem-env eval` end to end: offline oracle agent, the stand-in server, bad input."""
 
 from __future__ import annotations
 
@@ -23,11 +23,14 @@ def _scenarios_file(tmp_path: Path) -> Path:
             "id": f"orders_of_{name}",
             "system_prompt": f"You are the returns desk of the Northwind store ({name}).",
             "user": {"goal": "Which orders do I have?", "known_info": {"email": email}},
-            "required_outputs": [email],
+            "required_outputs": [customer],  # only find_orders says it
             "max_turns": 6,
             "toolkit": "online_store_returns",
         }
-        for name, email in [("maya", EMAILS[0]), ("omar", EMAILS[1])]
+        for name, email, customer in [
+            ("maya", EMAILS[0], "Maya Chen"),
+            ("omar", EMAILS[1], "Omar Haddad"),
+        ]
     ]
     path = tmp_path / "scenarios.json"
     path.write_text(json.dumps(scenarios))
@@ -35,8 +38,8 @@ def _scenarios_file(tmp_path: Path) -> Path:
 
 
 def agent_or_user(body: dict[str, Any]) -> dict[str, Any] | str:
-    """Agent turns: look up a seed-chosen email (a tool call), then report it. As the
-    simulated user (``--user llm``): say thanks and stop."""
+    """Agent turns: look up a seed-chosen email (a tool call), then report whose orders
+    the result shows. As the simulated user (``--user llm``): say thanks and stop."""
     system = body["messages"][0]["content"]
     if system.startswith("You are playing a user"):
         return "Great, thanks! ###STOP###"
@@ -45,9 +48,8 @@ def agent_or_user(body: dict[str, Any]) -> dict[str, Any] | str:
         return {
             "tool_calls": [{"function": {"name": "find_orders", "arguments": {"email": email}}}]
         }
-    call = next(m for m in body["messages"] if m.get("tool_calls"))["tool_calls"][0]
-    email = json.loads(call["function"]["arguments"])["email"]
-    return f"These are the orders of {email}. Anything else?"
+    result = next(m for m in body["messages"] if m["role"] == "tool")
+    return f"These are the orders of {json.loads(result['content'])['name']}. Anything else?"
 
 
 def test_heuristic_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +57,7 @@ def test_heuristic_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     path = tmp_path / "s.json"
     path.write_text(json.dumps(scenarios))
     out = tmp_path / "out"
-    args = ["eval", "--scenarios", str(path), "--model", "heuristic", "-k", "2"]
+    args = ["eval", "--scenarios", str(path), "--model", "oracle", "-k", "2"]
     code = main([*args, "--out", str(out), "--no-progress"])
     printed = capsys.readouterr().out
     assert code == 0, printed
@@ -128,15 +130,15 @@ def test_bad_input_exits_2_with_a_clear_message(
         return capsys.readouterr().err
 
     assert "no scenarios file" in run(
-        "--scenarios", str(tmp_path / "nope.json"), "--model", "heuristic"
+        "--scenarios", str(tmp_path / "nope.json"), "--model", "oracle"
     )
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"id": "x", "user": {"goal": "g"}}]))
-    assert "system_prompt" in run("--scenarios", str(bad), "--model", "heuristic")
+    assert "system_prompt" in run("--scenarios", str(bad), "--model", "oracle")
     unknown = tmp_path / "unknown.json"
     unknown.write_text(json.dumps([{"id": "x", "system_prompt": "p", "user": {"goal": "g"},
                                     "toolkit": "online_store_return"}]))  # fmt: skip
-    assert "online_store_returns" in run("--scenarios", str(unknown), "--model", "heuristic")
+    assert "online_store_returns" in run("--scenarios", str(unknown), "--model", "oracle")
     url = f"http://127.0.0.1:{_free_port()}/v1"
     err = run("--scenarios", str(scenarios), "--model", "m", "--base-url", url)
     assert "cannot reach the model server" in err and "--base-url" in err
@@ -147,10 +149,8 @@ def test_bad_input_exits_2_with_a_clear_message(
         err = run("--scenarios", str(scenarios), "--model", "tiny-llm", "--base-url", server.url,
                   "--api-key", "wrong")  # fmt: skip
         assert "--api-key" in err
-    assert "--user llm" in run(
-        "--scenarios", str(scenarios), "--model", "heuristic", "--user", "llm"
-    )
-    assert main(["eval", "--model", "heuristic", "-k", "0"]) == 2
+    assert "--user llm" in run("--scenarios", str(scenarios), "--model", "oracle", "--user", "llm")
+    assert main(["eval", "--model", "oracle", "-k", "0"]) == 2
     assert not (tmp_path / "o").exists()  # nothing started
 
 
@@ -162,7 +162,7 @@ def test_the_reward_comes_from_the_verifiers_by_default(
     path = tmp_path / "s.json"
     path.write_text(json.dumps(scenarios))
     out = tmp_path / "out"
-    args = ["eval", "--scenarios", str(path), "--model", "heuristic", "-k", "1"]
+    args = ["eval", "--scenarios", str(path), "--model", "oracle", "-k", "1"]
     extra = [] if reward == "verifier" else ["--reward", reward]
     assert main([*args, "--out", str(out), "--no-progress", *extra]) == 0, capsys.readouterr()
     record = json.loads((out / "rollouts.jsonl").read_text().splitlines()[0])
@@ -177,7 +177,7 @@ def test_the_oracle_plans_on_a_toolkit_file_for_scenarios_that_name_none(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fixtures = Path(__file__).parent / "fixtures"
-    args = ["eval", "--model", "heuristic", "-k", "1", "--no-progress", "--json"]
+    args = ["eval", "--model", "oracle", "-k", "1", "--no-progress", "--json"]
     args += ["--toolkit", str(fixtures / "network_inventory.json")]
     args += ["--scenarios", str(fixtures / "network_inventory_scenarios.json")]
     code = main([*args, "--out", str(tmp_path / "out")])

@@ -147,9 +147,12 @@ def test_seeded_participants_reproduce_an_episode_from_scenario_and_seed(tmp_pat
 
 
 class SlowAgent:
-    """Waits `delay` seconds per turn (a model call), then plays the scripted agent."""
+    """Waits `delay` seconds per turn (a model call), then plays the scripted agent. A
+    test double that fails on one scenario by id: it declares itself privileged to be
+    given the scenario."""
 
     name = "slow"
+    privileged = True
 
     def __init__(self, delay: float, fail_for: str | None = None):
         self.delay, self.fail_for, self.inner = delay, fail_for, scripted_agent()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gem_env.errors import GemEnvError, ScenarioError
+from gem_env.goal_calls import bind_calls, uses_calls
 from gem_env.scenario import Scenario, load_scenarios
 from gem_env.scenarios import bundled_scenario, bundled_scenarios, scenario_files
 from toolkits import Toolkit, ToolkitSpec
@@ -57,18 +58,26 @@ def test_scenario_is_well_posed_on_its_toolkit(scenario: Scenario) -> None:
     assert scenario.system_prompt.strip() and "olicy" in scenario.system_prompt
     assert scenario.user.goal.strip() and scenario.user.persona.strip()
     assert scenario.user.known_info, "the user must know facts to reveal when asked"
-    assert scenario.goal_assertions and scenario.required_outputs
+    assert scenario.goal_assertions
     assert scenario.max_turns >= 8
     initially = []
     for assertion in scenario.goal_assertions:
         assert assertion.description
-        result = toolkit.evaluate(f"bool({assertion.expr})")
+        expr = bind_calls(assertion.expr, [])  # no call made yet
+        result = toolkit.evaluate(f"bool({expr})")
         assert result.ok, f"{assertion.expr!r} does not evaluate: {result.error}"
-        initially.append(toolkit.holds(assertion.expr)[0])
+        initially.append((uses_calls(assertion.expr), toolkit.holds(expr)[0]))
     if "refuse" in scenario.id:
-        assert all(initially), "a refusal scenario succeeds by leaving the state as it is"
+        state_only = [held for over_calls, held in initially if not over_calls]
+        assert all(state_only), "a refusal scenario leaves the state as it is"
+        evidence = [held for over_calls, held in initially if over_calls]
+        assert evidence or scenario.required_outputs, "a refusal needs evidence of a read"
+        assert not evidence or not all(evidence), "the evidence needs a call the agent makes"
     else:
-        assert not all(initially), "the goal must not hold before the agent acts"
+        assert scenario.required_outputs
+        assert not all(held for _, held in initially), (
+            "the goal must not hold before the agent acts"
+        )
 
 
 def test_a_scenario_overrides_the_initial_state() -> None:

@@ -13,6 +13,7 @@ import collections
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from gem_env.goals import checked_exprs
 from gem_env.messages import Message, ToolCall
 from gem_env.trajectory import Trajectory
 from toolkits import (
@@ -178,7 +179,8 @@ class TrajectoryContext:
         sites = self.call_sites
         calls = [(site.call.function.name, site.call.function.arguments) for site in sites]
         scenario = self.trajectory.scenario
-        checks = [a.expr for a in scenario.goal_assertions] if self.goals else []
+        messages = self.trajectory.messages
+        checks = checked_exprs(scenario.goal_assertions, messages) if self.goals else []
         try:  # one batch: a single round trip when the toolkit runs in a worker
             done = toolkit.replay(
                 calls, state=scenario.initial_state, invariants=self.invariants, checks=checks

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from gem_env.messages import Message
 from gem_env.participants._text import STOP_MARKER, humanize, say
 from gem_env.participants.fidelity import FidelityFinding, check_user_turn
-from gem_env.protocols import ChatModel, UserReply
+from gem_env.protocols import AgentView, ChatModel, UserReply
 from gem_env.scenario import Scenario
 
 __all__ = ["USER_GREETING", "LLMAgent", "LLMUser", "run_sync", "user_system_prompt"]
@@ -95,7 +95,7 @@ class LLMAgent:
         self._turn = 0
 
     def reset(
-        self, scenario: Scenario, tools: list[dict[str, Any]], seed: int | None = None
+        self, scenario: AgentView | Scenario, tools: list[dict[str, Any]], seed: int | None = None
     ) -> None:
         """Remember the seed (passed to the model, offset by the turn number)."""
         self._seed = seed

@@ -18,6 +18,11 @@ grounded (DESIGN.md section 4).
    from the initial state, and grounded: each id-like argument is traced to the system
    prompt, the opening message, a user fact (which the agent will ask for), an earlier
    write, or a read (which is added to the plan).
+4. Evidence: an assertion that reads `calls` (`gem_env.goal_calls`, e.g. "the agent
+   read the order that shows the item is final sale") is met by adding the first read
+   of step 1 that makes it hold, grounded like the others. `Plan.goal_met` says whether
+   the plan's calls meet every assertion (for a refusal: whether the goal already holds
+   and the evidence was found).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from gem_env.goal_calls import bind_calls, uses_calls
 from gem_env.participants._text import appears, is_id_like, stems
 from gem_env.participants._values import (
     as_text,
@@ -74,6 +80,7 @@ class Plan:
     ask: list[str] = field(default_factory=list)  # known_info keys, in known_info order
     reason: str = ""  # why there is no plan ("goal_already_holds", "no_plan_found")
     calls_tried: int = 0
+    goal_met: bool = False  # the calls of the plan meet every goal assertion
 
 
 @dataclass(order=True)
@@ -127,10 +134,12 @@ class Planner:
         self.toolkit.reset(scenario.initial_state)
         self.root = self.toolkit.state
         self.root_hash = self.toolkit.state_hash()
-        self.assertions = [a.expr for a in scenario.goal_assertions]
+        every = [a.expr for a in scenario.goal_assertions]
+        self.assertions = [e for e in every if not uses_calls(e)]  # over the state alone
+        self.evidence = [e for e in every if uses_calls(e)]  # over the calls made
         # one sandboxed evaluation for all assertions (compiled once per check)
         self._all = "[" + ", ".join(f"bool({e})" for e in self.assertions) + "]"
-        self.literals = literals(self.assertions)
+        self.literals = literals(every)
         goal = scenario.user.goal
         request = goal + " " + " ".join(strings(scenario.user.known_info))
         self.ctx = Context(stems(request), self.literals, free_text(goal), keywords(goal))
@@ -140,7 +149,7 @@ class Planner:
             *text_facts(scenario.system_prompt, "system", 2000),
         ]
         self.reads: list[PlannedCall] = []
-        self.unusable = [e for e in self.assertions if not compiles(e)]
+        self.unusable = [e for e in every if not compiles(e)]
 
     # -- public --------------------------------------------------------------------
 
@@ -155,7 +164,8 @@ class Planner:
         if writes is None:
             return self._refusal("no_plan_found")
         writes = self._minimize(list(writes))
-        return self._grounded(writes)
+        evidence, met = self._evidence(writes)
+        return self._grounded(writes, evidence, met)
 
     # -- step 1: reads -------------------------------------------------------------
 
@@ -274,7 +284,30 @@ class Planner:
             i -= 1
         return self._replay(writes) or writes
 
-    def _grounded(self, writes: list[PlannedCall]) -> Plan:
+    def _evidence(self, writes: list[PlannedCall]) -> tuple[list[int], bool]:
+        """The reads (indexes into `self.reads`) that meet the assertions over `calls`,
+        with the `writes` (already replayed: the toolkit is in their final state), and
+        whether every such assertion then holds."""
+        chosen: list[int] = []
+        for expr in self.evidence:
+            made = [self.reads[i] for i in chosen] + writes
+            if self._holds_with(expr, made):
+                continue
+            for i, read in enumerate(self.reads):
+                if self.calls >= self.max_calls:
+                    break
+                if i not in chosen and self._holds_with(expr, [*made, read]):
+                    chosen.append(i)
+                    break
+            else:
+                return chosen, False
+        return chosen, True
+
+    def _holds_with(self, expr: str, made: list[PlannedCall]) -> bool:
+        self.calls += 1  # an evaluation counts against the budget like a call
+        return self.toolkit.holds(bind_calls(expr, [_as_recorded(c) for c in made]))[0]
+
+    def _grounded(self, writes: list[PlannedCall], evidence: list[int], met: bool) -> Plan:
         texts = [self.scenario.system_prompt, self.scenario.user.goal]
         asked: set[str] = set()
         needed_reads: set[int] = set()
@@ -308,6 +341,11 @@ class Planner:
             for leaf in _sourced_values(read):
                 ground(leaf, [], index)
 
+        for index in evidence:
+            if index not in needed_reads:
+                needed_reads.add(index)
+                for leaf in _sourced_values(self.reads[index]):
+                    ground(leaf, [], index)
         for i, w in enumerate(writes):
             for value in _sourced_values(w):
                 ground(value, writes[:i], len(self.reads))
@@ -317,24 +355,26 @@ class Planner:
             asked.update(f.user_key or "" for f in r.uses if f.source == "user")
         order = list(self.scenario.user.known_info)
         ask = [k for k in order if k in asked]
-        return Plan(True, [*reads, *writes], ask, "", self.calls)
+        return Plan(bool(writes), [*reads, *writes], ask, "", self.calls, met)
 
     def _refusal(self, reason: str) -> Plan:
         """No writes: look up what the request is about (reads that mention what the
-        goal assertions name), then explain."""
-        chosen: list[PlannedCall] = []
-        for read in self.reads:
-            if len(chosen) >= 2:
+        goal assertions name, and the reads the assertions over `calls` need), then
+        explain. The goal is met when it already held and the evidence was found."""
+        about = []
+        for i, read in enumerate(self.reads):
+            if len(about) >= 2:
                 break
-            if any(read.content == c.content for c in chosen):
+            if any(read.content == self.reads[j].content for j in about):
                 continue
             if any(appears(lit, read.content) for lit in self.literals if is_id_like(lit)) and all(
                 f.source != "result" for f in read.uses
             ):
-                chosen.append(read)
-        asked = {f.user_key for r in chosen for f in r.uses if f.source == "user"}
-        ask = [k for k in self.scenario.user.known_info if k in asked]
-        return Plan(False, chosen, ask, reason, self.calls)
+                about.append(i)
+        evidence, met = self._evidence([]) if reason == "goal_already_holds" else ([], False)
+        plan = self._grounded([], about + [i for i in evidence if i not in about], met)
+        plan.reason = reason
+        return plan
 
     # -- helpers -------------------------------------------------------------------
 
@@ -348,6 +388,12 @@ class Planner:
             return sum(1 for held in result.value if held is not True)
         # an assertion fails to evaluate: count them one by one
         return sum(1 for expr in self.assertions if not self.toolkit.holds(expr)[0])
+
+
+def _as_recorded(call: PlannedCall) -> dict[str, Any]:
+    """A planned call as an assertion's `calls` shows it (`gem_env.goal_calls`)."""
+    failed = isinstance(call.value, dict) and set(call.value) == {"error"}
+    return {"name": call.name, "arguments": call.args, "ok": not failed, "result": call.value}
 
 
 def _sourced_values(call: PlannedCall) -> list[Any]:

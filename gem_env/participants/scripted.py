@@ -14,7 +14,7 @@ from typing import Any
 
 from gem_env.messages import Message
 from gem_env.participants._text import STOP_MARKER
-from gem_env.protocols import UserReply
+from gem_env.protocols import AgentView, UserReply
 from gem_env.scenario import Scenario
 
 __all__ = ["ScriptedAgent", "ScriptedUser"]
@@ -41,7 +41,7 @@ class ScriptedAgent:
         self._i = 0
 
     def reset(
-        self, scenario: Scenario, tools: list[dict[str, Any]], seed: int | None = None
+        self, scenario: AgentView | Scenario, tools: list[dict[str, Any]], seed: int | None = None
     ) -> None:
         """Start again from the first turn."""
         self._i = 0

@@ -59,6 +59,7 @@ def agent_responder(make_agent: Callable[[], Any], scenarios: Sequence[Any]) -> 
 
     def respond(body: dict[str, Any]) -> dict[str, Any] | str:
         from gem_env.messages import Message
+        from gem_env.protocols import reset_agent
 
         messages = [Message.model_validate(m) for m in body.get("messages", [])]
         system = next((m.content for m in messages if m.role == "system"), None)
@@ -67,7 +68,8 @@ def agent_responder(make_agent: Callable[[], Any], scenarios: Sequence[Any]) -> 
             return "I cannot help with that."
         tools = body.get("tools") or []
         agent = make_agent()
-        agent.reset(scenario, tools, body.get("seed"))
+        opening = next((m.content or "" for m in messages if m.role == "user"), "")
+        reset_agent(agent, scenario, tools, opening, body.get("seed"))
         turn = asyncio.run(agent.act(messages, tools))
         if isinstance(turn, Message):
             return turn.to_openai()
