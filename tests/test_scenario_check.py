@@ -73,6 +73,12 @@ def test_an_assertion_that_does_not_compile_or_evaluate_is_assertion_error() -> 
     assert "does not compile" in errors[0].detail and "NameError" in errors[1].detail
 
 
+def test_an_assertion_that_never_ends_is_an_assertion_error_not_a_hang() -> None:
+    forever = [{"expr": "sum(1 for _ in range(10**12)) > 0"}]
+    (finding,) = check_scenario(_scenario(goal_assertions=forever), search=False).findings
+    assert finding.code == "assertion_error" and "initial state" in finding.detail
+
+
 def test_a_lookup_of_what_the_goal_creates_is_not_an_assertion_error() -> None:
     later = [{"expr": "state['appointments']['APT-9999']['status'] == 'booked'"}]
     codes = _codes(_scenario(goal_assertions=later), search=False)
