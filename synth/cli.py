@@ -193,6 +193,21 @@ def _verify(args: argparse.Namespace) -> int:
     return verify_command.run(args)
 
 
+# -- export (synth/export_command.py) ---------------------------------------------------
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    from synth import export_command
+
+    export_command.add_arguments(p)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from synth import export_command
+
+    return export_command.run(args)
+
+
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "check-toolkit": (
         "compile toolkits and property-test them (exit 0 all pass, 1 some fail, 2 bad input)",
@@ -216,5 +231,11 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handl
         "1 some fail, 2 bad input)",
         _verify_arguments,
         _verify,
+    ),
+    "export": (
+        "export a run's trajectories for fine-tuning: openai, sharegpt (LLaMA-Factory) or "
+        "hf (Parquet) (exit 0 written, 2 bad input)",
+        _export_arguments,
+        _export,
     ),
 }
