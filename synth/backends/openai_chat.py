@@ -4,14 +4,16 @@ Implements `gem_env.protocols.ChatModel` for vLLM (`vllm serve ...`), llama.cpp'
 server, OpenAI itself, or the stand-in server of `synth.backends.stand_in`. It owns the
 request, retries with exponential backoff and jitter (connection errors, timeouts, 408,
 409, 429 and 5xx; `Retry-After` is honoured), an optional concurrency bound, and token
-accounting (`usage`). A refused request (400, 401, 403, 404, 422) is not retried: it
-raises `BackendRequestError` saying what to fix.
+accounting (`usage`). A 200 whose body is not a chat completion (an HTML page from a
+proxy, a cut-off JSON body) is retried like a connection error. A refused request (400,
+401, 403, 404, 422) is not retried: it raises `BackendRequestError` saying what to fix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import random
 import threading
@@ -24,6 +26,10 @@ from synth.backends.errors import BackendRequestError, BackendUnavailableError
 _RETRY_STATUS = frozenset({408, 409, 429})
 
 
+class _MalformedResponseError(Exception):
+    """The server answered 200 with a body that is not a chat completion (retried)."""
+
+
 class TokenUsage(BaseModel):
     """Running totals of one model's traffic."""
 
@@ -32,6 +38,11 @@ class TokenUsage(BaseModel):
     completion_tokens: int = 0
     retries: int = Field(default=0, description="Attempts repeated after a transient error.")
     failures: int = Field(default=0, description="Completions that failed for good.")
+    schema_fallbacks: int = Field(
+        default=0,
+        description="Structured requests sent as plain text with the schema in the prompt "
+        "because the server refused `response_format`.",
+    )
 
     @property
     def total_tokens(self) -> int:
@@ -149,8 +160,18 @@ class OpenAIChatModel:
         tools: list[dict[str, Any]] | None = None,
         temperature: float | None = None,
         seed: int | None = None,
+        max_tokens: int | None = None,
+        response_format: dict[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """Return the next assistant message as an OpenAI dict (role, content, tool_calls).
+
+        Args:
+            messages: the conversation, OpenAI chat messages.
+            tools: OpenAI function tools offered to the model.
+            temperature, seed, max_tokens: per-call values (None: the model's defaults).
+            response_format: sent as given (e.g. a ``json_schema`` structured output).
+            timeout: seconds for each attempt of this call (None: the model's `timeout`).
 
         Raises:
             BackendUnavailableError: the server could not be reached or kept failing.
@@ -164,8 +185,13 @@ class OpenAIChatModel:
             kwargs["temperature"] = temperature
         if seed is not None:
             kwargs["seed"] = seed
-        if self.max_tokens is not None:
-            kwargs["max_tokens"] = self.max_tokens
+        max_tokens = self.max_tokens if max_tokens is None else max_tokens
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         if self.extra_body:
             kwargs["extra_body"] = self.extra_body
         response = await self._with_retries(kwargs)
@@ -189,7 +215,12 @@ class OpenAIChatModel:
         attempt = 0
         while True:
             try:
-                return await self._create(kwargs)
+                response = await self._create(kwargs)
+                if isinstance(response, str):  # a non-JSON body (an HTML error page)
+                    raise _MalformedResponseError(f"not a chat completion: {response[:80]!r}")
+                return response
+            except (_MalformedResponseError, json.JSONDecodeError) as exc:
+                error, delay = exc, None
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if status not in _RETRY_STATUS and status < 500:

@@ -3,79 +3,63 @@
 `StandInServer` serves ``POST /v1/chat/completions`` and ``GET /v1/models`` from a
 `http.server` in a background thread on 127.0.0.1, answering each request with a
 *responder*: a function from the request body to an assistant message dict. It can
-add latency and fail the first requests (to exercise retries)::
+add latency, fail the first requests, and inject faults into successive completions
+(`synth.backends.stand_in_faults`: 429, 500, timeouts, resets, truncated or non-JSON
+bodies, empty or non-JSON answers, a refused response_format)::
 
     with StandInServer(scripted([{"tool_calls": [...]}, "All done."])) as server:
         model = OpenAIChatModel("stand-in", base_url=server.url)
 
-Responders here:
-- `scripted(turns)`: the i-th assistant turn of each conversation is ``turns[i]`` (the
-  turn is counted from the request's messages, so concurrent conversations each walk
-  the script); past the end the last turn repeats.
-- `agent_responder(make_agent, scenarios)`: plays a `gem_env` agent (e.g. the
-  heuristic agent) behind the API: the scenario is found by the conversation's system
-  prompt, a fresh agent is reset and asked for the next turn.
+The responders (`scripted`, `agent_responder`, `stage_responder`) live in
+`synth.backends.stand_in_responders` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Responder = Callable[[dict[str, Any]], dict[str, Any] | str]
+from synth.backends.stand_in_faults import (
+    WIRE_FAULTS,
+    Faults,
+    answer_fault,
+    check_faults,
+    fault_for,
+    http_fault,
+    write_wire_fault,
+)
+from synth.backends.stand_in_responders import (
+    Responder,
+    agent_responder,
+    scripted,
+    stage_of,
+    stage_responder,
+)
+
+__all__ = [
+    "Responder",
+    "StandInServer",
+    "agent_responder",
+    "scripted",
+    "stage_of",
+    "stage_responder",
+]
 
 
-def scripted(turns: Sequence[dict[str, Any] | str]) -> Responder:
-    """A responder whose i-th assistant turn in every conversation is ``turns[i]``.
+@dataclass
+class _Reply:
+    """What the handler sends: a status and JSON payload, or a wire fault."""
 
-    A turn is an assistant message dict (``content`` and/or ``tool_calls``; ``role`` and
-    call ids are filled in) or plain text.
-    """
-    if not turns:
-        raise ValueError("scripted() needs at least one turn")
-    script = list(turns)
-
-    def respond(body: dict[str, Any]) -> dict[str, Any] | str:
-        done = sum(1 for m in body.get("messages", []) if m.get("role") == "assistant")
-        return script[min(done, len(script) - 1)]
-
-    return respond
-
-
-def agent_responder(make_agent: Callable[[], Any], scenarios: Sequence[Any]) -> Responder:
-    """Serve a `gem_env` agent: find the scenario by system prompt, reset, act.
-
-    The agent must decide from the conversation (a fresh agent answers each request),
-    which holds for the heuristic agent. `scenarios` are `gem_env.scenario.Scenario`s.
-    """
-    by_prompt = {s.system_prompt: s for s in scenarios}
-
-    def respond(body: dict[str, Any]) -> dict[str, Any] | str:
-        from gem_env.messages import Message
-        from gem_env.protocols import reset_agent
-
-        messages = [Message.model_validate(m) for m in body.get("messages", [])]
-        system = next((m.content for m in messages if m.role == "system"), None)
-        scenario = by_prompt.get(system or "")
-        if scenario is None:
-            return "I cannot help with that."
-        tools = body.get("tools") or []
-        agent = make_agent()
-        opening = next((m.content or "" for m in messages if m.role == "user"), "")
-        reset_agent(agent, scenario, tools, opening, body.get("seed"))
-        turn = asyncio.run(agent.act(messages, tools))
-        if isinstance(turn, Message):
-            return turn.to_openai()
-        return turn
-
-    return respond
+    status: int
+    payload: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    wire_fault: str | None = None
 
 
 class StandInServer:
@@ -87,6 +71,15 @@ class StandInServer:
         port: 0 picks a free port. latency: seconds slept per completion.
         fail_first: the first N completions fail with `fail_status` (retry tests).
         api_key: when set, requests must carry ``Authorization: Bearer <api_key>``.
+        faults: which completion gets which fault (`synth.backends.stand_in_faults`).
+        retry_after: the ``Retry-After`` seconds of a ``"429"`` fault.
+        timeout_delay: seconds a ``"timeout"`` fault waits before answering (make it
+            longer than the client's timeout).
+
+    Attributes:
+        requests: every completion request body, in arrival order (faulted ones too, so
+            a test counts a client's attempts).
+        faults_injected: the fault kinds applied, in order.
     """
 
     def __init__(
@@ -99,6 +92,9 @@ class StandInServer:
         fail_first: int = 0,
         fail_status: int = 500,
         api_key: str | None = None,
+        faults: Faults = None,
+        retry_after: float = 0.0,
+        timeout_delay: float = 1.0,
     ):
         self.responder = responder
         self.model = model
@@ -106,7 +102,11 @@ class StandInServer:
         self.fail_first = fail_first
         self.fail_status = fail_status
         self.api_key = api_key
+        self.faults = check_faults(faults)
+        self.retry_after = retry_after
+        self.timeout_delay = timeout_delay
         self.requests: list[dict[str, Any]] = []
+        self.faults_injected: list[str] = []
         self.in_flight = 0
         self.max_in_flight = 0  # most completions served at the same time
         self._lock = threading.Lock()
@@ -149,16 +149,27 @@ class StandInServer:
 
     # -- request handling (called from handler threads) ------------------------------
 
-    def _complete(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _complete(self, body: dict[str, Any]) -> _Reply:
         with self._lock:
             self.requests.append(body)
             number = next(self._ids)
         if body.get("model") != self.model:
-            return 404, _error(f"The model `{body.get('model')}` does not exist.", 404)
+            return _Reply(404, _error(f"The model `{body.get('model')}` does not exist.", 404))
         if body.get("stream"):
-            return 400, _error("streaming is not supported by the stand-in server", 400)
+            return _Reply(400, _error("streaming is not supported by the stand-in server", 400))
         if not isinstance(body.get("messages"), list):
-            return 400, _error("'messages' must be a list", 400)
+            return _Reply(400, _error("'messages' must be a list", 400))
+        fault = fault_for(self.faults, number)
+        if fault == "reject_response_format" and "response_format" not in body:
+            fault = None
+        if fault is not None:
+            with self._lock:
+                self.faults_injected.append(fault)
+        failed = http_fault(fault, body, self.retry_after)
+        if failed is not None:
+            return _Reply(*failed)
+        if fault == "timeout":
+            time.sleep(self.timeout_delay)
         if self.latency:
             with self._lock:
                 self.in_flight += 1
@@ -169,16 +180,17 @@ class StandInServer:
                 with self._lock:
                     self.in_flight -= 1
         if number <= self.fail_first:
-            return self.fail_status, _error("stand-in failure (fail_first)", self.fail_status)
+            error = _error("stand-in failure (fail_first)", self.fail_status)
+            return _Reply(self.fail_status, error)
         try:
             turn = self.responder(body)
         except Exception as exc:  # a broken responder is a 500, visible to the client
-            return 500, _error(f"responder failed: {type(exc).__name__}: {exc}", 500)
+            return _Reply(500, _error(f"responder failed: {type(exc).__name__}: {exc}", 500))
         turn_number = sum(1 for m in body["messages"] if m.get("role") == "assistant")
         message = _assistant(turn, turn_number)
         prompt = len(json.dumps(body.get("messages"))) // 4
         completion = len(json.dumps(message)) // 4
-        return 200, {
+        payload = {
             "id": f"chatcmpl-{number}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -196,6 +208,7 @@ class StandInServer:
                 "total_tokens": prompt + completion,
             },
         }
+        return _Reply(200, answer_fault(fault, payload), wire_fault=fault)
 
     def _models(self) -> dict[str, Any]:
         return {
@@ -207,6 +220,13 @@ class StandInServer:
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # the default backlog of 5 drops bursts of connections
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet when a client gave up (a timeout fault answers after it left)."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _assistant(turn: dict[str, Any] | str, number: int) -> dict[str, Any]:
@@ -248,10 +268,14 @@ def _handler(server: StandInServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
+        def _send(
+            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -288,6 +312,10 @@ def _handler(server: StandInServer) -> type[BaseHTTPRequestHandler]:
             if not isinstance(body, dict):
                 self._send(400, _error("body must be a JSON object", 400))
                 return
-            self._send(*server._complete(body))
+            reply = server._complete(body)
+            if reply.wire_fault in WIRE_FAULTS:
+                write_wire_fault(self, reply.wire_fault, json.dumps(reply.payload).encode())
+            else:
+                self._send(reply.status, reply.payload, reply.headers)
 
     return Handler
