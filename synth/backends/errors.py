@@ -2,8 +2,9 @@
 
 `BackendUnavailableError` (the server cannot be reached, or kept failing after retries) and
 `BackendRequestError` (the server refused the request: wrong model, key or arguments)
-are developer errors when they happen before the first episode; the CLI turns them
-into exit code 2 with the message.
+are developer errors when they happen before the first episode, as is
+`BackendConfigError` (wrong backend options); the CLI turns them into exit code 2 with
+the message.
 """
 
 from __future__ import annotations
@@ -23,3 +24,8 @@ class BackendRequestError(BackendError):
     def __init__(self, message: str, status: int | None = None):
         self.status = status
         super().__init__(message)
+
+
+class BackendConfigError(BackendError, ValueError):
+    """The backend options are wrong (an unknown kind, a missing ``--model``); raised
+    before any model call, so the CLI exits 2 with the message."""

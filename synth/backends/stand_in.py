@@ -128,7 +128,10 @@ class StandInServer:
         """Serve in a background thread; return self."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="stand-in-server", daemon=True
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="stand-in-server",
+                daemon=True,
             )
             self._thread.start()
         return self

@@ -126,6 +126,7 @@ def write_wire_fault(handler: BaseHTTPRequestHandler, kind: str, data: bytes) ->
     handler.close_connection = True
     if kind == "reset":  # linger 0: close() sends a TCP reset, no response at all
         handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.connection.close()
         return
     if kind == "non_json":
         data, content_type = _HTML, "text/html; charset=utf-8"
