@@ -30,7 +30,7 @@ from gymnasium.vector.utils import (
 
 from gem_env import scenarios as scenario_pack
 from gem_env.errors import NoScenariosError, ScenarioError
-from gem_env.scenario import Scenario, load_scenarios
+from gem_env.scenario import Scenario, is_toolkit_path, load_scenarios
 from gem_env.spaces import ConversationSpace
 from toolkits import (
     CompiledToolkit,
@@ -40,7 +40,7 @@ from toolkits import (
     compile_expression,
     load_toolkit,
 )
-from toolkits.errors import UnknownExampleError
+from toolkits.errors import SpecError, UnknownExampleError
 from toolkits.examples import example_names, load_example
 from toolkits.schema_validation import compile_validator, format_path
 
@@ -95,7 +95,7 @@ class Catalog:
             return self.fixed
         if scenario.toolkit:
             if scenario.toolkit not in self.specs:
-                self.specs[scenario.toolkit] = _example(scenario.toolkit, scenario.id)
+                self.specs[scenario.toolkit] = _named_toolkit(scenario.toolkit, scenario.id)
             return scenario.toolkit
         if len(self.specs) == 1:
             return next(iter(self.specs))
@@ -206,6 +206,20 @@ def _load_spec(source: ToolkitSpec | dict[str, Any] | str | Path) -> ToolkitSpec
     if isinstance(source, str) and source in example_names() and not Path(source).exists():
         return load_example(source)
     return load_toolkit(source)
+
+
+def _named_toolkit(name: str, scenario_id: str) -> ToolkitSpec:
+    """The toolkit a scenario names: a toolkit file (a path) or a bundled example."""
+    if not is_toolkit_path(name):
+        return _example(name, scenario_id)
+    try:
+        return load_toolkit(Path(name))
+    except FileNotFoundError:
+        message = f"names toolkit file {name}, which does not exist"
+        raise ScenarioError([Problem(path=f"{scenario_id}.toolkit", message=message)]) from None
+    except SpecError as exc:
+        message = f"toolkit file {name} is invalid: {exc}"
+        raise ScenarioError([Problem(path=f"{scenario_id}.toolkit", message=message)]) from None
 
 
 def _example(name: str, scenario_id: str) -> ToolkitSpec:

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gem_env.errors import ScenarioError, validation_problems
 from toolkits.errors import Problem
 
+RUN_SCENARIOS = "scenarios.jsonl"  # the scenarios file of a `gem-env run` output directory
+
 
 class UserSpec(BaseModel):
     """The simulated user: a hidden goal, a persona and facts revealed only when asked."""
@@ -34,8 +36,9 @@ class Assertion(BaseModel):
 class Scenario(BaseModel):
     """One task for an agent against a toolkit.
 
-    `toolkit` (an extension of section 3.2) names a bundled example toolkit, so that a
-    scenarios file can serve several toolkits; it is optional.
+    `toolkit` (section 3.2) names a bundled example toolkit, or a toolkit file by a path
+    relative to the scenarios file (``toolkits/<name>-<hash8>.json`` in a run's output),
+    so that a scenarios file can serve several toolkits; it is optional.
     """
 
     model_config = ConfigDict(extra="allow")
@@ -57,6 +60,10 @@ class Scenario(BaseModel):
 def load_scenarios(source: str | Path | list[Any] | dict[str, Any] | Scenario) -> list[Scenario]:
     """Load scenarios from a path (JSON list, JSON object or JSONL), a list, a dict or a Scenario.
 
+    A path may also be a `gem-env run` output directory (its ``scenarios.jsonl``). A
+    scenario's ``toolkit`` that is a relative file path is made absolute against the
+    scenarios file's directory.
+
     A file is one JSON document (a list, or an object, possibly with a ``scenarios``
     list), however many lines it spans; it is JSONL (one scenario per line) only when
     its first line is a JSON object of its own. A syntax error is reported at its line
@@ -74,11 +81,19 @@ def load_scenarios(source: str | Path | list[Any] | dict[str, Any] | Scenario) -
     lines: list[int] | None = None  # the line of each item, for a JSONL file
     where: str | None = None
     problems: list[Problem] = []  # of every item, in order (of lines, for a JSONL file)
+    base: Path | None = None  # the directory toolkit paths are relative to
     if isinstance(source, (str, Path)):
         path = Path(source)
+        if path.is_dir() and (path / RUN_SCENARIOS).is_file():
+            path = path / RUN_SCENARIOS  # a `gem-env run` output directory
         if not path.exists():
             raise FileNotFoundError(f"no scenarios file at {path}")
-        where = str(path)
+        if path.is_dir():
+            raise ScenarioError(
+                [Problem(message=f"a directory without {RUN_SCENARIOS}; give a scenarios file")],
+                str(path),
+            )
+        where, base = str(path), path.parent
         items, lines, problems = _read_file(path.read_text(encoding="utf-8"), where)
     if isinstance(items, dict):
         items = items.get("scenarios", [items])
@@ -96,12 +111,27 @@ def load_scenarios(source: str | Path | list[Any] | dict[str, Any] | Scenario) -
                 problems.extend(p.model_copy(update={"line": lines[i]}) for p in found)
     if lines is not None:
         problems.sort(key=lambda p: p.line or 0)  # stable: a line's own problems in order
+    if base is not None:  # a toolkit named by a relative path is relative to the file
+        scenarios = [_anchored(s, base) for s in scenarios]
     ids = [s.id for s in scenarios]
     for dup in sorted({x for x in ids if ids.count(x) > 1}):
         problems.append(Problem(path="id", message=f"duplicate scenario id {dup!r}"))
     if problems:
         raise ScenarioError(problems, where)
     return scenarios
+
+
+def is_toolkit_path(name: str) -> bool:
+    """Whether a scenario's ``toolkit`` names a file (a ``.json`` path) rather than a
+    bundled example."""
+    return name.endswith(".json") or "/" in name or "\\" in name
+
+
+def _anchored(scenario: Scenario, base: Path) -> Scenario:
+    name = scenario.toolkit
+    if name is None or not is_toolkit_path(name) or Path(name).is_absolute():
+        return scenario
+    return scenario.model_copy(update={"toolkit": str((base / name).resolve())})
 
 
 def _read_file(text: str, where: str) -> tuple[Any, list[int] | None, list[Problem]]:

@@ -163,6 +163,21 @@ def _eval(args: argparse.Namespace) -> int:
     return eval_command.run(args)
 
 
+# -- run (synth/run_command.py) ---------------------------------------------------------
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    from synth import run_command
+
+    run_command.add_arguments(p)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from synth import run_command
+
+    return run_command.run(args)
+
+
 # -- check-scenario (synth/check_scenario_command.py) -----------------------------------
 
 
@@ -209,6 +224,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
+    "run": (
+        "mine text for procedures: relevance, extraction, grounding, verification into "
+        "--out (resumable; no arguments: the bundled sample corpus, offline)",
+        _run_arguments,
+        _run,
+    ),
     "check-toolkit": (
         "compile toolkits and property-test them (exit 0 all pass, 1 some fail, 2 bad input)",
         _check_toolkit_arguments,

@@ -33,6 +33,11 @@ class RelevanceAnswer(BaseModel):
         "operating an app, a website, a computer or a machine (not a recipe, a craft, a "
         "workout, travel tips, or text that is no procedure)."
     )
+    procedural: bool | None = Field(
+        default=None,
+        description="Whether the text is a procedure at all (steps to follow), whether or "
+        "not it operates a system: a recipe is procedural, a news item is not.",
+    )
     reason: str = Field(
         default="",
         description="Why, in one sentence; for a drop, what the text is instead.",
