@@ -245,3 +245,26 @@ def test_hf_source_streams_through_datasets(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls == [("user/corpus", "validation", True)]
     assert isinstance(doc, Document) and doc.source == "hf:user/corpus:validation"
     assert isinstance(problem, ReadProblem) and problem.document_id == "user/corpus:2"
+
+
+def test_duplicates_are_found_after_the_id_index_compacts(tmp_path: Path) -> None:
+    """More ids than the index keeps in its dict: old ids are still recognised, exactly."""
+    records: list[object] = [{"id": f"doc-{i}", "text": "t"} for i in range(10_000)]
+    records += [{"id": "doc-17", "text": "again"}, {"id": "doc-9999", "text": "again"}]
+    records.append({"id": "doc-new", "text": "new"})
+    items = list(read_corpus(_write_jsonl(tmp_path / "big.jsonl", records)))
+    problems = [i for i in items if isinstance(i, ReadProblem)]
+    assert [p.error for p in problems] == [
+        "line 10001: duplicate document id 'doc-17' (first at line 18)",
+        "line 10002: duplicate document id 'doc-9999' (first at line 10000)",
+    ]
+    assert isinstance(items[-1], Document) and items[-1].id == "doc-new"
+
+
+def test_text_field_hint_names_the_field_with_the_longest_text(tmp_path: Path) -> None:
+    path = _write_jsonl(
+        tmp_path / "c.jsonl",
+        [{"id": "a", "title": "Reset", "content": "Open the panel, press reset and wait."}],
+    )
+    with pytest.raises(CorpusError, match=r"--text-field content$"):
+        check_corpus(path)
