@@ -335,6 +335,9 @@ def write_export(
         raise ExportError(fmt, f"unknown export format; choose one of {', '.join(FORMATS)}")
     files = run_files(out_dir, include_rejected)
     target = Path(out) if out is not None else default_output(out_dir, fmt)
+    if any(target.resolve() == f.resolve() for f in files):
+        raise ExportError(str(target), "is an input of the export; give another --out FILE")
+    info = _dataset_info(target) if fmt == "sharegpt" else None  # a bad one fails first
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     trajectories = read_run(files)
@@ -347,8 +350,10 @@ def write_export(
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    if fmt == "sharegpt":
-        _write_dataset_info(target)
+    if info is not None:
+        info[f"gem_env_{target.stem}"] = dataset_info_entry(target.name)
+        text = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
+        (target.parent / "dataset_info.json").write_text(text, encoding="utf-8")
     elif fmt == "hf":
         _write_card(target, count)
     return target
@@ -363,21 +368,20 @@ def _write_jsonl(records: Iterable[dict[str, Any]], path: Path) -> int:
     return count
 
 
-def _write_dataset_info(target: Path) -> Path:
+def _dataset_info(target: Path) -> dict[str, Any]:
+    """The ``dataset_info.json`` beside `target` to add the export's entry to ({} if none)."""
     info_path = target.parent / "dataset_info.json"
-    info: dict[str, Any] = {}
-    if info_path.exists():
-        try:
-            info = json.loads(info_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ExportError(
-                str(info_path), f"exists but is not JSON ({exc}); fix or remove it"
-            ) from None
-        if not isinstance(info, dict):
-            raise ExportError(str(info_path), "exists but is not a JSON object; remove it")
-    info[f"gem_env_{target.stem}"] = dataset_info_entry(target.name)
-    info_path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return info_path
+    if not info_path.exists():
+        return {}
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ExportError(
+            str(info_path), f"exists but is not JSON ({exc}); fix or remove it"
+        ) from None
+    if not isinstance(info, dict):
+        raise ExportError(str(info_path), "exists but is not a JSON object; remove it")
+    return info
 
 
 def _write_card(target: Path, count: int) -> Path:

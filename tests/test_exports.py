@@ -315,3 +315,24 @@ def test_cli_missing_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["export", str(tmp_path), "--format", "openai"]) == 2
     assert f"{tmp_path / 'trajectories.jsonl'}: no such file" in capsys.readouterr().err
     assert main(["export", str(tmp_path), "--format", "csv"]) == 2  # argparse: bad choice
+
+
+def test_cli_refuses_to_overwrite_its_input(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = run_dir / "trajectories.jsonl"
+    before = source.read_text()
+    assert main(["export", str(run_dir), "--format", "openai", "--out", str(source)]) == 2
+    assert "is an input of the export" in capsys.readouterr().err
+    assert source.read_text() == before
+
+
+def test_a_bad_dataset_info_fails_before_anything_is_written(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = run_dir / "export"
+    export.mkdir()
+    (export / "dataset_info.json").write_text("{not json")
+    assert main(["export", str(run_dir), "--format", "sharegpt"]) == 2
+    assert "dataset_info.json: exists but is not JSON" in capsys.readouterr().err
+    assert not (export / "sharegpt.jsonl").exists()
