@@ -39,7 +39,8 @@ def segment(document: Document, *, max_chars: int = 6000, min_chars: int = 200) 
     """Cut `document` into segments of at most `max_chars` characters (see the module).
 
     A document of at most `max_chars` characters is one segment spanning all of it, with
-    the document's id. A longer one gives segments trimmed of surrounding whitespace.
+    the document's id. A longer one gives segments trimmed of surrounding whitespace. A
+    text of whitespace only has no segment.
 
     Raises:
         ValueError: `max_chars` is below 1 or `min_chars` is negative.
@@ -47,6 +48,8 @@ def segment(document: Document, *, max_chars: int = 6000, min_chars: int = 200) 
     if max_chars < 1 or min_chars < 0:
         raise ValueError(f"need max_chars >= 1 and min_chars >= 0, not {max_chars}, {min_chars}")
     text = document.text
+    if not text.strip():
+        return []
     if len(text) <= max_chars:
         return [Segment(id=document.id, document_id=document.id, span=(0, len(text)), text=text)]
     spans = [_trim(text, a, b) for a, b in split_spans(text, max_chars, min_chars)]

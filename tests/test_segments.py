@@ -17,7 +17,10 @@ def _doc(text: str, doc_id: str = "d") -> Document:
 
 def _assert_valid(document: Document, segments: list[Segment], max_chars: int) -> None:
     text = document.text
-    assert segments, "a document always has a segment"
+    if not text.strip():
+        assert segments == []
+        return
+    assert segments, "a document with text always has a segment"
     position = 0
     for s in segments:
         start, end = s.span
@@ -116,6 +119,11 @@ def test_a_small_tail_takes_paragraphs_from_its_neighbour() -> None:
     assert [s.text.count("P") for s in greedy] == [3, 3, 1]
     assert [s.text.count("P") for s in balanced] == [3, 2, 2]
     _assert_valid(_doc(text), balanced, 350)
+
+
+def test_whitespace_only_has_no_segment() -> None:
+    assert segment(_doc(" \n\t " * 50), max_chars=10) == []
+    assert segment(_doc("  "), max_chars=10) == []
 
 
 def test_bad_limits_raise() -> None:
