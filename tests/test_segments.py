@@ -105,10 +105,14 @@ def test_an_oversized_paragraph_is_cut_at_sentence_ends() -> None:
 
 
 def test_headings_inside_code_fences_are_no_boundary() -> None:
-    code = "```\n# comment line in a shell script\necho hi\n```"
+    code = "```\nset -e\n\n# comment line in a shell script\necho hi\n```"
     text = "Intro paragraph here.\n\n" + code + "\n\n" + "# Real heading\n\nBody text."
-    segments = segment(_doc(text), max_chars=len(code) + 30, min_chars=0)
-    assert any(code in s.text for s in segments)
+    segments = segment(_doc(text), max_chars=len(code) + 5, min_chars=0)
+    assert [s.text for s in segments] == [
+        "Intro paragraph here.",
+        code,
+        "# Real heading\n\nBody text.",
+    ]
 
 
 def test_a_small_tail_takes_paragraphs_from_its_neighbour() -> None:
@@ -131,3 +135,11 @@ def test_bad_limits_raise() -> None:
         segment(_doc("x"), max_chars=0)
     with pytest.raises(ValueError, match="min_chars"):
         segment(_doc("x"), min_chars=-1)
+
+
+def test_a_heading_starts_a_segment_rather_than_ending_one() -> None:
+    """Packing paragraphs alone would end a segment with the next section's heading."""
+    sections = [f"## Part {i}\n\n" + "\n\n".join(["p" * 98] * 3) for i in range(4)]
+    text = "\n\n".join(sections)
+    segments = segment(_doc(text), max_chars=400, min_chars=0)
+    assert [s.text for s in segments] == sections
