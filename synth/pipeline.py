@@ -120,7 +120,7 @@ class Pipeline:
         try:
             await asyncio.gather(produce(), *(work() for _ in range(self.config.concurrency)))
         finally:
-            checker.close()
+            await checker.aclose()
             outputs.close()
             ledger.close()
             stats = {"hits": cache.hits, "misses": cache.misses}

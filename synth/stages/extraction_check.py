@@ -157,11 +157,13 @@ class CheckerPool:
     A check that kills its worker gives a ``check_crashed`` verdict, one that runs past
     `timeout` seconds a ``check_timeout`` verdict; the worker is replaced either way.
     A plain subprocess, not multiprocessing: nothing of the parent (its ``__main__``,
-    its threads) reaches the worker.
+    its threads) reaches the worker. `command` replaces the worker's command line
+    (tests: a worker that dies or hangs).
     """
 
-    def __init__(self, workers: int = 1, timeout: float = 300.0):
+    def __init__(self, workers: int = 1, timeout: float = 300.0, command: list[str] | None = None):
         self.timeout = timeout
+        self.command = command or [sys.executable, "-m", "synth.stages.extraction_check"]
         self._idle: asyncio.Queue[Any] | None = None
         self._workers = workers
         self._all: list[Any] = []
@@ -174,9 +176,7 @@ class CheckerPool:
         worker = await self._idle.get()
         if worker is None or worker.returncode is not None:
             worker = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "synth.stages.extraction_check",
+                *self.command,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 limit=_LINE_LIMIT,
@@ -212,11 +212,17 @@ class CheckerPool:
             assert self._idle is not None
             self._idle.put_nowait(keep)
 
-    def close(self) -> None:
-        """Stop the workers; idempotent."""
-        for worker in self._all:
-            _kill(worker)
-        self._all = []
+    async def aclose(self) -> None:
+        """Stop the workers and wait for them; idempotent."""
+        workers, self._all = self._all, []
+        for worker in workers:
+            if worker.stdin is not None and not worker.stdin.is_closing():
+                worker.stdin.close()  # a clean end of its loop
+            try:
+                await asyncio.wait_for(worker.wait(), 5)
+            except asyncio.TimeoutError:
+                _kill(worker)
+                await worker.wait()
 
 
 def _kill(worker: Any) -> None:
