@@ -1,0 +1,211 @@
+"""The design of a toolkit from a procedure: which steps become which tools, what each
+tool takes and checks, and which rule each check enforces.
+
+Each action step becomes a tool ``<verb>_<object>``; a procedure with more action
+steps than `MAX_TOOLS` has its neighbouring steps merged (the pair naming the fewest
+parameters first), so that a plan stays within the oracle's search. Each tool depends
+on the tool before it. Rules attach to the tool whose steps share the most words with
+them (a precondition for "make sure ..." rules that share none: the first tool).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from synth.heuristic.lexicon import DOMAINS
+from synth.heuristic.params import Param, params_of, snake
+from synth.heuristic.rules import Rule
+from synth.heuristic.spans import words
+from synth.heuristic.steps import Step
+
+__all__ = ["MAX_TOOLS", "ActionTool", "Design", "design"]
+
+MAX_TOOLS = 6
+_STOP = frozenset(
+    """the a an your you to and or of in on for with from into then this that it is are be
+    can will should must need make sure only before after first next click tap select open
+    enter press go""".split()
+)
+_ENTITIES = [
+    "account",
+    "order",
+    "profile",
+    "settings",
+    "booking",
+    "appointment",
+    "ticket",
+    "post",
+    "device",
+    "network",
+    "payment",
+    "subscription",
+    "request",
+    "application",
+    "message",
+    "report",
+    "reservation",
+    "file",
+    "document",
+    "router",
+    "printer",
+    "project",
+    "user",
+]
+
+
+@dataclass
+class ActionTool:
+    """One state-changing tool: the steps it performs and what it takes and checks."""
+
+    name: str
+    description: str
+    steps: list[int]
+    params: list[Param]
+    requires: str | None = None
+    requires_text: str = ""
+    flags: list[tuple[str, str]] = field(default_factory=list)  # (flag, rule text)
+    final: bool = False
+
+
+@dataclass
+class Design:
+    """Everything the toolkit and scenario writers need."""
+
+    steps: list[Step]
+    tools: list[ActionTool]
+    step_tool: dict[int, str | None]
+    rules: list[Rule]
+    rule_tool: dict[int, str | None]
+    entity: str
+    name: str
+    domain: str
+    platform: str
+    summary: str
+
+
+def _tool_name(step: Step) -> str:
+    verb = re.sub(r"[^a-z]+", "_", step.verb.lower()).strip("_")
+    body = re.sub(r"^(to|on|in|into|at|the)\s+", "", step.body, flags=re.I)
+    cut = re.split(
+        r"\b(?:and|then|in|into|on|from|for|at|with|to|using|under|if|so)\b|[,.;:(]", body
+    )[0]
+    cut = re.sub(r"\S*\d\S*", " ", cut)
+    obj = snake(cut, 3)
+    name = f"{verb}_{obj}" if obj else verb
+    return name[:48].strip("_") or "do_step"
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in words(text) if len(w) > 2 and w not in _STOP}
+
+
+def _merge(
+    groups: list[list[int]], steps: list[Step], params: dict[int, list[Param]]
+) -> list[list[int]]:
+    while len(groups) > MAX_TOOLS:
+        cost = [
+            (
+                sum(len(params[i]) for i in groups[j] + groups[j + 1]),
+                len(groups[j]) + len(groups[j + 1]),
+                j,
+            )
+            for j in range(len(groups) - 1)
+        ]
+        _, _, j = min(cost)
+        groups[j : j + 2] = [groups[j] + groups[j + 1]]
+    return groups
+
+
+def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summary: str) -> Design:
+    """Plan the tools of a procedure (see the module docstring)."""
+    action = [i for i, s in enumerate(steps) if not s.physical]
+    if not action:  # a device operated by its buttons only: its steps are the tools
+        action = [i for i, s in enumerate(steps) if s.verb != "wait"]
+    params = {i: params_of(steps[i]) for i in action}
+    groups = _merge([[i] for i in action], steps, params)
+    tools: list[ActionTool] = []
+    used: set[str] = set()
+    step_tool: dict[int, str | None] = {i: None for i in range(len(steps))}
+    for group in groups:
+        named = [i for i in group if params[i]] or group
+        base = _tool_name(steps[named[-1]])
+        name, k = base, 2
+        while name in used or name in ("get_status",):
+            name, k = f"{base}_{k}", k + 1
+        used.add(name)
+        ps: list[Param] = []
+        for i in group:
+            for p in params[i]:
+                if p.name not in [q.name for q in ps] and len(ps) < 4:
+                    ps.append(p)
+        description = " ".join(steps[i].span.text.rstrip(".") + "." for i in group)
+        tools.append(ActionTool(name, description[:300], group, ps))
+        for i in group:
+            step_tool[i] = name
+    for prev, tool in zip(tools, tools[1:]):
+        tool.requires = prev.name
+        tool.requires_text = steps[prev.steps[-1]].span.text.rstrip(".")
+    if tools:
+        tools[-1].final = True
+    rule_tool = _attach(rules, steps, tools)
+    ws = words(text[:20_000])
+    counts = {e: ws.count(e) + ws.count(e + "s") for e in _ENTITIES}
+    entity = max(_ENTITIES, key=lambda e: (counts[e], -_ENTITIES.index(e)))
+    if counts[entity] == 0 or entity in ("settings",):
+        entity = "settings" if counts.get("settings") else "form"
+    domain = max(DOMAINS, key=lambda d: sum(1 for w in ws if w in d[1]))
+    domain_name = domain[0] if any(w in domain[1] for w in ws) else "general"
+    name = snake(summary, 5) or (tools[-1].name if tools else "procedure")
+    return Design(
+        steps, tools, step_tool, rules, rule_tool, entity, name, domain_name, platform, summary
+    )
+
+
+def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> dict[int, str | None]:
+    """Give each rule the tool that enforces it (None: the policy only), and set the
+    tools' checks: parameter bounds and state flags."""
+    out: dict[int, str | None] = {}
+    if not tools:
+        return {i: None for i in range(len(rules))}
+    tool_words = [_content(" ".join(steps[i].span.text for i in t.steps)) for t in tools]
+    flags_used: set[str] = set()
+    for r, rule in enumerate(rules):
+        mine = _content(rule.span.text)
+        if rule.kind in ("length", "number"):
+            kind = "string" if rule.kind == "length" else "integer"
+            target = None
+            for t in tools:
+                for p in t.params:
+                    if p.kind == kind and (set(p.name.split("_")) & mine):
+                        target = (t, p)
+            if target is None:
+                candidates = [(t, p) for t in tools for p in t.params if p.kind == kind]
+                target = candidates[0] if len(candidates) == 1 else None
+            if target is None:
+                out[r] = None
+                continue
+            t, p = target
+            for key, bound in rule.bounds.items():
+                p.bounds[key] = bound
+            p.rule = rule.span.text.rstrip(".")
+            out[r] = t.name
+            continue
+        overlap = [len(mine & w) for w in tool_words]
+        best = max(range(len(tools)), key=lambda j: (overlap[j], -j))
+        if overlap[best] == 0:
+            best = 0
+        if rule.step is not None and steps and tools:
+            owner = next((j for j, t in enumerate(tools) if rule.step in t.steps), None)
+            best = owner if owner is not None else best
+        if rule.kind == "order" and best > 0:
+            out[r] = tools[best].name  # the dependency on the earlier step enforces it
+            continue
+        flag = rule.flag
+        k = 2
+        while flag in flags_used:
+            flag, k = f"{rule.flag}_{k}", k + 1
+        flags_used.add(flag)
+        tools[best].flags.append((flag, rule.span.text.rstrip(".")))
+        out[r] = tools[best].name
+    return out

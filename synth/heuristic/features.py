@@ -1,0 +1,213 @@
+"""Relevance: does a text describe a multi-step procedure on an app, a website, a
+computer or a machine? A weighted score of textual features, with a threshold.
+
+Features (each a number, all reported in the reason when they decide):
+
+- *procedure*: instructions (imperative list items and sentences, `steps`), how many
+  are in ordered lists, sequencing words ("first", "then", "next").
+- *tool use*: density of the vocabulary of operating a system (`lexicon.UI_WORDS`),
+  UI paths ("Settings > Network"), quoted UI labels, URLs, IP addresses, key names
+  ("Ctrl+C", "Enter key"), and the share of instructions that operate something.
+- *other procedures*: density of the vocabulary of recipes, crafts, workouts,
+  gardening, first aid, cleaning and travel (`lexicon.NON_TOOL_WORDS`).
+- *narrative*: past-tense and reporting words (news, reviews, fiction).
+
+The decision is two scores: ``procedure >= 2`` instructions (or an ordered list of
+them), and ``tool - other >= threshold``. A drop says what the text is instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from synth.heuristic.lexicon import DOMAINS, NARRATIVE_WORDS, NON_TOOL_WORDS, PLATFORMS, UI_WORDS
+from synth.heuristic.spans import words
+from synth.heuristic.steps import Step, extract_steps
+from synth.stages.answers import RelevanceAnswer
+
+__all__ = ["Features", "features", "relevance"]
+
+_PATH = re.compile(r"\b\w[\w -]{0,30}\s*(?:>|→|»|->)\s*\w")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|gov|edu)\b", re.I)
+_IP = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+_KEYS = re.compile(
+    r"\b(?:ctrl|cmd|alt|shift|option|command)\s*\+\s*\w+|\b(?:enter|return|tab|esc|escape|"
+    r"delete|backspace|space|f\d{1,2})\s+key\b|`[^`\n]{1,80}`",
+    re.I,
+)
+_QUOTED_LABEL = re.compile(r"[\"“'‘][A-Z][^\"”'’\n]{0,30}[\"”'’]")
+_SEQUENCE = re.compile(r"\b(first|then|next|after that|finally|once|step \d+)\b", re.I)
+_PAST = re.compile(r"\b\w{3,}ed\b")
+_MIN_TOOL = 1.2  # threshold of the tool-use score
+
+
+@dataclass
+class Features:
+    """The measured features of a text (see the module docstring)."""
+
+    steps: list[Step]
+    instructions: int
+    listed: int
+    sequencing: int
+    ui: float
+    other: dict[str, float]
+    narrative: float
+    tool_steps: int
+    physical_steps: int
+
+    @property
+    def other_kind(self) -> str:
+        """The kind of non-tool procedure the text's vocabulary marks most."""
+        return max(self.other, key=lambda k: self.other[k]) if self.other else ""
+
+    @property
+    def other_score(self) -> float:
+        """Density-weighted score of the strongest non-tool vocabulary."""
+        return max(self.other.values(), default=0.0)
+
+    @property
+    def tool_score(self) -> float:
+        """Evidence of operating a system, net of other procedures' vocabulary."""
+        share = self.tool_steps / max(1, self.instructions)
+        return self.ui + 2.0 * share - 1.4 * self.other_score
+
+    @property
+    def procedural(self) -> bool:
+        """At least two instructions, or one ordered list of instructions."""
+        return self.instructions >= 2 and (
+            self.listed >= 2 or self.instructions >= 3 or self.sequencing >= 1
+        )
+
+
+def _density(hits: int, total: int) -> float:
+    """Hits per 100 words, damped for short texts."""
+    return 100.0 * hits / max(total, 40)
+
+
+def features(text: str, steps: list[Step] | None = None) -> Features:
+    """Measure a text (pass `steps` when already extracted)."""
+    sample = text[:60_000]
+    steps = extract_steps(sample) if steps is None else steps
+    ws = words(sample)
+    n = len(ws)
+    ui_hits = sum(1 for w in ws if w in UI_WORDS)
+    marks = (
+        len(_PATH.findall(sample))
+        + len(_URL.findall(sample))
+        + len(_IP.findall(sample))
+        + len(_KEYS.findall(sample))
+        + 0.5 * len(_QUOTED_LABEL.findall(sample))
+    )
+    ui = min(6.0, 0.35 * _density(ui_hits, n)) + min(3.0, 0.6 * marks)
+    other = {
+        kind: 0.35 * _density(sum(1 for w in ws if w in vocab), n)
+        for kind, vocab in NON_TOOL_WORDS.items()
+    }
+    tool_steps = sum(1 for s in steps if not s.physical and _operates(s))
+    narrative = _density(sum(1 for w in ws if w in NARRATIVE_WORDS), n) + 0.3 * _density(
+        len(_PAST.findall(sample)), n
+    )
+    return Features(
+        steps=steps,
+        instructions=len(steps),
+        listed=sum(1 for s in steps if s.group >= 0),
+        sequencing=len(_SEQUENCE.findall(sample)),
+        ui=ui,
+        other=other,
+        narrative=narrative,
+        tool_steps=tool_steps,
+        physical_steps=sum(1 for s in steps if s.physical),
+    )
+
+
+def _operates(step: Step) -> bool:
+    """Whether a step's own words operate a system."""
+    own = set(words(step.span.text))
+    return bool(own & UI_WORDS) or bool(_PATH.search(step.span.text) or _URL.search(step.span.text))
+
+
+def _best(table: list[tuple[str, frozenset[str]]], ws: list[str], default: str) -> str:
+    scores = [(sum(1 for w in ws if w in vocab), -i, name) for i, (name, vocab) in enumerate(table)]
+    best = max(scores)
+    return best[2] if best[0] > 0 else default
+
+
+def tags_of(text: str) -> tuple[str, str, list[str]]:
+    """(domain, platform, tags) of a text, from its vocabulary."""
+    ws = words(text[:20_000])
+    domain = _best(DOMAINS, ws, "general")
+    platform = _best(PLATFORMS, ws, "web app")
+    return domain, platform, [domain.lower().replace(" ", "-"), platform.replace(" ", "-")]
+
+
+def summary_of(text: str, steps: list[Step]) -> str:
+    """One line of what the procedure achieves: a "How to ..." title, else the first
+    heading-like line, else its first steps."""
+    for line in text.splitlines()[:5]:
+        line = line.strip().lstrip("#").strip().rstrip(":?.")
+        m = re.match(
+            r"^(?:how (?:do i|to|can i|do you)|guide to|steps to)\s+(.{3,100})$", line, re.I
+        )
+        if m:
+            return m.group(1)[:1].upper() + m.group(1)[1:]
+    if steps:
+        parts = [s.span.text.rstrip(".") for s in steps[:2]]
+        return "; ".join(parts)[:140]
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:140]
+
+
+def relevance(text: str) -> RelevanceAnswer:
+    """GEM's relevance decision for a text, from its features (see the module docstring)."""
+    if not text or not text.strip():
+        return RelevanceAnswer(relevant=False, reason="empty text: there is nothing to extract")
+    f = features(text)
+    domain, platform, tags = tags_of(text)
+    summary = summary_of(text, f.steps)
+    if not f.procedural:
+        what = (
+            "narrative or descriptive text (news, a review, an essay or a story)"
+            if f.narrative > 6
+            else "text with no sequence of instructions"
+        )
+        return RelevanceAnswer(
+            relevant=False,
+            reason=f"not a procedure: {what}; {f.instructions} instruction(s) found",
+            summary=summary,
+            domain=domain,
+            platform=platform,
+            tags=tags,
+        )
+    if f.tool_score < _MIN_TOOL or (f.tool_steps == 0 and f.physical_steps < 2):
+        kind = f.other_kind if f.other_score >= 0.8 else "a procedure"
+        return RelevanceAnswer(
+            relevant=False,
+            reason=f"{kind}: {_KIND_NOTE.get(kind, 'steps')}, no app or device is operated "
+            f"(tool score {f.tool_score:.1f} < {_MIN_TOOL})",
+            summary=summary,
+            domain=domain,
+            platform=platform,
+            tags=tags,
+        )
+    return RelevanceAnswer(
+        relevant=True,
+        reason=f"a {f.instructions}-step procedure operating a {platform} "
+        f"({f.tool_steps} steps operate it; tool score {f.tool_score:.1f})",
+        summary=summary,
+        domain=domain,
+        platform=platform,
+        tags=tags,
+    )
+
+
+_KIND_NOTE = {
+    "a recipe": "cooking steps",
+    "a craft": "handicraft steps",
+    "a workout": "exercise steps",
+    "gardening advice": "gardening steps",
+    "first aid": "first-aid steps",
+    "cleaning instructions": "cleaning steps",
+    "travel tips": "travel advice",
+    "a procedure": "steps done by hand",
+}

@@ -1,0 +1,166 @@
+"""Word lists of the heuristic extractor: the vocabulary its features weigh.
+
+Each list is a *class* of evidence (an imperative verb, a word of operating a system,
+a word of cooking), not a list of known texts: the scores in `features` weigh how much
+of each class a text holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Verbs that open an instruction (imperative mood), on a system or elsewhere.
+ACTION_VERBS = frozenset(
+    """open click tap select choose pick enter type input fill press hit go navigate sign log
+    toggle switch turn enable disable scroll upload download run install uninstall configure
+    set change update save submit confirm create add remove delete edit rename copy paste drag
+    drop launch start restart reboot reset connect disconnect plug unplug insert wait visit find
+    locate search browse check uncheck tick untick mark follow accept agree review verify close
+    exit quit expand collapse hover attach send share export import print scan sync pair allow
+    grant apply cancel request pay book schedule provide specify name write use place put hold
+    release reconnect refresh reload clear empty backup restore upgrade activate deactivate
+    register subscribe unsubscribe swipe pull push flip lift replace keep note record take
+    return right-click double-click long-press reinstall re-enter retype power log-in sign-in
+    login logout signin enroll link unlink assign invite approve reject archive unarchive
+    mount unmount format partition compile execute deploy clone commit merge tap-and-hold
+    disable hide show pin unpin mute unmute block unblock report dial call text reply forward
+    transfer withdraw deposit redeem claim order purchase buy checkout track authorize
+    authenticate generate copy-paste highlight zoom rotate crop resize position adjust
+    calibrate test try look make ensure""".split()
+)
+
+# Verbs of steps outside any system: the user's hands on a physical object.
+PHYSICAL_VERBS = frozenset("unplug plug wait insert place put grab lift flip unscrew screw".split())
+# Phrases that open a precondition rather than an action.
+RULE_OPENERS = re.compile(
+    r"^(make sure|ensure|be sure|check that|verify that|confirm that|note that|remember)\b", re.I
+)
+
+# Words of operating an app, a website, a computer or a machine.
+UI_WORDS = frozenset(
+    """click clicks clicking tap taps tapping button buttons tab tabs menu menus dropdown
+    drop-down checkbox toggle slider icon icons screen screens dialog window windows toolbar
+    sidebar panel dashboard settings preferences app apps application website site browser
+    url link page portal account login password username sign log upload download install
+    uninstall configure configuration router modem printer device devices computer laptop
+    pc mac phone smartphone tablet iphone android ios windows macos linux terminal command
+    commands console keyboard mouse wi-fi wifi network bluetooth file files folder folders
+    directory email inbox field fields form profile admin administrator server firmware
+    software update updates reboot restart cache browser's app's option options checkout
+    cart tv remote thermostat camera kiosk atm scanner usb cable drive disk storage cloud
+    backup sync notification notifications display monitor ethernet ip dns vpn wallet bank
+    online web e-mail enter press type select scroll swipe ctrl alt shift esc f12 cmd
+    tabbed login-page homepage gui interface controller console system os program software's
+    submit save""".split()
+)
+# Words of procedures that are not tool use, by the kind of text they mark.
+NON_TOOL_WORDS: dict[str, frozenset[str]] = {
+    "a recipe": frozenset(
+        """preheat oven whisk bake baking cups cup tablespoon tablespoons teaspoon teaspoons
+        tbsp tsp flour sugar butter simmer stir boil saute sauté fry chop dice mince
+        ingredients dough knead batter garlic onion salt pepper skillet pan saucepan bowl
+        serve serving servings marinate roast grill sprinkle oz grams tender golden drizzle
+        recipe eggs egg cream cheese vanilla yeast""".split()
+    ),
+    "a craft": frozenset(
+        """knit knitting purl stitch stitches yarn crochet sew sewing needle thread fabric
+        glue scissors paper fold folding origami bead beads embroidery hem seam quilt
+        paint brush canvas cardboard""".split()
+    ),
+    "a workout": frozenset(
+        """reps rep sets squat squats push-up push-ups pushups lunge lunges plank stretch
+        stretching muscles muscle breathe inhale exhale warm-up workout exercise exercises
+        knees hips shoulders core cardio jog jogging dumbbell dumbbells yoga pose""".split()
+    ),
+    "gardening advice": frozenset(
+        """soil seeds seed seedlings plant plants planting water watering prune pruning
+        compost fertilizer mulch garden gardening roots pot pots sunlight leaves bloom
+        weeds""".split()
+    ),
+    "first aid": frozenset(
+        """wound bleeding bandage cpr injury injured pressure burn burns victim ambulance
+        gauze splint breathing pulse chest compressions""".split()
+    ),
+    "cleaning instructions": frozenset(
+        """scrub vinegar sponge stain stains rinse wipe bleach detergent mop vacuum dust
+        grout soak microfiber""".split()
+    ),
+    "travel tips": frozenset(
+        """passport luggage suitcase hotel hotels flight flights itinerary airport sightseeing
+        packing pack visa trip destination tourists""".split()
+    ),
+}
+# Words of text that tells or judges rather than instructs.
+NARRATIVE_WORDS = frozenset(
+    """said says announced reported according released launched yesterday today week
+    million billion company companies ceo percent analysts review rating stars pros cons
+    verdict love loved liked think felt believe opinion story once upon he she they was were
+    had been quarter revenue market users experts research study""".split()
+)
+
+# Nouns of UI elements: dropped from tool names ("the Save button" -> save).
+UI_NOUNS = frozenset(
+    """button buttons tab tabs menu menus link links icon icons option options field fields
+    box checkbox dropdown drop-down page screen window dialog panel section item entry
+    toggle switch slider bar list key""".split()
+)
+# Words dropped from the start of an object phrase.
+FILLERS = frozenset(
+    """the a an your you my our their this that these those its his her desired preferred
+    appropriate relevant correct same any some on in at to from into onto of for with
+    new""".split()
+)
+# Verbs whose object names a value the user supplies (a field being filled).
+ENTRY_VERBS = frozenset(
+    """enter type input fill provide specify write paste re-enter retype name rename set
+    change update add search""".split()
+)
+# Verbs whose object is a choice.
+CHOICE_VERBS = frozenset("select choose pick".split())
+
+# Field words mapped to a canonical parameter name.
+FIELD_NAMES: list[tuple[str, str]] = [
+    ("email address", "email"),
+    ("e-mail address", "email"),
+    ("e-mail", "email"),
+    ("email", "email"),
+    ("phone number", "phone_number"),
+    ("mobile number", "phone_number"),
+    ("user name", "username"),
+    ("username", "username"),
+    ("user id", "username"),
+    ("login", "username"),
+    ("zip code", "zip_code"),
+    ("postal code", "zip_code"),
+    ("verification code", "verification_code"),
+    ("security code", "verification_code"),
+    ("confirmation code", "verification_code"),
+    ("one-time code", "verification_code"),
+    ("passcode", "passcode"),
+    ("pin", "pin"),
+]
+
+# Domains and platforms, each with the words that mark it (the most hits wins).
+DOMAINS: list[tuple[str, frozenset[str]]] = [
+    ("networking", frozenset("router wi-fi wifi modem network ssid dns ip ethernet vpn".split())),
+    ("e-commerce", frozenset("order orders cart checkout refund return shipping store".split())),
+    ("banking", frozenset("bank transfer payment payee account balance card deposit".split())),
+    ("IT", frozenset("install software update terminal command server admin driver".split())),
+    ("email", frozenset("email inbox message mail outlook gmail folder".split())),
+    ("social media", frozenset("post profile followers instagram facebook twitter feed".split())),
+    ("smart home", frozenset("thermostat camera alexa smart bulb hub".split())),
+    ("printing", frozenset("printer print cartridge toner scan scanner".split())),
+    ("health", frozenset("appointment doctor clinic patient prescription pharmacy".split())),
+    ("travel", frozenset("booking flight reservation hotel check-in boarding".split())),
+    ("productivity", frozenset("document spreadsheet calendar meeting file slide".split())),
+]
+PLATFORMS: list[tuple[str, frozenset[str]]] = [
+    ("router", frozenset("router modem".split())),
+    ("printer", frozenset("printer".split())),
+    ("command line", frozenset("terminal command prompt shell powershell bash".split())),
+    ("mobile app", frozenset("app tap iphone android phone swipe".split())),
+    ("website", frozenset("website site browser url page portal online".split())),
+    ("desktop computer", frozenset("windows mac macos pc computer desktop laptop".split())),
+    ("smart TV", frozenset("tv remote".split())),
+    ("machine", frozenset("machine device kiosk atm".split())),
+]

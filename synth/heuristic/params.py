@@ -1,0 +1,179 @@
+"""Parameters of a step: the values the step names, as typed tool parameters.
+
+- a choice among listed options ("select WPA2, WPA3 or WEP from the Security menu")
+  is an enum parameter named after the menu;
+- a quoted value after an entry verb (``type "ipconfig"``, ``set the name to "Lab"``)
+  is a string parameter whose value the text gives;
+- "set the timeout to 30 minutes" is an integer parameter with the text's value;
+- a field being filled ("enter your email address", "in the Password field") is a
+  string parameter named after the field (values synthesized by `values`);
+- "log in with your username and password" names both credentials.
+Click/tap targets and quoted UI labels are no parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from synth.heuristic.lexicon import CHOICE_VERBS, ENTRY_VERBS, FIELD_NAMES, FILLERS, UI_NOUNS
+from synth.heuristic.spans import words
+from synth.heuristic.steps import Step
+
+__all__ = ["Param", "params_of", "snake"]
+
+_QUOTED = re.compile(r"[\"“`]([^\"”`\n]{1,60})[\"”`]|(?<![\w])'([^'\n]{1,40})'(?![\w])")
+_OPTION = r"[A-Za-z0-9][\w.+/%-]*(?: [A-Za-z0-9][\w.+/%-]*){0,2}"
+_OPTIONS = re.compile(rf"({_OPTION}(?:,\s*{_OPTION})*,?\s+or\s+{_OPTION})")
+_MENU = re.compile(
+    r"\b(?:from|in|under|on)\s+(?:the\s+)?([\w -]{2,30}?)\s+(?:menu|list|dropdown|drop-down|"
+    r"section|options|field|box|setting)\b|\bunder\s+([A-Z][\w -]{1,30})|\b(?:as|for)\s+(?:the\s+|your\s+)?"
+    r"([a-z][\w -]{2,25}?)\b(?=[,.]|$)",
+    re.I,
+)
+_SET_TO = re.compile(
+    r"^(?:the\s+|your\s+)?([\w -]{2,40}?)\s+to\s+(\d+(?:\.\d+)?)\s*([a-zA-Z%]+)?", re.I
+)
+_FIELD_IN = re.compile(
+    r"\b(?:in|into)\s+(?:the\s+)?([\w -]{1,30}?)\s+(?:field|box|text box)\b", re.I
+)
+_STOP = re.compile(
+    r"\b(?:in|into|on|under|from|for|at|and|then|with|to|using|via|if|when|so)\b|[,.;:(]"
+)
+_VALUE_NOUNS = frozenset(
+    """password passcode pin name username email address number phone code title description
+    note comment message subject label tag nickname amount date time url ssid key passphrase
+    bio caption text query answer""".split()
+)
+_UNITS = frozenset("minutes minute seconds second hours hour days day gb mb kb % percent".split())
+_CREDENTIALS = ("email", "username", "password", "passcode", "pin")
+
+
+@dataclass
+class Param:
+    """One parameter of a step's tool.
+
+    Attributes:
+        name: snake_case name (also the user's known_info key that feeds it).
+        kind: ``string``, ``integer`` or ``enum``.
+        description: what the parameter is, from the step's words.
+        options: the members of an enum.
+        value: the value the text gives, if any.
+        bounds: ``minLength``/``maxLength``/``minimum``/``maximum`` the text's rules set.
+        rule: the text of the rule that sets the bounds.
+    """
+
+    name: str
+    kind: str
+    description: str
+    options: list[str] = field(default_factory=list)
+    value: Any = None
+    bounds: dict[str, int] = field(default_factory=dict)
+    rule: str = ""
+
+
+def snake(text: str, limit: int = 3) -> str:
+    """A snake_case name of the content words of `text` (at most `limit` words)."""
+    ws = [w.replace("'", "").replace("’", "") for w in words(text)]
+    ws = [re.sub(r"[^a-z0-9]+", "_", w).strip("_") for w in ws]
+    ws = [w for w in ws if w and w not in FILLERS]
+    while ws and ws[-1] in UI_NOUNS:
+        ws.pop()
+    name = "_".join(ws[:limit])
+    if name and name[0].isdigit():
+        name = "n_" + name
+    return name[:40].strip("_")
+
+
+def _field_name(phrase: str) -> str:
+    low = " " + " ".join(words(phrase)) + " "
+    for said, name in FIELD_NAMES:
+        if f" {said} " in low:
+            return name
+    return snake(phrase)
+
+
+def _object(body: str) -> str:
+    """The object phrase of a step: its words up to a preposition or punctuation."""
+    m = _STOP.search(body)
+    phrase = body[: m.start()] if m else body
+    return phrase.strip()
+
+
+def params_of(step: Step) -> list[Param]:
+    """The parameters the step names (see the module docstring)."""
+    verb, body = step.verb, step.body
+    if step.physical or not body:
+        return []
+    text = step.span.text
+    out: list[Param] = []
+    if verb in CHOICE_VERBS or (verb in ("set", "change") and " or " in body):
+        m = _OPTIONS.search(body)
+        if m:
+            options = [o.strip() for o in re.split(r",\s*|\s+or\s+", m.group(1)) if o.strip()]
+            options = [_STOP.split(o)[0].strip() for o in options]
+            options = [o for o in dict.fromkeys(options) if 0 < len(o) <= 40]
+            if 2 <= len(options) <= 12:
+                rest = body[m.start() :]
+                menu = _MENU.search(rest) or _MENU.search(body[: m.start()])
+                label = next((g for g in (menu.groups() if menu else ()) if g), "") if menu else ""
+                name = snake(label) or "option"
+                return [
+                    Param(
+                        name,
+                        "enum",
+                        f"Choice of {label or 'option'}: {', '.join(options)}",
+                        options,
+                        options[0],
+                    )
+                ]
+    if verb in ("log in", "sign in"):
+        said = set(words(body))
+        for cred in _CREDENTIALS:
+            if cred in said or (cred == "email" and "e-mail" in said):
+                out.append(Param(cred, "string", f"Your {cred.replace('_', ' ')}"))
+        return out
+    quoted = [(m.group(1) or m.group(2)).strip() for m in _QUOTED.finditer(text)]
+    if verb in ENTRY_VERBS | {"run", "execute", "search"} and quoted:
+        value = quoted[-1] if verb in ("set", "change", "rename", "update") else quoted[0]
+        place = _FIELD_IN.search(body)
+        m = re.match(r"^(?:the\s+|your\s+)?([\w -]{2,30}?)\s+to\b", body, re.I)
+        if place:
+            name = _field_name(place.group(1))
+        elif m and verb in ("set", "change", "update"):
+            name = _field_name(m.group(1))
+        elif verb in ("run", "execute") or "command" in body.lower():
+            name = "command"
+        elif verb == "search":
+            name = "query"
+        elif verb in ("rename", "name"):
+            name = "new_name"
+        else:
+            obj = _object(re.sub(_QUOTED, "", body))
+            name = _field_name(obj) or "text"
+        return [Param(name or "text", "string", f"Value to {verb}: {value}", value=value)]
+    if verb in ("set", "change", "update", "adjust"):
+        m = _SET_TO.match(body)
+        if m:
+            unit = (m.group(3) or "").lower()
+            name = _field_name(m.group(1))
+            if unit in _UNITS and unit.rstrip("s") not in name:
+                name = f"{name}_{'percent' if unit in ('%', 'percent') else unit.rstrip('s') + 's'}"
+            number = float(m.group(2))
+            if name and number.is_integer():
+                return [Param(name, "integer", f"New {m.group(1).strip()}", value=int(number))]
+    if verb not in ENTRY_VERBS:
+        return []
+    place = _FIELD_IN.search(body)
+    obj = _object(body)
+    head = words(obj)[-1] if words(obj) else ""
+    if verb in ("set", "change", "update", "add", "rename", "name", "search") and not place:
+        if head not in _VALUE_NOUNS and not any(s in " ".join(words(obj)) for s, _ in FIELD_NAMES):
+            return []
+    name = _field_name(place.group(1)) if place else _field_name(obj)
+    if verb in ("rename", "name") and name and not name.endswith("name"):
+        name = f"{name}_name"
+    if not name or len(name) < 2:
+        return []
+    return [Param(name, "string", f"{obj or name} ({verb})".strip()[:100])]

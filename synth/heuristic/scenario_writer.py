@@ -1,0 +1,111 @@
+"""Writes the scenario of a design: the policy from the text, the user's goal and the
+facts they know, and the goal assertions over the final state.
+
+The user knows every value the steps take (the text's own values, else synthesized
+ones, `values`), each under the name of the parameter it feeds, so the simulated user
+recognises the question for it. The goal asserts the values set, the last step done
+and the confirmation issued; the confirmation id (only the final tool's result holds
+it) is the required output.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from synth.heuristic.design import Design
+from synth.heuristic.toolkit_writer import CONFIRMATION_PREFIX, first_id, params_of_design
+from synth.heuristic.values import seed_of, synthesize
+
+__all__ = ["known_values", "write_scenario"]
+
+_PERSONAS = [
+    "A busy professional who answers briefly and wants it done quickly.",
+    "A careful first-time user who follows instructions closely.",
+    "A friendly retiree who is not very technical and appreciates clear questions.",
+    "A student in a hurry who gives short answers.",
+    "A small-business owner who knows the details and expects a confirmation.",
+]
+_MINE = [(r"\byour\b", "my"), (r"\byours\b", "mine"), (r"\byourself\b", "myself")]
+
+
+def known_values(d: Design, document_id: str) -> dict[str, Any]:
+    """The value of every parameter: the text's value, else a synthesized one."""
+    out: dict[str, Any] = {}
+    for p in params_of_design(d):
+        if p.kind == "enum":
+            out[p.name] = (
+                p.value
+                if p.value in p.options
+                else p.options[seed_of(document_id, p.name) % len(p.options)]
+            )
+        elif p.value is not None and _fits(p.value, p.bounds):
+            out[p.name] = p.value
+        else:
+            out[p.name] = synthesize(p.name, p.kind, document_id, p.bounds)
+    return out
+
+
+def _fits(value: Any, bounds: dict[str, int]) -> bool:
+    if isinstance(value, str):
+        return bounds.get("minLength", 1) <= len(value.strip()) and len(value) <= bounds.get(
+            "maxLength", 200
+        )
+    return bounds.get("minimum", 0) <= value <= bounds.get("maximum", 1_000_000)
+
+
+def _goal(d: Design) -> str:
+    what = d.summary.strip().rstrip(".?!") or "finish this procedure"
+    for pattern, repl in _MINE:
+        what = re.sub(pattern, repl, what, flags=re.I)
+    what = what[:1].lower() + what[1:]
+    if re.match(r"^(how|guide|steps)\b", what, re.I):
+        what = "finish this procedure"
+    return f"Hi, I need help to {what}. Can you do it for me?"
+
+
+def write_scenario(d: Design, document_id: str) -> dict[str, Any]:
+    """The scenario (DESIGN.md section 3.2) of a design, without `toolkit`."""
+    known = known_values(d, document_id)
+    entity = d.entity
+    assertions = [
+        {
+            "description": f"the {k.replace('_', ' ')} is set as the user asked",
+            "expr": f"state[{entity!r}][{k!r}] == {v!r}",
+        }
+        for k, v in known.items()
+    ]
+    last = d.tools[-1].name
+    assertions.append(
+        {"description": "the last step is done", "expr": f"state['progress'][{last!r}] is True"}
+    )
+    assertions.append(
+        {
+            "description": "the confirmation is issued",
+            "expr": "state['confirmation_id'] is not None",
+        }
+    )
+    rules = [r.span.text.strip().rstrip(".") + "." for r in d.rules]
+    policy = [
+        *rules,
+        "Do the steps in the procedure's order; a step fails until the step before it is done.",
+    ]
+    platform = d.platform
+    system = (
+        f"You are the assistant operating the {platform} for the user ({d.summary.rstrip('.')[:120]}).\n"
+        "Make one tool call at a time.\nPolicy:\n" + "\n".join(f"- {line}" for line in policy)
+    )
+    calls = len(d.tools) + 2
+    safe_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", document_id).strip("-") or "doc"
+    return {
+        "id": f"{safe_id}-heuristic-1",
+        "system_prompt": system,
+        "user": {
+            "goal": _goal(d),
+            "persona": _PERSONAS[seed_of(document_id, "persona") % len(_PERSONAS)],
+            "known_info": known,
+        },
+        "goal_assertions": assertions,
+        "required_outputs": [f"{CONFIRMATION_PREFIX}{first_id(document_id)}"],
+        "max_turns": 2 * calls + 4 + 2 * len(known),
+    }

@@ -1,0 +1,237 @@
+"""Steps of a procedure: which spans of a text are user actions, split and classified.
+
+A step is a list item or a prose sentence in the imperative mood (after sequencing
+words such as "First," or "Then", a location such as "In the app,", or a condition such
+as "If the order is pending,", which becomes the step's `condition`). Notes, tips,
+warnings, results ("The page reloads.") and preconditions ("Make sure ...") are not
+steps. "Click X, then enter Y" is split when both halves open with an action verb.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from synth.heuristic.lexicon import ACTION_VERBS, PHYSICAL_VERBS, RULE_OPENERS
+from synth.heuristic.spans import Span, split_sentences, units, words
+
+__all__ = ["Step", "extract_steps", "imperative_at", "lead_length"]
+
+_NOTE = re.compile(
+    r"^\W*(note|tip|tips|warning|caution|important|hint|nb|n\.b\.|ps|p\.s\.|update|edit|"
+    r"optional|alternatively|disclaimer)\b\W",
+    re.I,
+)
+_SEQUENCER = re.compile(
+    r"^(?:(?:first|firstly|second|secondly|third|thirdly|then|next|now|finally|lastly|also|"
+    r"afterwards|after that|and|simply|just|please|once done|once that'?s done|to finish|"
+    r"to start|to begin|step \d+)\b[,:]?\s+)+",
+    re.I,
+)
+_YOU = re.compile(
+    r"^(?:you(?:'ll| will)? (?:need|want|have|must|should|can|may)(?: to)?|you'?ll|"
+    r"go ahead and|make sure to|be sure to|try to|remember to|don't forget to)\s+",
+    re.I,
+)
+_LEAD_CLAUSE = re.compile(
+    r"^((?:if|when|once|after|before|unless|as soon as|in case|while|to|in|on|from|under|"
+    r"within|inside|at|using|with|via|for)\b[^,;]{1,120}),\s+",
+    re.I,
+)
+_CONDITIONAL = re.compile(r"^(if|unless|in case|only if)\b", re.I)
+_SPLIT = re.compile(
+    r"(?:,\s*(?:and\s+)?then\s+|;\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+|,\s+and\s+|"
+    r"\s+then\s+|\.\s+(?:then\s+|next,?\s+)?|,\s+(?=\w+\s))",
+    re.I,
+)
+_AND = re.compile(r"\s+and\s+", re.I)
+_POWER = re.compile(
+    r"\b(power (button|cord|cable|adapter)|reset button|(turn|switch|power) (it |the \w+ )?"
+    r"(off|on)\b|power (it )?(off|on|cycle)|cable|plug)",
+    re.I,
+)
+_UI_HINT = re.compile(r"(>|→|»|\bclick|\btap|\bselect|\bmenu\b|\bbutton\b|\btab\b)", re.I)
+
+
+@dataclass
+class Step:
+    """One user action of the procedure.
+
+    Attributes:
+        span: where the step's words are in the document.
+        verb: the action verb, lowercased ("click", "sign in").
+        body: the words after the verb (the object phrase and the rest).
+        condition: the condition the text attaches to the step, as it says it.
+        physical: a step outside the system (the user's hands on a device).
+        group: the list the step came from (-1 for prose).
+    """
+
+    span: Span
+    verb: str
+    body: str
+    condition: str | None = None
+    physical: bool = False
+    group: int = -1
+
+
+def lead_length(text: str) -> tuple[int, str | None]:
+    """The length of the words before the action verb of `text` (sequencers, "you need
+    to", leading clauses) and the condition among them, if any."""
+    pos = 0
+    condition = None
+    for _ in range(4):
+        rest = text[pos:]
+        m = _SEQUENCER.match(rest) or _YOU.match(rest)
+        if m and m.end() > 0:
+            pos += m.end()
+            continue
+        m = _LEAD_CLAUSE.match(rest)
+        if m and _verb_of(rest[m.end() :]) is not None:
+            clause = m.group(1)
+            if _CONDITIONAL.match(clause) and condition is None:
+                condition = clause.strip()
+            pos += m.end()
+            continue
+        break
+    return pos, condition
+
+
+def _verb_of(text: str) -> str | None:
+    """The action verb `text` opens with, or None ("sign in" and "log in" as one verb)."""
+    ws = words(text[:60])
+    if not ws:
+        return None
+    first = ws[0]
+    if first not in ACTION_VERBS or first in ("make", "ensure", "keep", "note", "use", "try"):
+        if first == "use" and len(ws) > 1:
+            return "use"
+        if first == "make" and len(ws) > 1 and ws[1] != "sure":
+            return "make"
+        return None
+    if first in ("sign", "log") and len(ws) > 1 and ws[1] in ("in", "into", "on", "out", "up"):
+        return f"{first} {'in' if ws[1] == 'into' else ws[1]}"
+    if first in ("turn", "switch") and len(ws) > 1 and ws[1] in ("on", "off"):
+        return f"{first} {ws[1]}"
+    if first in ("go", "navigate") and len(ws) > 1 and ws[1] == "back":
+        return "go back"
+    return first
+
+
+def imperative_at(text: str) -> tuple[int, str, str | None] | None:
+    """Where the action verb of an instruction starts, the verb and the condition
+    before it; None when `text` is no instruction."""
+    if _NOTE.match(text) or RULE_OPENERS.match(text.strip()):
+        return None
+    pos, condition = lead_length(text)
+    verb = _verb_of(text[pos:])
+    if verb is None:
+        return None
+    rest = text[pos:].lstrip()
+    # "Check that ..." / "Verify that ..." state a precondition
+    if re.match(r"^(check|verify|confirm)\s+(that|whether|if)\b", rest, re.I):
+        return None
+    return pos, verb, condition
+
+
+def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
+    """Split an instruction span into distinct actions (each opening with a verb)."""
+    text = span.text
+    lead, _ = lead_length(text)
+    seps: list[tuple[int, int]] = []
+    for m in _SPLIT.finditer(text):
+        tail = text[m.end() :]
+        if m.end() <= lead:
+            continue
+        if imperative_at(tail) is None:
+            continue
+        if m.group(0).strip() == "," and _verb_of(tail) in (None, "make", "use"):
+            continue
+        seps.append((m.start(), m.end()))
+    for m in _AND.finditer(text):
+        left = text[: m.start()].strip()
+        tail = text[m.end() :]
+        verb = _verb_of(tail)
+        if verb is None or len(words(left)) < 2 or len(words(tail)) < 2:
+            continue
+        if verb in ("make", "use", "hold", "release", "drop", "paste"):
+            continue
+        seps.append((m.start(), m.end()))
+    out = []
+    cursor = 0
+    for start, end in sorted(seps):
+        if start < cursor:
+            continue
+        out.append((cursor, start))
+        cursor = end
+    out.append((cursor, len(text)))
+    pieces = []
+    for a, b in out:
+        s, e = span.start + a, span.start + b
+        while e > s and document[e - 1] in " .,;:!":
+            e -= 1
+        while s < e and document[s].isspace():
+            s += 1
+        if e - s >= 3:
+            pieces.append((s, e))
+    return pieces or [(span.start, span.end)]
+
+
+def _physical(verb: str, body: str) -> bool:
+    if verb in PHYSICAL_VERBS:
+        return True
+    if verb in ("turn off", "turn on", "switch off", "switch on", "power") and not _UI_HINT.search(
+        body
+    ):
+        return True
+    if verb in ("press", "hold", "connect", "disconnect", "remove", "locate", "find", "take"):
+        return bool(_POWER.search(body)) and not _UI_HINT.search(body)
+    return False
+
+
+def _candidates(document: str) -> list[Span]:
+    """Spans that may hold steps: list items (their sentences), prose sentences, and
+    imperative lines that look like headings (a list written without markers)."""
+    out: list[Span] = []
+    spans = units(document)
+    for i, span in enumerate(spans):
+        if span.kind == "item":
+            for s, e in split_sentences(document, span.start, span.end):
+                out.append(Span(s, e, document[s:e], "item", span.group))
+        elif span.kind == "sentence":
+            out.append(span)
+        elif span.kind == "heading" and i > 0 and not span.text.endswith(":"):
+            out.append(Span(span.start, span.end, span.text, "sentence"))
+    return out
+
+
+def extract_steps(document: str, limit: int = 60) -> list[Step]:
+    """The steps of a document, in order (at most `limit`)."""
+    steps: list[Step] = []
+    for span in _candidates(document):
+        if len(steps) >= limit:
+            break
+        found = imperative_at(span.text)
+        if found is None:
+            continue
+        _, _, condition = found
+        for s, e in _pieces(document, span):
+            piece = document[s:e]
+            got = imperative_at(piece)
+            if got is None:
+                continue
+            pos, verb, cond = got
+            rest = piece[pos:]
+            first = len(verb.split())
+            body = " ".join(rest.split()[first:])
+            step = Step(
+                Span(s, e, piece, span.kind, span.group),
+                verb,
+                body,
+                cond or condition,
+                False,
+                span.group,
+            )
+            step.physical = _physical(verb, body)
+            steps.append(step)
+            condition = None  # a leading condition belongs to the first piece
+    return steps[:limit]

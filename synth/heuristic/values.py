@@ -1,0 +1,95 @@
+"""Synthesized values: concrete, plausible values for the parameters a text names but
+gives no value for, drawn deterministically (seeded by the document id and the
+parameter name) from small built-in tables, and fitted to the text's bounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+__all__ = ["synthesize", "seed_of"]
+
+_FIRST = ["Maya", "Jonas", "Priya", "Luis", "Amara", "Chen", "Sofia", "Tomas", "Lena", "Omar"]
+_LAST = ["Fischer", "Okafor", "Lindqvist", "Moreno", "Tanaka", "Novak", "Haddad", "Brennan"]
+_ADJ = ["Blue", "Quiet", "Amber", "Silver", "North", "Cedar", "Harbor", "Maple", "Coral", "Swift"]
+_NOUN = ["Harbor", "Falcon", "Meadow", "River", "Summit", "Lantern", "Orchard", "Comet", "Willow"]
+_STREETS = ["Maple Street", "Harbor Road", "Cedar Avenue", "Mill Lane", "Park Terrace"]
+_NOTES = [
+    "Please handle this before Friday",
+    "Thanks for the quick help",
+    "Requested by the front office",
+    "Needed for the new project",
+]
+
+
+def seed_of(*parts: str) -> int:
+    """A stable integer seed of strings (sha256; never Python's randomized hash)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return int(digest[:12], 16)
+
+
+def _pick(table: list[str], seed: int, shift: int = 0) -> str:
+    return table[(seed >> shift) % len(table)]
+
+
+def _string(name: str, seed: int) -> str:
+    n = name.lower()
+    first, last = _pick(_FIRST, seed), _pick(_LAST, seed, 5)
+    digits = 1000 + seed % 9000
+    if "email" in n or "e_mail" in n:
+        return f"{first.lower()}.{last.lower()}@example.com"
+    if "password" in n or "passphrase" in n or n in ("key", "wifi_key", "network_key"):
+        return f"{_pick(_ADJ, seed)}-{_pick(_NOUN, seed, 7)}-{digits}"
+    if n in ("pin", "passcode") or n.endswith("_pin"):
+        return str(digits)
+    if "code" in n and "zip" not in n and "postal" not in n:
+        return str(100000 + seed % 900000)
+    if "zip" in n or "postal" in n:
+        return str(10000 + seed % 90000)
+    if "phone" in n or "mobile" in n:
+        return f"555-{100 + seed % 900:03d}-{digits}"
+    if "username" in n or n in ("user", "login", "user_id", "account"):
+        return f"{first.lower()}{last[0].lower()}{seed % 90 + 10}"
+    if n in ("first_name", "given_name"):
+        return first
+    if n in ("last_name", "surname", "family_name"):
+        return last
+    if n in ("name", "full_name", "your_name", "contact_name", "recipient"):
+        return f"{first} {last}"
+    if "url" in n or "website" in n or "link" in n:
+        return f"https://www.example.com/{_pick(_NOUN, seed).lower()}"
+    if "address" in n and "ip" not in n and "mac" not in n:
+        return f"{10 + seed % 180} {_pick(_STREETS, seed, 3)}"
+    if "ip" in n.split("_"):
+        return f"192.168.1.{10 + seed % 200}"
+    if "date" in n:
+        return f"2026-{1 + seed % 12:02d}-{1 + (seed >> 4) % 28:02d}"
+    if "time" in n:
+        return f"{8 + seed % 10:02d}:{(seed >> 3) % 4 * 15:02d}"
+    if n in ("amount", "price", "total") or n.endswith("_amount"):
+        return str(10 + seed % 490)
+    if any(
+        w in n for w in ("note", "comment", "message", "description", "reason", "bio", "caption")
+    ):
+        return _pick(_NOTES, seed)
+    if "command" in n:
+        return "status"
+    return f"{_pick(_ADJ, seed)} {_pick(_NOUN, seed, 7)}"
+
+
+def synthesize(name: str, kind: str, document_id: str, bounds: dict[str, int] | None = None) -> Any:
+    """A value for parameter `name` of `kind` (``string`` or ``integer``) within `bounds`."""
+    seed = seed_of(document_id, name)
+    bounds = bounds or {}
+    if kind == "integer":
+        lo = bounds.get("minimum", 2)
+        hi = bounds.get("maximum", max(lo + 20, 30))
+        return lo + seed % max(1, hi - lo + 1)
+    value = _string(name, seed)
+    lo = bounds.get("minLength", 0)
+    hi = bounds.get("maxLength", 200)
+    pad = f"-{_pick(_NOUN, seed, 11)}"
+    while len(value) < lo:
+        value += pad
+    return value[: max(hi, 1)]
