@@ -124,28 +124,39 @@ def test_empty_or_unstructured_answers_are_returned_as_is(fault: str, content: s
 
 def test_a_refused_response_format_falls_back_to_text_once_and_for_good() -> None:
     messages = [{"role": "system", "content": "You read how-to texts."}, *USER]
-    with StandInServer(scripted([json.dumps(ANSWER)]), faults="reject_response_format") as server:
+    answers = {"relevance": [{"json": ANSWER}], "extraction": ["extracted"]}
+    with StandInServer(stage_responder(answers), faults="reject_response_format") as server:
         backend = _backend(server)
 
         async def main() -> list[dict[str, Any]]:
             replies = [await backend.complete(messages, response_format=RELEVANCE)]
             replies.append(await backend.complete(messages, response_format=RELEVANCE))
+            replies.append(await backend.complete(messages, response_format=EXTRACTION))
             await backend.aclose()
             return replies
 
-        replies = asyncio.run(main())
-        assert [json.loads(r["content"]) for r in replies] == [ANSWER, ANSWER]
+        relevance, again, extraction = asyncio.run(main())
+        assert json.loads(relevance["content"]) == json.loads(again["content"]) == ANSWER
+        assert extraction["content"] == "extracted"  # the stand-in read the stage anyway
         refused, *plain = server.requests
-        assert refused["response_format"] == RELEVANCE and len(plain) == 2
+        assert refused["response_format"] == RELEVANCE and len(plain) == 3
         assert server.faults_injected == ["reject_response_format"]
-        for body in plain:
+        for body, field in zip(plain, ['"relevant"', '"relevant"', '"workflow"']):
             assert "response_format" not in body
             system = body["messages"][0]["content"]
             assert system.startswith("You read how-to texts.")
-            assert "one JSON object" in system and '"relevant"' in system
+            assert "one JSON object" in system and field in system
         assert messages[0]["content"] == "You read how-to texts."  # the caller's untouched
         assert backend.structured_outputs is False
-        assert backend.usage.schema_fallbacks == 2 and backend.usage.failures == 0
+        assert backend.usage.schema_fallbacks == 3 and backend.usage.failures == 0
+
+
+def test_a_server_taking_response_format_is_remembered() -> None:
+    with StandInServer(scripted([json.dumps(ANSWER)])) as server:
+        backend = _backend(server)
+        _ask(backend, response_format=RELEVANCE)
+        assert backend.structured_outputs is True and backend.usage.schema_fallbacks == 0
+        assert server.requests[0]["response_format"] == RELEVANCE
 
 
 def test_other_refusals_are_raised_not_fallen_back_from() -> None:

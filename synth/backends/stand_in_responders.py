@@ -27,6 +27,7 @@ Responder = Callable[[dict[str, Any]], dict[str, Any] | str]
 # the answer model a stage's response_format names -> the stage (synth.stages.answers)
 SCHEMA_STAGES = {"RelevanceAnswer": "relevance", "ExtractionAnswer": "extraction"}
 _STAGE_LINE = re.compile(r"^\s*stage:\s*([\w-]+)\s*$", re.MULTILINE)
+_SCHEMA_NAME = re.compile(r"\b(" + "|".join(SCHEMA_STAGES) + r")\b")
 
 
 def scripted(turns: Sequence[dict[str, Any] | str]) -> Responder:
@@ -80,7 +81,9 @@ def stage_of(body: dict[str, Any]) -> str | None:
 
     Read from ``response_format.json_schema.name`` (``RelevanceAnswer`` -> ``relevance``,
     ``ExtractionAnswer`` -> ``extraction``, another name as is) or, without a
-    response_format, from a line ``stage: <name>`` in the system message.
+    response_format, from a line ``stage: <name>`` in the system message, else from an
+    answer model's name there (the schema a backend wrote into the prompt when the
+    server refused response_format).
     """
     response_format = body.get("response_format")
     if isinstance(response_format, dict):
@@ -93,6 +96,9 @@ def stage_of(body: dict[str, Any]) -> str | None:
             found = _STAGE_LINE.search(content)
             if found:
                 return found.group(1)
+            named = _SCHEMA_NAME.search(content)
+            if named:
+                return SCHEMA_STAGES[named.group(1)]
     return None
 
 
