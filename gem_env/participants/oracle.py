@@ -115,6 +115,7 @@ class OracleAgent:
         """The next turn of the plan (synchronous form of `act`)."""
         if self._scenario is None:
             raise GemEnvError("OracleAgent.act before reset(scenario, tools, seed)")
+        self._catch_up(messages)
         problem = self._check_last_result(messages)
         if problem is not None:
             self._pos = len(self._script)
@@ -132,6 +133,17 @@ class OracleAgent:
         return Message.assistant(item)
 
     # -- internals -------------------------------------------------------------------
+
+    def _catch_up(self, messages: list[Message]) -> None:
+        """Continue a conversation this agent did not play so far (a fresh agent behind
+        an API answering a later turn): one script item per assistant turn seen."""
+        seen = [m for m in messages if m.role == "assistant"]
+        if len(seen) <= self._pos or not self._script:
+            return
+        self._pos = min(len(seen), len(self._script))
+        kind, item = self._script[self._pos - 1]
+        calls = seen[-1].tool_calls or []
+        self._last_call = (calls[0].id, item) if kind == "call" and calls else None
 
     def _check_last_result(self, messages: list[Message]) -> str | None:
         """The problem with the result of the last call, if it differs from the plan."""

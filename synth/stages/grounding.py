@@ -56,6 +56,8 @@ class GroundingStage(Stage):
         results: list[Grounded] = []
         outcomes: list[Outcome] = []
         base = {"document_id": segment.document_id, "stage": self.name, "segment": segment.id}
+        calls_before = getattr(backend, "calls", 0)
+        tokens_before = (backend.usage.prompt_tokens, backend.usage.completion_tokens)
         for raw in item.scenarios:
             scenario = Scenario.model_validate({**raw, "id": f"{segment.id}:{raw['id']}"})
             for trial in range(ctx.config.trials):
@@ -69,6 +71,11 @@ class GroundingStage(Stage):
                     continue
                 results.append(grounded)
                 ctx.count(self.name, "episodes")
+        ctx.count(self.name, "model_calls", getattr(backend, "calls", 0) - calls_before)
+        ctx.count(self.name, "prompt_tokens", backend.usage.prompt_tokens - tokens_before[0])
+        ctx.count(
+            self.name, "completion_tokens", backend.usage.completion_tokens - tokens_before[1]
+        )
         kept = [g for g in results if g.passed]
         if kept:
             outcomes.append(Outcome(**base, status="kept", reason="verified",
