@@ -21,7 +21,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from synth.heuristic.lexicon import DOMAINS, NARRATIVE_WORDS, NON_TOOL_WORDS, PLATFORMS, UI_WORDS
+from synth.heuristic.lexicon import (
+    ACTION_VERBS,
+    DOMAINS,
+    NARRATIVE_WORDS,
+    NON_TOOL_WORDS,
+    PLATFORMS,
+    UI_WORDS,
+)
 from synth.heuristic.spans import words
 from synth.heuristic.steps import Step, extract_steps
 from synth.stages.answers import RelevanceAnswer
@@ -141,21 +148,57 @@ def tags_of(text: str) -> tuple[str, str, list[str]]:
     return domain, platform, [domain.lower().replace(" ", "-"), platform.replace(" ", "-")]
 
 
+def _base_verb(word: str) -> str:
+    """The base form of a gerund ("adding" -> "add", "setting" -> "set")."""
+    w = word.lower()
+    if not w.endswith("ing") or len(w) < 6:
+        return word
+    stem = w[:-3]
+    for cand in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
+        if cand and cand in ACTION_VERBS:
+            return cand
+    return stem
+
+
+_HOW = re.compile(r"\bhow (?:do i|to|can i|do you|would i)\s+(.{3,100}?)\s*(?:[?.!:]|$)", re.I)
+_PURPOSE = re.compile(r"^(?:in order )?to ([a-z][^,]{3,100}),", re.I)
+
+
 def summary_of(text: str, steps: list[Step]) -> str:
-    """One line of what the procedure achieves: a "How to ..." title, else the first
-    heading-like line, else its first steps."""
-    for line in text.splitlines()[:5]:
-        line = line.strip().lstrip("#").strip().rstrip(":?.")
-        m = re.match(
-            r"^(?:how (?:do i|to|can i|do you)|guide to|steps to)\s+(.{3,100})$", line, re.I
-        )
+    """One line of what the procedure achieves: a "How to ..." phrase or a title (a
+    gerund made a verb: "Adding a printer" -> "add a printer"), else a purpose clause
+    ("To reset your password, ..."), else its last step."""
+    head = [line.strip().lstrip("#").strip() for line in text.splitlines()[:6] if line.strip()]
+    for line in head[:3]:
+        m = _HOW.search(line)
         if m:
-            return m.group(1)[:1].upper() + m.group(1)[1:]
+            return m.group(1).strip()
+    if head:
+        title = re.sub(r"\s*\([^)]*\)", "", head[0]).strip().rstrip(":?.!")
+        title = re.sub(r"^(re|fwd?|q|question)\s*:\s*", "", title, flags=re.I)
+        is_title = (
+            len(title) <= 90
+            and not re.search(r"[.!?]\s", title)
+            and (not steps or steps[0].span.start > text.find(head[0]) + len(head[0]) - 2)
+        )
+        if is_title and title:
+            if ":" in title:
+                left, right = title.split(":", 1)
+                lead = right.split()[0] if right.split() else ""
+                verbal = lead.lower() in ACTION_VERBS or _base_verb(lead) != lead
+                title = right.strip() if verbal else f"{left.strip()}: {right.strip()}"
+            first = title.split()[0]
+            base = _base_verb(first)
+            if base != first or first.lower() in ACTION_VERBS:
+                return (base + title[len(first) :]).strip()
+            return "get this done: " + title
+    for line in text.splitlines()[:8]:
+        m = _PURPOSE.match(line.strip())
+        if m:
+            return m.group(1).strip()
     if steps:
-        parts = [s.span.text.rstrip(".") for s in steps[:2]]
-        return "; ".join(parts)[:140]
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return first[:140]
+        return steps[-1].span.text.rstrip(".")[:140]
+    return ""
 
 
 def relevance(text: str) -> RelevanceAnswer:

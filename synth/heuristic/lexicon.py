@@ -26,7 +26,7 @@ ACTION_VERBS = frozenset(
     disable hide show pin unpin mute unmute block unblock report dial call text reply forward
     transfer withdraw deposit redeem claim order purchase buy checkout track authorize
     authenticate generate copy-paste highlight zoom rotate crop resize position adjust
-    calibrate test try look make ensure""".split()
+    calibrate test try look make ensure touch""".split()
 )
 
 # Verbs of steps outside any system: the user's hands on a physical object.
@@ -108,7 +108,7 @@ UI_NOUNS = frozenset(
 FILLERS = frozenset(
     """the a an your you my our their this that these those its his her desired preferred
     appropriate relevant correct same any some on in at to from into onto of for with
-    new""".split()
+    new digit digits character characters letter letters""".split()
 )
 # Verbs whose object names a value the user supplies (a field being filled).
 ENTRY_VERBS = frozenset(

@@ -32,6 +32,9 @@ _MENU = re.compile(
     r"([a-z][\w -]{2,25}?)\b(?=[,.]|$)",
     re.I,
 )
+_LISTED = re.compile(
+    r"^(?P<head>[^:(]{2,40})[:(]\s*(?P<items>[^.;)]{3,200}?\bor\b[^.;)]{1,60})\)?\s*(?:[.;]|$)"
+)
 _SET_TO = re.compile(
     r"^(?:the\s+|your\s+)?([\w -]{2,40}?)\s+to\s+(\d+(?:\.\d+)?)\s*([a-zA-Z%]+)?", re.I
 )
@@ -47,7 +50,7 @@ _VALUE_NOUNS = frozenset(
     bio caption text query answer""".split()
 )
 _UNITS = frozenset("minutes minute seconds second hours hour days day gb mb kb % percent".split())
-_CREDENTIALS = ("email", "username", "password", "passcode", "pin")
+_CREDENTIALS = ("email", "username", "password", "passcode", "pin", "token")
 
 
 @dataclass
@@ -77,7 +80,7 @@ def snake(text: str, limit: int = 3) -> str:
     """A snake_case name of the content words of `text` (at most `limit` words)."""
     ws = [w.replace("'", "").replace("’", "") for w in words(text)]
     ws = [re.sub(r"[^a-z0-9]+", "_", w).strip("_") for w in ws]
-    ws = [w for w in ws if w and w not in FILLERS]
+    ws = [w for w in ws if w and w not in FILLERS and not any(c.isdigit() for c in w)]
     while ws and ws[-1] in UI_NOUNS:
         ws.pop()
     name = "_".join(ws[:limit])
@@ -109,15 +112,22 @@ def params_of(step: Step) -> list[Param]:
     text = step.span.text
     out: list[Param] = []
     if verb in CHOICE_VERBS or (verb in ("set", "change") and " or " in body):
-        m = _OPTIONS.search(body)
+        m = _LISTED.search(body) or _OPTIONS.search(body)
         if m:
-            options = [o.strip() for o in re.split(r",\s*|\s+or\s+", m.group(1)) if o.strip()]
-            options = [_STOP.split(o)[0].strip() for o in options]
+            listed = m.group("items") if "items" in m.groupdict() else m.group(1)
+            options = [o.strip() for o in re.split(r",\s*(?:or\s+)?|\s+or\s+", listed) if o.strip()]
+            if m.re is _OPTIONS:
+                options = [_STOP.split(o)[0].strip() for o in options]
+            options = [o.strip("*_`'\" ") for o in options]
             options = [o for o in dict.fromkeys(options) if 0 < len(o) <= 40]
             if 2 <= len(options) <= 12:
                 rest = body[m.start() :]
                 menu = _MENU.search(rest) or _MENU.search(body[: m.start()])
                 label = next((g for g in (menu.groups() if menu else ()) if g), "") if menu else ""
+                if m.re is _LISTED:
+                    label = m.group("head")
+                if not label:
+                    label = body[: m.start()].strip(" :(")
                 name = snake(label) or "option"
                 return [
                     Param(
@@ -129,10 +139,12 @@ def params_of(step: Step) -> list[Param]:
                     )
                 ]
     if verb in ("log in", "sign in"):
-        said = set(words(body))
+        said = words(body)
+        prefix = "admin_" if "admin" in said or "administrator" in said else ""
         for cred in _CREDENTIALS:
             if cred in said or (cred == "email" and "e-mail" in said):
-                out.append(Param(cred, "string", f"Your {cred.replace('_', ' ')}"))
+                name = "api_token" if cred == "token" and "api" in said else prefix + cred
+                out.append(Param(name, "string", f"Your {name.replace('_', ' ')} to sign in"))
         return out
     quoted = [(m.group(1) or m.group(2)).strip() for m in _QUOTED.finditer(text)]
     if verb in ENTRY_VERBS | {"run", "execute", "search"} and quoted:
@@ -165,15 +177,32 @@ def params_of(step: Step) -> list[Param]:
                 return [Param(name, "integer", f"New {m.group(1).strip()}", value=int(number))]
     if verb not in ENTRY_VERBS:
         return []
+    if verb == "fill":
+        body = re.sub(r"^(in|out)\s+", "", body, flags=re.I)
     place = _FIELD_IN.search(body)
     obj = _object(body)
     head = words(obj)[-1] if words(obj) else ""
     if verb in ("set", "change", "update", "add", "rename", "name", "search") and not place:
         if head not in _VALUE_NOUNS and not any(s in " ".join(words(obj)) for s, _ in FIELD_NAMES):
             return []
-    name = _field_name(place.group(1)) if place else _field_name(obj)
-    if verb in ("rename", "name") and name and not name.endswith("name"):
-        name = f"{name}_name"
-    if not name or len(name) < 2:
-        return []
-    return [Param(name, "string", f"{obj or name} ({verb})".strip()[:100])]
+    if place:
+        phrases = [place.group(1)]
+    else:
+        m = re.search(
+            r"\b(?:in|into|on|under|from|for|at|with|using|via|if|when|so|exactly|as|to|that|which)\b|[.;:(]",
+            body,
+        )
+        phrases = [
+            p
+            for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", body[: m.start()] if m else body)
+            if p.strip()
+        ]
+        if len(phrases) > 1 and any(len(words(p)) > 4 for p in phrases):
+            phrases = [obj]
+    for phrase in phrases[:4]:
+        name = _field_name(phrase)
+        if verb in ("rename", "name") and name and not name.endswith("name"):
+            name = f"{name}_name"
+        if name and len(name) >= 2 and name not in [q.name for q in out]:
+            out.append(Param(name, "string", f"{phrase.strip()} ({verb})"[:100]))
+    return out

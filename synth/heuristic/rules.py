@@ -118,6 +118,8 @@ def extract_rules(document: str, step_spans: list[Span], limit: int = 8) -> list
     seen: set[str] = set()
     covered = {(s.start, s.end) for s in step_spans}
     for unit in units(document):
+        if unit.kind == "heading":
+            continue
         pieces = (
             split_sentences(document, unit.start, unit.end)
             if unit.kind == "item"

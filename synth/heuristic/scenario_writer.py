@@ -58,9 +58,9 @@ def _goal(d: Design) -> str:
     what = d.summary.strip().rstrip(".?!") or "finish this procedure"
     for pattern, repl in _MINE:
         what = re.sub(pattern, repl, what, flags=re.I)
+    if what.lower().startswith("get this done: "):
+        return f"Hi, I need help with this: {what[len('get this done: ') :]}. Can you do it for me?"
     what = what[:1].lower() + what[1:]
-    if re.match(r"^(how|guide|steps)\b", what, re.I):
-        what = "finish this procedure"
     return f"Hi, I need help to {what}. Can you do it for me?"
 
 

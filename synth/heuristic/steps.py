@@ -127,6 +127,12 @@ def imperative_at(text: str) -> tuple[int, str, str | None] | None:
     if verb is None:
         return None
     rest = text[pos:].lstrip()
+    if (
+        pos
+        and re.match(r"^you\b", text.strip(), re.I)
+        and re.search(r"\bbefore (you|it|they|we)\b", text, re.I)
+    ):
+        return None  # "You must verify your email before you can ..." states a rule
     # "Check that ..." / "Verify that ..." state a precondition
     if re.match(r"^(check|verify|confirm)\s+(that|whether|if)\b", rest, re.I):
         return None
@@ -234,4 +240,7 @@ def extract_steps(document: str, limit: int = 60) -> list[Step]:
             step.physical = _physical(verb, body)
             steps.append(step)
             condition = None  # a leading condition belongs to the first piece
+    listed = [s for s in steps if s.group >= 0]
+    if len(listed) >= 2:  # a list of steps: prose around it is intro and outro
+        steps = listed
     return steps[:limit]

@@ -57,6 +57,11 @@ def _string(name: str, seed: int) -> str:
         return last
     if n in ("name", "full_name", "your_name", "contact_name", "recipient"):
         return f"{first} {last}"
+    if n.endswith("_id") or n == "id" or n.endswith("_number") and "phone" not in n:
+        letters = "".join(w[0] for w in n.split("_")[:-1] if w).upper() or "ID"
+        return f"{letters}-{100000 + seed % 900000}"
+    if "token" in n or n.endswith("_key") or n == "api_key":
+        return f"tok_{seed % 16**10:010x}"
     if "url" in n or "website" in n or "link" in n:
         return f"https://www.example.com/{_pick(_NOUN, seed).lower()}"
     if "address" in n and "ip" not in n and "mac" not in n:
