@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Ledger", "Outcome"]
+__all__ = ["Ledger", "Outcome", "iter_rows"]
 
 Status = Literal["kept", "dropped", "failed"]
 Stage = Literal["read", "relevance", "extraction", "grounding", "refinement", "synthesis"]
@@ -52,7 +53,8 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
-        self.final: dict[str, Outcome] = {}  # document id -> its final row
+        self.final: set[str] = set()  # ids of the documents with a final row (ids only:
+        # a run over millions of documents keeps no rows in memory)
         self._file: Any = None
 
     @classmethod
@@ -66,12 +68,14 @@ class Ledger:
             if keep != data:
                 ledger.path.write_bytes(keep)
             for line in keep.decode("utf-8", "replace").splitlines():
+                if '"final":true' not in line:
+                    continue  # only final rows matter here (cheap: no parse)
                 try:
                     row = Outcome.model_validate_json(line)
                 except ValueError:
                     continue  # a damaged line: not a commit
                 if row.final:
-                    ledger.final[row.document_id] = row
+                    ledger.final.add(row.document_id)
         ledger._file = ledger.path.open("a", encoding="utf-8")
         return ledger
 
@@ -91,7 +95,7 @@ class Ledger:
             self._file.flush()
             os.fsync(self._file.fileno())
             if outcome.final:
-                self.final[outcome.document_id] = outcome
+                self.final.add(outcome.document_id)
 
     def close(self) -> None:
         """Close the file; idempotent."""
@@ -101,11 +105,15 @@ class Ledger:
                 self._file = None
 
     def rows(self) -> list[Outcome]:
-        """Every readable row, in order."""
-        out = []
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+        """Every readable row, in order (for tests and small runs; `iter_rows` streams)."""
+        return list(iter_rows(self.path))
+
+
+def iter_rows(path: Path) -> Iterator[Outcome]:
+    """The readable rows of a ledger file, streamed in order."""
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
             try:
-                out.append(Outcome.model_validate_json(line))
+                yield Outcome.model_validate_json(line)
             except ValueError:
                 continue
-        return out

@@ -11,11 +11,12 @@ from __future__ import annotations
 import collections
 import json
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from synth.config import STAGES, RunConfig
-from synth.ledger import Ledger
+from synth.ledger import iter_rows
 
 __all__ = ["GEM_COMPLEXITY", "funnel_text", "write_stats"]
 
@@ -28,68 +29,33 @@ def write_stats(out: Path, config: RunConfig, counters: dict[str, dict[str, floa
     path = out / "stats.json"
     previous = _previous_counters(path, config)
     merged = _merge(previous, counters)
-    rows = Ledger(out / "outcomes.jsonl").rows() if (out / "outcomes.jsonl").exists() else []
-    finals = {r.document_id: r for r in rows if r.final}
-    stages: dict[str, Any] = {}
-    for stage in ("read", *STAGES):
-        mine = [r for r in rows if r.stage == stage and not r.final]
-        if stage == "read":
-            mine = [r for r in rows if r.stage == "read"]
-        by_segment = {}
-        for r in mine:  # the last row of each segment at this stage (repairs retry)
-            by_segment[(r.document_id, r.segment)] = r
-        last = list(by_segment.values())
-        status = collections.Counter(r.status for r in last)
-        reasons = collections.Counter(r.reason for r in last if r.status != "kept")
-        counted = merged.get(stage, {})
-        stages[stage] = {
-            "in": len(last),
-            "kept": status.get("kept", 0),
-            "dropped": status.get("dropped", 0),
-            "failed": status.get("failed", 0),
-            "reasons": dict(reasons.most_common()),
-            "model_calls": int(counted.get("model_calls", 0)),
-            "tokens": {
-                "prompt": int(counted.get("prompt_tokens", 0)),
-                "completion": int(counted.get("completion_tokens", 0)),
-            },
-            "wall_s": round(counted.get("wall_s", 0.0), 3),
-        }
-    kept = _records(out / "trajectories.jsonl")
-    rejected = _records(out / "rejected.jsonl")
-    n = len(kept)
+    finals, stages = _funnel(out / "outcomes.jsonl", merged)
+    complexity, n = _complexity(_records(out / "trajectories.jsonl"))
+    codes: collections.Counter[str] = collections.Counter()
+    rejected = 0
+    for t in _records(out / "rejected.jsonl"):
+        rejected += 1
+        codes.update(
+            f["code"]
+            for c in (t.get("verification") or {}).get("checks", [])
+            for f in c.get("findings", [])
+        )
     total_calls = sum(s["model_calls"] for s in stages.values())
     total_tokens = sum(s["tokens"]["prompt"] + s["tokens"]["completion"] for s in stages.values())
     total_wall = sum(s["wall_s"] for s in stages.values())
-    codes = collections.Counter(
-        f["code"]
-        for t in rejected
-        for c in (t.get("verification") or {}).get("checks", [])
-        for f in c.get("findings", [])
-    )
     stats = {
         "config": {**config.model_dump(exclude={"api_key"}), "signature": config.signature()},
-        "documents": {
-            "total": len(finals),
-            "kept": sum(1 for r in finals.values() if r.status == "kept"),
-            "dropped": sum(1 for r in finals.values() if r.status == "dropped"),
-            "failed": sum(1 for r in finals.values() if r.status == "failed"),
-            "final_reasons": dict(
-                collections.Counter(
-                    r.reason for r in finals.values() if r.status != "kept"
-                ).most_common()
-            ),
-        },
+        "documents": finals,
         "stages": stages,
         "trajectories": {
             "kept": n,
-            "rejected": len(rejected),
+            "rejected": rejected,
             "per_kept": {
                 "model_calls": round(total_calls / n, 2) if n else None,
                 "tokens": round(total_tokens / n, 1) if n else None,
                 "wall_s": round(total_wall / n, 3) if n else None,
             },
-            "complexity": _complexity(kept),
+            "complexity": complexity,
             "gem_reference": GEM_COMPLEXITY,
             "verification_codes": dict(codes.most_common()),
         },
@@ -138,9 +104,55 @@ def funnel_text(stats: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _complexity(trajectories: list[dict[str, Any]]) -> dict[str, Any]:
-    if not trajectories:
-        return {}
+def _funnel(path: Path, counted: dict[str, dict[str, float]]) -> tuple[dict, dict]:
+    """The documents' final outcomes and each stage's funnel, streamed from the ledger.
+
+    A stage counts the last row of each segment (repairs retry), of committed documents
+    only: the rows of a document are held until its final row (a killed run's partial
+    rows are replaced by those of the run that committed it)."""
+    documents = {"total": 0, "kept": 0, "dropped": 0, "failed": 0}
+    reasons: collections.Counter[str] = collections.Counter()
+    per_stage = {s: collections.Counter() for s in ("read", *STAGES)}
+    stage_reasons = {s: collections.Counter() for s in ("read", *STAGES)}
+    pending: dict[str, dict[tuple[Any, str], Any]] = {}
+    for row in iter_rows(path) if path.exists() else ():
+        if not row.final:
+            pending.setdefault(row.document_id, {})[(row.segment, row.stage)] = row
+            continue
+        documents["total"] += 1
+        documents[row.status] += 1
+        if row.status != "kept":
+            reasons[row.reason] += 1
+        rows = list(pending.pop(row.document_id, {}).values())
+        if row.stage == "read":
+            rows.append(row)
+        for r in rows:
+            if r.stage in per_stage:
+                per_stage[r.stage][r.status] += 1
+                if r.status != "kept":
+                    stage_reasons[r.stage][r.reason] += 1
+    documents["final_reasons"] = dict(reasons.most_common())
+    stages: dict[str, Any] = {}
+    for stage, status in per_stage.items():
+        row = counted.get(stage, {})
+        stages[stage] = {
+            "in": sum(status.values()),
+            "kept": status.get("kept", 0),
+            "dropped": status.get("dropped", 0),
+            "failed": status.get("failed", 0),
+            "reasons": dict(stage_reasons[stage].most_common()),
+            "model_calls": int(row.get("model_calls", 0)),
+            "tokens": {
+                "prompt": int(row.get("prompt_tokens", 0)),
+                "completion": int(row.get("completion_tokens", 0)),
+            },
+            "wall_s": round(row.get("wall_s", 0.0), 3),
+        }
+    return documents, stages
+
+
+def _complexity(trajectories: Iterator[dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    """Means and medians of the kept trajectories' sizes, and how many there are."""
     columns: dict[str, list[int]] = {
         "messages": [],
         "distinct_tools": [],
@@ -154,22 +166,26 @@ def _complexity(trajectories: list[dict[str, Any]]) -> dict[str, Any]:
         columns["tool_calls"].append(len(calls))
         columns["distinct_tools"].append(len({c["function"]["name"] for c in calls}))
         columns["user_turns"].append(sum(1 for m in messages if m.get("role") == "user"))
-    return {
+    n = len(columns["messages"])
+    if not n:
+        return {}, 0
+    summary = {
         k: {"mean": round(statistics.fmean(v), 2), "median": statistics.median(v)}
         for k, v in columns.items()
     }
+    return summary, n
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON lines of an output file, streamed (unreadable lines skipped)."""
     if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
+        return
+    with path.open("r", encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
 
 
 def _previous_counters(path: Path, config: RunConfig) -> dict[str, dict[str, float]]:
