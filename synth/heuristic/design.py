@@ -23,9 +23,49 @@ __all__ = ["MAX_TOOLS", "ActionTool", "Design", "design"]
 
 MAX_TOOLS = 6
 _STOP = frozenset(
-    """the a an your you to and or of in on for with from into then this that it is are be
-    can will should must need make sure only before after first next click tap select open
-    enter press go""".split()
+    [
+        "the",
+        "a",
+        "an",
+        "your",
+        "you",
+        "to",
+        "and",
+        "or",
+        "of",
+        "in",
+        "on",
+        "for",
+        "with",
+        "from",
+        "into",
+        "then",
+        "this",
+        "that",
+        "it",
+        "is",
+        "are",
+        "be",
+        "can",
+        "will",
+        "should",
+        "must",
+        "need",
+        "make",
+        "sure",
+        "only",
+        "before",
+        "after",
+        "first",
+        "next",
+        "click",
+        "tap",
+        "select",
+        "open",
+        "enter",
+        "press",
+        "go",
+    ]
 )
 _ENTITIES = [
     "account",
@@ -97,7 +137,12 @@ def _tool_name(step: Step) -> str:
 
 
 def _content(text: str) -> set[str]:
-    return {w for w in words(text) if len(w) > 2 and w not in _STOP}
+    """Content words of a text, plural -s dropped ("appointments" ~ "appointment")."""
+    out = set()
+    for w in words(text):
+        if len(w) > 2 and w not in _STOP:
+            out.add(w[:-1] if w.endswith("s") and len(w) > 4 else w)
+    return out
 
 
 def _merge(
@@ -179,9 +224,14 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
                 for p in t.params:
                     if p.kind == kind and (set(p.name.split("_")) & mine):
                         target = (t, p)
-            if target is None:
-                candidates = [(t, p) for t in tools for p in t.params if p.kind == kind]
-                target = candidates[0] if len(candidates) == 1 else None
+            if target is None and kind == "string":  # "It must be at least 14 characters"
+                before = [
+                    (t, p)
+                    for t in tools
+                    for p in t.params
+                    if p.kind == kind and steps[t.steps[0]].span.start < rule.span.start
+                ]
+                target = before[-1] if before else None
             if target is None:
                 out[r] = None
                 continue
@@ -193,8 +243,8 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
             continue
         overlap = [len(mine & w) for w in tool_words]
         best = max(range(len(tools)), key=lambda j: (overlap[j], -j))
-        if overlap[best] == 0:
-            best = 0
+        if overlap[best] == 0 or rule.span.end <= steps[tools[0].steps[0]].span.start:
+            best = 0  # a prerequisite stated before the steps, or about none of them
         if rule.step is not None and steps and tools:
             owner = next((j for j, t in enumerate(tools) if rule.step in t.steps), None)
             best = owner if owner is not None else best

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from synth.heuristic.lexicon import (
     ACTION_VERBS,
     DOMAINS,
+    OTHER_VERBS,
     NARRATIVE_WORDS,
     NON_TOOL_WORDS,
     PLATFORMS,
     UI_WORDS,
 )
 from synth.heuristic.spans import words
-from synth.heuristic.steps import Step, extract_steps
+from synth.heuristic.steps import Step, count_instructions, extract_steps
 from synth.stages.answers import RelevanceAnswer
 
 __all__ = ["Features", "features", "relevance"]
@@ -115,9 +116,10 @@ def features(text: str, steps: list[Step] | None = None) -> Features:
     narrative = _density(sum(1 for w in ws if w in NARRATIVE_WORDS), n) + 0.3 * _density(
         len(_PAST.findall(sample)), n
     )
+    others = count_instructions(sample, OTHER_VERBS - ACTION_VERBS)
     return Features(
         steps=steps,
-        instructions=len(steps),
+        instructions=len(steps) + others,
         listed=sum(1 for s in steps if s.group >= 0),
         sequencing=len(_SEQUENCE.findall(sample)),
         ui=ui,

@@ -45,11 +45,57 @@ _STOP = re.compile(
     r"\b(?:in|into|on|under|from|for|at|and|then|with|to|using|via|if|when|so)\b|[,.;:(]"
 )
 _VALUE_NOUNS = frozenset(
-    """password passcode pin name username email address number phone code title description
-    note comment message subject label tag nickname amount date time url ssid key passphrase
-    bio caption text query answer""".split()
+    [
+        "password",
+        "passcode",
+        "pin",
+        "name",
+        "username",
+        "email",
+        "address",
+        "number",
+        "phone",
+        "code",
+        "title",
+        "description",
+        "note",
+        "comment",
+        "message",
+        "subject",
+        "label",
+        "tag",
+        "nickname",
+        "amount",
+        "date",
+        "time",
+        "url",
+        "ssid",
+        "key",
+        "passphrase",
+        "bio",
+        "caption",
+        "text",
+        "query",
+        "answer",
+    ]
 )
-_UNITS = frozenset("minutes minute seconds second hours hour days day gb mb kb % percent".split())
+_UNITS = frozenset(
+    [
+        "minutes",
+        "minute",
+        "seconds",
+        "second",
+        "hours",
+        "hour",
+        "days",
+        "day",
+        "gb",
+        "mb",
+        "kb",
+        "%",
+        "percent",
+    ]
+)
 _CREDENTIALS = ("email", "username", "password", "passcode", "pin", "token")
 
 

@@ -64,6 +64,23 @@ def _goal(d: Design) -> str:
     return f"Hi, I need help to {what}. Can you do it for me?"
 
 
+def _policy_line(text: str) -> str:
+    """A rule as a policy bullet: no note markers, one line, a full stop."""
+    line = re.sub(
+        r"^[>\s]*(?:(?:note|tip|important|warning|caution|nb)\s*(?:that)?\s*[:,-]?\s*)",
+        "",
+        text,
+        flags=re.I,
+    )
+    line = " ".join(line.split()).rstrip(".")
+    if not line:
+        return ""
+    line = line[0].upper() + line[1:]
+    if re.match(r"^(if|when|unless|only if|in case)\b", line, re.I):
+        line = f"Do the matching step only {line[0].lower() + line[1:]}"
+    return line + "."
+
+
 def write_scenario(d: Design, document_id: str) -> dict[str, Any]:
     """The scenario (DESIGN.md section 3.2) of a design, without `toolkit`."""
     known = known_values(d, document_id)
@@ -85,7 +102,8 @@ def write_scenario(d: Design, document_id: str) -> dict[str, Any]:
             "expr": "state['confirmation_id'] is not None",
         }
     )
-    rules = [r.span.text.strip().rstrip(".") + "." for r in d.rules]
+    rules = [_policy_line(r.span.text) for r in d.rules]
+    rules = [r for r in dict.fromkeys(rules) if r]
     policy = [
         *rules,
         "Do the steps in the procedure's order; a step fails until the step before it is done.",

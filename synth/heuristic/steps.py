@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from synth.heuristic.lexicon import ACTION_VERBS, PHYSICAL_VERBS, RULE_OPENERS
 from synth.heuristic.spans import Span, split_sentences, units, words
 
-__all__ = ["Step", "extract_steps", "imperative_at", "lead_length"]
+__all__ = ["Step", "count_instructions", "extract_steps", "imperative_at", "lead_length"]
 
 _NOTE = re.compile(
     r"^\W*(note|tip|tips|warning|caution|important|hint|nb|n\.b\.|ps|p\.s\.|update|edit|"
@@ -210,6 +210,20 @@ def _candidates(document: str) -> list[Span]:
     return out
 
 
+def count_instructions(document: str, verbs: frozenset[str]) -> int:
+    """How many candidate spans open with one of `verbs` (after sequencers and leading
+    clauses): instructions of any kind, for relevance."""
+    n = 0
+    for span in _candidates(document):
+        if _NOTE.match(span.text):
+            continue
+        pos, _ = lead_length(span.text)
+        ws = words(span.text[pos : pos + 40])
+        if ws and ws[0] in verbs:
+            n += 1
+    return n
+
+
 def extract_steps(document: str, limit: int = 60) -> list[Step]:
     """The steps of a document, in order (at most `limit`)."""
     steps: list[Step] = []
@@ -217,9 +231,9 @@ def extract_steps(document: str, limit: int = 60) -> list[Step]:
         if len(steps) >= limit:
             break
         found = imperative_at(span.text)
-        if found is None:
+        if found is None and not re.search(r"[;,]\s|\s(?:then|and)\s", span.text):
             continue
-        _, _, condition = found
+        condition = found[2] if found else None
         for s, e in _pieces(document, span):
             piece = document[s:e]
             got = imperative_at(piece)

@@ -54,7 +54,7 @@ def _checks(p: Param) -> list[str]:
     why = repr(p.rule or f"{p.name} is out of range")
     if p.kind == "string":
         lines.append(f"    if not {p.name}.strip():")
-        lines.append(f"        raise ToolError({repr(p.name + ' must not be empty')})")
+        lines.append(f"        raise ToolError({p.name + ' must not be empty'!r})")
         if "minLength" in p.bounds:
             lines.append(f"    if len({p.name}) < {p.bounds['minLength']}:")
             lines.append(f"        raise ToolError({why} + f' (got {{len({p.name})}})')")
@@ -76,14 +76,14 @@ def _function(tool: ActionTool, entity: str) -> str:
     step = repr(tool.name)
     lines = [f"def {tool.name}(state{args}):"]
     lines.append(f"    if state['progress'][{step}]:")
-    lines.append(f"        raise ToolError({repr('Already done: ' + tool.description[:120])})")
+    lines.append(f"        raise ToolError({'Already done: ' + tool.description[:120]!r})")
     if tool.requires:
         need = tool.requires_text[:1].upper() + tool.requires_text[1:]
         lines.append(f"    if not state['progress'][{tool.requires!r}]:")
-        lines.append(f"        raise ToolError({repr(need + ' first')})")
+        lines.append(f"        raise ToolError({need + ' first'!r})")
     for flag, text in tool.flags:
         lines.append(f"    if not state['conditions'][{flag!r}]:")
-        lines.append(f"        raise ToolError({repr('Not possible now: ' + text)})")
+        lines.append(f"        raise ToolError({'Not possible now: ' + text!r})")
     for p in tool.params:
         lines.extend(_checks(p))
     for p in tool.params:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-__all__ = ["synthesize", "seed_of"]
+__all__ = ["seed_of", "synthesize"]
 
 _FIRST = ["Maya", "Jonas", "Priya", "Luis", "Amara", "Chen", "Sofia", "Tomas", "Lena", "Omar"]
 _LAST = ["Fischer", "Okafor", "Lindqvist", "Moreno", "Tanaka", "Novak", "Haddad", "Brennan"]
@@ -57,7 +57,7 @@ def _string(name: str, seed: int) -> str:
         return last
     if n in ("name", "full_name", "your_name", "contact_name", "recipient"):
         return f"{first} {last}"
-    if n.endswith("_id") or n == "id" or n.endswith("_number") and "phone" not in n:
+    if n.endswith("_id") or n == "id" or (n.endswith("_number") and "phone" not in n):
         letters = "".join(w[0] for w in n.split("_")[:-1] if w).upper() or "ID"
         return f"{letters}-{100000 + seed % 900000}"
     if "token" in n or n.endswith("_key") or n == "api_key":
