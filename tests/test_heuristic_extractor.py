@@ -1,0 +1,264 @@
+"""The offline heuristic extractor (`synth.heuristic`) on hand-written development texts.
+
+`tests/fixtures/heuristic_dev.jsonl` holds procedures in varied formats (numbered lists,
+markdown, prose, forum answers, a terminal session, a kiosk, a router's buttons), each
+with the steps a person marks, and negatives (recipes, a workout, a craft, reviews of
+an app and of a router, software news, fiction, an essay, travel tips, gardening, first
+aid, cleaning, a tire change, an errand in person). Every relevant text must pass the
+pipeline's quality gate: the toolkit checks, the scenario checks, and an oracle episode
+with the heuristic user that earns reward 1.0 and verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gem_env.env import ToolUseEnv
+from gem_env.participants import HeuristicUser, OracleAgent
+from gem_env.rollouts import run_episode
+from gem_env.scenario import Scenario
+from gem_env.scenario_check import check_scenario
+from synth.heuristic import ExtractionError, extract, relevance
+from synth.stages.answers import ExtractionAnswer, RelevanceAnswer
+from toolkits import check_toolkit, compile_toolkit, load_toolkit
+from verifiers import VerifierReward, verify
+
+_FIXTURE = Path(__file__).parent / "fixtures" / "heuristic_dev.jsonl"
+ROWS = [
+    row
+    for row in (json.loads(line) for line in _FIXTURE.read_text(encoding="utf-8").splitlines())
+    if "text" in row
+]
+RELEVANT = [row for row in ROWS if row["relevant"]]
+
+
+def _row(row_id: str) -> dict:
+    return next(row for row in ROWS if row["id"] == row_id)
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def _matches(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two spans name the same step: they share half of the shorter one."""
+    return _overlap(a, b) >= 0.5 * min(a[1] - a[0], b[1] - b[0])
+
+
+def test_dev_set_is_varied():
+    assert len(RELEVANT) >= 12
+    assert len(ROWS) - len(RELEVANT) >= 10
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+def test_relevance(row):
+    answer = relevance(row["text"])
+    assert isinstance(answer, RelevanceAnswer)
+    assert answer.relevant is row["relevant"], answer.reason
+    assert answer.reason
+
+
+def test_drop_reasons_say_what_the_text_is():
+    assert relevance(_row("dev-n01")["text"]).reason.startswith("a recipe")
+    assert relevance(_row("dev-n02")["text"]).reason.startswith("a workout")
+    assert "not a procedure" in relevance(_row("dev-n04")["text"]).reason
+
+
+@pytest.mark.parametrize("row", RELEVANT, ids=[r["id"] for r in RELEVANT])
+def test_quality_gate(row):
+    answer = extract(row["text"], row["id"])
+    spec = load_toolkit(answer.toolkit)
+    report = check_toolkit(spec, examples=10)
+    assert report.passed, [f.message for f in report.findings if f.severity == "error"]
+    scenario = Scenario.model_validate(answer.scenarios[0])
+    verdict = check_scenario(scenario, spec)
+    assert verdict.passed, [f.detail for f in verdict.findings]
+    env = ToolUseEnv(
+        toolkit=spec,
+        scenarios=[scenario],
+        user=HeuristicUser(),
+        reward=VerifierReward(),
+        isolation="process",
+    )
+    try:
+        episode = run_episode(env, OracleAgent(spec), scenario=scenario.id, seed=0)
+    finally:
+        env.close()
+    assert episode.reward == 1.0
+    assert verify(episode.trajectory).passed
+    assert scenario.max_turns >= 2 * len(answer.workflow.execution_graph.split("->")) + 4
+
+
+@pytest.mark.parametrize("row", RELEVANT, ids=[r["id"] for r in RELEVANT])
+def test_steps_are_spans_and_workflow_is_consistent(row):
+    answer = extract(row["text"], row["id"])
+    tools = {t["function"]["name"] for t in answer.toolkit["tools"]}
+    ids = [s.id for s in answer.workflow.steps]
+    for step in answer.workflow.steps:
+        assert step.text in row["text"]
+        assert step.tool is None or step.tool in tools
+        assert all(dep in ids[: ids.index(step.id)] for dep in step.depends_on)
+    for rule in answer.workflow.rules:
+        assert rule.text in row["text"]
+        if rule.enforced_by is not None:
+            assert rule.enforced_by["tool"] in tools
+    for tool in answer.toolkit["tools"]:
+        assert tool["function"]["parameters"]["additionalProperties"] is False
+    assert answer.workflow.execution_graph.startswith("(")
+
+
+def test_step_coverage_and_precision_on_marked_steps():
+    covered = marked = good = extracted = 0
+    for row in RELEVANT:
+        text = row["text"]
+        answer = extract(text, row["id"])
+        spans = [
+            (text.find(s.text), text.find(s.text) + len(s.text)) for s in answer.workflow.steps
+        ]
+        marks = [(text.find(m), text.find(m) + len(m)) for m in row["steps"]]
+        covered += sum(1 for m in marks if any(_matches(m, e) for e in spans))
+        good += sum(1 for e in spans if any(_matches(m, e) for m in marks))
+        marked += len(marks)
+        extracted += len(spans)
+    assert covered / marked >= 0.8
+    assert good / extracted >= 0.75
+
+
+def test_deterministic():
+    for row in ROWS[:6] + RELEVANT[:6]:
+        assert relevance(row["text"]) == relevance(row["text"])
+    for row in RELEVANT[:4]:
+        first = extract(row["text"], row["id"]).model_dump()
+        assert extract(row["text"], row["id"]).model_dump() == first
+
+
+def _state_before(toolkit: dict, tool: str) -> dict:
+    """The initial state with every tool before `tool` done."""
+    state = json.loads(json.dumps(toolkit["initial_state"]))
+    for name in state["progress"]:
+        if name == tool:
+            break
+        state["progress"][name] = True
+    return state
+
+
+def test_a_condition_of_the_text_is_a_precondition_that_fires():
+    # "If the order is still pending, tap Cancel order."
+    answer = extract(_row("dev-p02")["text"], "dev-p02")
+    known = answer.scenarios[0]["user"]["known_info"]
+    guarded = [
+        (t["function"]["name"], t["function"]["parameters"]["properties"])
+        for t in answer.toolkit["tools"]
+        if "Not possible now" in _body(answer.toolkit["source"], t["function"]["name"])
+    ]
+    assert guarded
+    name, props = guarded[0]
+    args = {p: known[p] for p in props}
+    toolkit = compile_toolkit(load_toolkit(answer.toolkit))
+    state = _state_before(answer.toolkit, name)
+    flags = list(state["conditions"])
+    for flag in flags:
+        state["conditions"][flag] = False
+    toolkit.reset(state)
+    refused = toolkit.call(name, args)
+    assert not refused.ok and "Not possible now" in (refused.error or "")
+    for flag in flags:
+        state["conditions"][flag] = True
+    toolkit.reset(state)
+    assert toolkit.call(name, args).ok
+    assert any(r.enforced_by == {"tool": name} for r in answer.workflow.rules)
+
+
+def test_a_step_fails_until_the_step_before_it_is_done():
+    answer = extract(_row("dev-p06")["text"], "dev-p06")
+    known = answer.scenarios[0]["user"]["known_info"]
+    toolkit = compile_toolkit(load_toolkit(answer.toolkit))
+    last = answer.toolkit["tools"][-3]["function"]  # the final action (then two reads)
+    result = toolkit.call(last["name"], {p: known[p] for p in last["parameters"]["properties"]})
+    assert not result.ok and (result.error or "").endswith("first")
+
+
+def test_a_length_rule_is_enforced():
+    # "The password must be at least 12 characters."
+    answer = extract(_row("dev-p01")["text"], "dev-p01")
+    rule = next(r for r in answer.workflow.rules if "12 characters" in r.text)
+    assert rule.enforced_by is not None
+    name = rule.enforced_by["tool"]
+    toolkit = compile_toolkit(load_toolkit(answer.toolkit))
+    toolkit.reset(_state_before(answer.toolkit, name))
+    short = toolkit.call(name, {"password": "short1"})
+    assert not short.ok and "12 characters" in (short.error or "")
+    assert len(answer.scenarios[0]["user"]["known_info"]["password"]) >= 12
+
+
+def _body(source: str, name: str) -> str:
+    start = source.index(f"def {name}(")
+    end = source.find("\ndef ", start + 1)
+    return source[start : end if end > 0 else len(source)]
+
+
+_FORTY = "How to configure the lab server\n\n" + "\n".join(
+    f"{i}. Click Panel {chr(65 + i % 26)}{i} and set the option {i} value to {i}."
+    for i in range(1, 41)
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "Just some words with no instructions at all, about nothing.",
+        "Ünïcødé 🚀 — 設定を開きます。\n1. 打开设置\n2. 点击 网络",
+        "1. Open the app\n2. Tap Sign in\n3. Tap Save ✅ — fertig",
+        _FORTY,
+        ("1. Open Settings.\n2. Tap Network.\n3. Enter your email address.\n" * 4000)
+        + "word " * 50_000,
+        "Click\n" * 500,
+        "If if if, then then then; and and and.",
+        "#" * 10_000,
+    ],
+    ids=[
+        "empty",
+        "blank",
+        "no-steps",
+        "unicode",
+        "emoji",
+        "forty",
+        "huge",
+        "bare",
+        "junk",
+        "hashes",
+    ],
+)
+def test_robust(text):
+    answer = relevance(text)
+    assert isinstance(answer, RelevanceAnswer)
+    try:
+        extracted = extract(text, "robust")
+    except ExtractionError as exc:
+        assert isinstance(exc, ValueError) and exc.reason
+        return
+    assert isinstance(extracted, ExtractionAnswer)
+    spec = load_toolkit(extracted.toolkit)
+    Scenario.model_validate(extracted.scenarios[0])
+    compile_toolkit(spec)
+
+
+def test_forty_steps_pass_the_gate():
+    answer = extract(_FORTY, "forty")
+    assert len(answer.workflow.steps) >= 40
+    spec = load_toolkit(answer.toolkit)
+    assert len(spec.tools) <= 8
+    scenario = Scenario.model_validate(answer.scenarios[0])
+    assert check_scenario(scenario, spec).passed
+
+
+def test_no_steps_is_a_typed_error_with_a_reason():
+    with pytest.raises(ExtractionError) as caught:
+        extract("This essay argues that cities should plant more trees.", "essay")
+    assert caught.value.reason == "no_steps"
+    assert isinstance(caught.value, ValueError)
