@@ -1,4 +1,4 @@
-"""The outcome ledger, ``outcomes.jsonl`` (DESIGN.md section 3.4): append-only, fsynced,
+"""The outcome ledger, ``outcomes.jsonl`` (DESIGN.md section 3.4): append-only, synced,
 exactly one final outcome per input document.
 
 Every stage a document passes through adds a row (``{"document_id", "stage", "status":
@@ -84,7 +84,8 @@ class Ledger:
         return document_id in self.final
 
     def record(self, outcome: Outcome) -> None:
-        """Append one row and fsync it (a final row commits the document)."""
+        """Append one row (flushed: a killed process loses nothing written; `sync` makes
+        it durable against a machine crash too). A final row commits the document."""
         if outcome.raw_output is not None and len(outcome.raw_output) > RAW_LIMIT:
             outcome = outcome.model_copy(update={"raw_output": outcome.raw_output[:RAW_LIMIT]})
         line = outcome.model_dump_json(exclude_none=True) + "\n"
@@ -93,12 +94,19 @@ class Ledger:
                 raise ValueError(f"document {outcome.document_id!r} already has a final outcome")
             self._file.write(line)
             self._file.flush()
-            os.fsync(self._file.fileno())
             if outcome.final:
                 self.final.add(outcome.document_id)
 
+    def sync(self) -> None:
+        """fsync the file (the pipeline syncs the outputs first, then the ledger, about
+        once a second: after a machine crash a committed document has its outputs)."""
+        with self._lock:
+            if self._file is not None:
+                os.fsync(self._file.fileno())
+
     def close(self) -> None:
-        """Close the file; idempotent."""
+        """Sync and close the file; idempotent."""
+        self.sync()
         with self._lock:
             if self._file is not None:
                 self._file.close()

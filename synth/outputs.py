@@ -73,10 +73,16 @@ class RunOutputs:
             handle = self._files[name]
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+
+    def sync(self) -> None:
+        """fsync every output file (before the ledger: see `synth.ledger.Ledger.sync`)."""
+        with self._lock:
+            for handle in self._files.values():
+                os.fsync(handle.fileno())
 
     def close(self) -> None:
-        """Close every file; idempotent."""
+        """Sync and close every file; idempotent."""
+        self.sync()
         with self._lock:
             for handle in self._files.values():
                 handle.close()

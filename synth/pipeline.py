@@ -36,6 +36,7 @@ from synth.stages.relevance import RelevanceStage
 
 __all__ = ["Pipeline", "RunSummary"]
 
+_SYNC_SECONDS = 1.0  # how often committed documents are fsynced
 # How far a segment got, to pick the stage and reason of a document's final outcome.
 _PROGRESS = {"read": 0, "relevance": 1, "extraction": 2, "grounding": 3}
 
@@ -77,6 +78,7 @@ class Pipeline:
         self.progress = progress
         self.stages = (RelevanceStage(), ExtractionStage(), GroundingStage())
         self.uncommitted: list[str] = []  # documents left for a rerun (backend unavailable)
+        self._synced = time.monotonic()
 
     async def run(self) -> RunSummary:
         """Process every document of the corpus not yet committed; return the summary."""
@@ -121,7 +123,7 @@ class Pipeline:
             await asyncio.gather(produce(), *(work() for _ in range(self.config.concurrency)))
         finally:
             await checker.aclose()
-            outputs.close()
+            outputs.close()  # outputs synced before the ledger
             ledger.close()
             stats = {"hits": cache.hits, "misses": cache.misses}
             cache.close()
@@ -153,6 +155,7 @@ class Pipeline:
                             reason="read_error", error=item.error, raw_output=item.raw,
                             final=True)  # fmt: skip
             ledger.record(final)
+            self._maybe_sync(outputs, ledger)
             self._tell("read", "failed")
             return
         started = time.perf_counter()
@@ -202,6 +205,15 @@ class Pipeline:
             return
         self._write(item, extracted, grounded, outputs)
         ledger.record(_final(item.id, last, grounded, time.perf_counter() - started))
+        self._maybe_sync(outputs, ledger)
+
+    def _maybe_sync(self, outputs: RunOutputs, ledger: Ledger) -> None:
+        """Make the committed documents durable about once a second (outputs first)."""
+        now = time.monotonic()
+        if now - self._synced >= _SYNC_SECONDS:
+            self._synced = now
+            outputs.sync()
+            ledger.sync()
 
     def _write(
         self,
