@@ -10,6 +10,7 @@ them (a precondition for "make sure ..." rules that share none: the first tool).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -188,7 +189,7 @@ def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summa
         tools.append(ActionTool(name, description[:300], group, ps))
         for i in group:
             step_tool[i] = name
-    for prev, tool in zip(tools, tools[1:]):
+    for prev, tool in itertools.pairwise(tools):
         tool.requires = prev.name
         tool.requires_text = steps[prev.steps[-1]].span.text.rstrip(".")
     if tools:

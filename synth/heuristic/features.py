@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from synth.heuristic.lexicon import (
     ACTION_VERBS,
     DOMAINS,
-    OTHER_VERBS,
     NARRATIVE_WORDS,
     NON_TOOL_WORDS,
+    OTHER_VERBS,
     PLATFORMS,
     UI_WORDS,
 )
@@ -44,7 +44,7 @@ _KEYS = re.compile(
     r"delete|backspace|space|f\d{1,2})\s+key\b|`[^`\n]{1,80}`",
     re.I,
 )
-_QUOTED_LABEL = re.compile(r"[\"“'‘][A-Z][^\"”'’\n]{0,30}[\"”'’]")
+_QUOTED_LABEL = re.compile("[\"\u201c'\u2018][A-Z][^\"\u201d'\u2019\n]{0,30}[\"\u201d'\u2019]")
 _SEQUENCE = re.compile(r"\b(first|then|next|after that|finally|once|step \d+)\b", re.I)
 _PAST = re.compile(r"\b\w{3,}ed\b")
 _MIN_TOOL = 1.2  # threshold of the tool-use score

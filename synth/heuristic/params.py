@@ -28,7 +28,8 @@ _OPTION = r"[A-Za-z0-9][\w.+/%-]*(?: [A-Za-z0-9][\w.+/%-]*){0,2}"
 _OPTIONS = re.compile(rf"({_OPTION}(?:,\s*{_OPTION})*,?\s+or\s+{_OPTION})")
 _MENU = re.compile(
     r"\b(?:from|in|under|on)\s+(?:the\s+)?([\w -]{2,30}?)\s+(?:menu|list|dropdown|drop-down|"
-    r"section|options|field|box|setting)\b|\bunder\s+([A-Z][\w -]{1,30})|\b(?:as|for)\s+(?:the\s+|your\s+)?"
+    r"section|options|field|box|setting)\b|\bunder\s+([A-Z][\w -]{1,30})|"
+    r"\b(?:as|for)\s+(?:the\s+|your\s+)?"
     r"([a-z][\w -]{2,25}?)\b(?=[,.]|$)",
     re.I,
 )
@@ -124,7 +125,7 @@ class Param:
 
 def snake(text: str, limit: int = 3) -> str:
     """A snake_case name of the content words of `text` (at most `limit` words)."""
-    ws = [w.replace("'", "").replace("’", "") for w in words(text)]
+    ws = [w.replace("'", "").replace("\u2019", "") for w in words(text)]
     ws = [re.sub(r"[^a-z0-9]+", "_", w).strip("_") for w in ws]
     ws = [w for w in ws if w and w not in FILLERS and not any(c.isdigit() for c in w)]
     while ws and ws[-1] in UI_NOUNS:
@@ -228,9 +229,10 @@ def params_of(step: Step) -> list[Param]:
     place = _FIELD_IN.search(body)
     obj = _object(body)
     head = words(obj)[-1] if words(obj) else ""
-    if verb in ("set", "change", "update", "add", "rename", "name", "search") and not place:
-        if head not in _VALUE_NOUNS and not any(s in " ".join(words(obj)) for s, _ in FIELD_NAMES):
-            return []
+    valued = head in _VALUE_NOUNS or any(s in " ".join(words(obj)) for s, _ in FIELD_NAMES)
+    editing = verb in ("set", "change", "update", "add", "rename", "name", "search")
+    if editing and not place and not valued:
+        return []
     if place:
         phrases = [place.group(1)]
     else:

@@ -110,7 +110,8 @@ def write_scenario(d: Design, document_id: str) -> dict[str, Any]:
     ]
     platform = d.platform
     system = (
-        f"You are the assistant operating the {platform} for the user ({d.summary.rstrip('.')[:120]}).\n"
+        f"You are the assistant operating the {platform} for the user "
+        f"({d.summary.rstrip('.')[:120]}).\n"
         "Make one tool call at a time.\nPolicy:\n" + "\n".join(f"- {line}" for line in policy)
     )
     calls = len(d.tools) + 2

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 __all__ = ["Span", "split_sentences", "units", "words"]
 
 _ITEM = re.compile(
-    r"^[ \t]*(?:(?:step|stage)\s*\d{1,2}\s*[:.)-]|\(?\d{1,2}[.):]|\(?[a-hA-H][.)](?=\s)|[-*•+·▪‣–])[ \t]+",
+    "^[ \t]*(?:(?:step|stage)\\s*\\d{1,2}\\s*[:.)-]|\\(?\\d{1,2}[.):]|\\(?[a-hA-H][.)](?=\\s)|"
+    "[-*\u2022+\u00b7\u25aa\u2023\u2013])[ \t]+",
     re.I,
 )
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "Mr.", "Dr.", "No.", "Fig.")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’+-]*|\d+(?:\.\d+)?")
+_WORD = re.compile("[A-Za-z][A-Za-z0-9'\u2019+-]*|\\d+(?:\\.\\d+)?")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Span:
 
 def words(text: str) -> list[str]:
     """Lowercase words of a text (letters, digits, inner hyphens and apostrophes)."""
-    return [w.lower().strip("'’") for w in _WORD.findall(text)]
+    return [w.lower().strip("'\u2019") for w in _WORD.findall(text)]
 
 
 def _trimmed(document: str, start: int, end: int) -> tuple[int, int]:

@@ -211,10 +211,11 @@ def write_toolkit(d: Design, document_id: str) -> dict[str, Any]:
     ]
     for p in params:
         if p.kind == "string" and "minLength" in p.bounds:
+            field = f"state[{entity!r}][{p.name!r}]"
             invariants.append(
                 {
                     "description": p.rule or f"{p.name} is long enough",
-                    "expr": f"state[{entity!r}][{p.name!r}] is None or len(state[{entity!r}][{p.name!r}]) >= {p.bounds['minLength']}",
+                    "expr": f"{field} is None or len({field}) >= {p.bounds['minLength']}",
                 }
             )
     return {
