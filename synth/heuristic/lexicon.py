@@ -9,859 +9,178 @@ from __future__ import annotations
 
 import re
 
+
+def _w(text: str) -> frozenset[str]:
+    """The whitespace-separated words of `text` as a set."""
+    return frozenset(text.split())
+
+
 # Verbs that open an instruction (imperative mood), on a system or elsewhere.
-ACTION_VERBS = frozenset(
-    [
-        "open",
-        "click",
-        "tap",
-        "select",
-        "choose",
-        "pick",
-        "enter",
-        "type",
-        "input",
-        "fill",
-        "press",
-        "hit",
-        "go",
-        "navigate",
-        "sign",
-        "log",
-        "toggle",
-        "switch",
-        "turn",
-        "enable",
-        "disable",
-        "scroll",
-        "upload",
-        "download",
-        "run",
-        "install",
-        "uninstall",
-        "configure",
-        "set",
-        "change",
-        "update",
-        "save",
-        "submit",
-        "confirm",
-        "create",
-        "add",
-        "remove",
-        "delete",
-        "edit",
-        "rename",
-        "copy",
-        "paste",
-        "drag",
-        "drop",
-        "launch",
-        "start",
-        "restart",
-        "reboot",
-        "reset",
-        "connect",
-        "disconnect",
-        "plug",
-        "unplug",
-        "insert",
-        "wait",
-        "visit",
-        "find",
-        "locate",
-        "search",
-        "browse",
-        "check",
-        "uncheck",
-        "tick",
-        "untick",
-        "mark",
-        "follow",
-        "accept",
-        "agree",
-        "review",
-        "verify",
-        "close",
-        "exit",
-        "quit",
-        "expand",
-        "collapse",
-        "hover",
-        "attach",
-        "send",
-        "share",
-        "export",
-        "import",
-        "print",
-        "scan",
-        "sync",
-        "pair",
-        "allow",
-        "grant",
-        "apply",
-        "cancel",
-        "request",
-        "pay",
-        "book",
-        "schedule",
-        "provide",
-        "specify",
-        "name",
-        "write",
-        "use",
-        "place",
-        "put",
-        "hold",
-        "release",
-        "reconnect",
-        "refresh",
-        "reload",
-        "clear",
-        "empty",
-        "backup",
-        "restore",
-        "upgrade",
-        "activate",
-        "deactivate",
-        "register",
-        "subscribe",
-        "unsubscribe",
-        "swipe",
-        "pull",
-        "push",
-        "flip",
-        "lift",
-        "replace",
-        "keep",
-        "note",
-        "record",
-        "take",
-        "return",
-        "right-click",
-        "double-click",
-        "long-press",
-        "reinstall",
-        "re-enter",
-        "retype",
-        "power",
-        "log-in",
-        "sign-in",
-        "login",
-        "logout",
-        "signin",
-        "enroll",
-        "link",
-        "unlink",
-        "assign",
-        "invite",
-        "approve",
-        "reject",
-        "archive",
-        "unarchive",
-        "mount",
-        "unmount",
-        "format",
-        "partition",
-        "compile",
-        "execute",
-        "deploy",
-        "clone",
-        "commit",
-        "merge",
-        "tap-and-hold",
-        "disable",
-        "hide",
-        "show",
-        "pin",
-        "unpin",
-        "mute",
-        "unmute",
-        "block",
-        "unblock",
-        "report",
-        "dial",
-        "call",
-        "text",
-        "reply",
-        "forward",
-        "transfer",
-        "withdraw",
-        "deposit",
-        "redeem",
-        "claim",
-        "order",
-        "purchase",
-        "buy",
-        "checkout",
-        "track",
-        "authorize",
-        "authenticate",
-        "generate",
-        "copy-paste",
-        "highlight",
-        "zoom",
-        "rotate",
-        "crop",
-        "resize",
-        "position",
-        "adjust",
-        "calibrate",
-        "test",
-        "try",
-        "look",
-        "make",
-        "ensure",
-        "touch",
-    ]
+ACTION_VERBS = _w(
+    """
+    open click tap select choose pick enter type input fill press hit go navigate
+    sign log toggle switch turn enable disable scroll upload download run install
+    uninstall configure set change update save submit confirm create add remove
+    delete edit rename copy paste drag drop launch start restart reboot reset
+    connect disconnect plug unplug insert wait visit find locate search browse check
+    uncheck tick untick mark follow accept agree review verify close exit quit
+    expand collapse hover attach send share export import print scan sync pair allow
+    grant apply cancel request pay book schedule provide specify name write use
+    place put hold release reconnect refresh reload clear empty backup restore
+    upgrade activate deactivate register subscribe unsubscribe swipe pull push flip
+    lift replace keep note record take return right-click double-click long-press
+    reinstall re-enter retype power log-in sign-in login logout signin enroll link
+    unlink assign invite approve reject archive unarchive mount unmount format
+    partition compile execute deploy clone commit merge tap-and-hold disable hide
+    show pin unpin mute unmute block unblock report dial call text reply forward
+    transfer withdraw deposit redeem claim order purchase buy checkout track
+    authorize authenticate generate copy-paste highlight zoom rotate crop resize
+    position adjust calibrate test try look make ensure touch
+    """
 )
 
 # Imperative verbs of procedures that are not tool use (they count as instructions for
 # relevance, never as steps of a toolkit).
-OTHER_VERBS = frozenset(
-    [
-        "preheat",
-        "grease",
-        "mash",
-        "whisk",
-        "stir",
-        "bake",
-        "mix",
-        "pour",
-        "chop",
-        "dice",
-        "mince",
-        "knead",
-        "simmer",
-        "boil",
-        "fry",
-        "season",
-        "sprinkle",
-        "marinate",
-        "roast",
-        "grill",
-        "slice",
-        "peel",
-        "melt",
-        "combine",
-        "beat",
-        "fold",
-        "spread",
-        "serve",
-        "cool",
-        "let",
-        "dissolve",
-        "punch",
-        "shape",
-        "cast",
-        "knit",
-        "purl",
-        "bind",
-        "weave",
-        "block",
-        "sew",
-        "cut",
-        "glue",
-        "stitch",
-        "thread",
-        "warm",
-        "do",
-        "hold",
-        "stretch",
-        "jog",
-        "breathe",
-        "rest",
-        "repeat",
-        "lie",
-        "sit",
-        "stand",
-        "squat",
-        "lunge",
-        "raise",
-        "lower",
-        "water",
-        "plant",
-        "dig",
-        "prune",
-        "feed",
-        "fill",
-        "cover",
-        "blot",
-        "sponge",
-        "rinse",
-        "scrub",
-        "wipe",
-        "soak",
-        "vacuum",
-        "dry",
-        "apply",
-        "cool",
-        "call",
-        "pack",
-        "book",
-        "buy",
-        "try",
-        "visit",
-        "keep",
-        "choose",
-        "avoid",
-        "bring",
-        "walk",
-    ]
+OTHER_VERBS = _w(
+    """
+    preheat grease mash whisk stir bake mix pour chop dice mince knead simmer boil
+    fry season sprinkle marinate roast grill slice peel melt combine beat fold
+    spread serve cool let dissolve punch shape cast knit purl bind weave block sew
+    cut glue stitch thread warm do hold stretch jog breathe rest repeat lie sit
+    stand squat lunge raise lower water plant dig prune feed fill cover blot sponge
+    rinse scrub wipe soak vacuum dry apply cool call pack book buy try visit keep
+    choose avoid bring walk
+    """
 )
 
 # Verbs of steps outside any system: the user's hands on a physical object.
-PHYSICAL_VERBS = frozenset(
-    ["unplug", "plug", "wait", "insert", "place", "put", "grab", "lift", "flip", "unscrew", "screw"]
+PHYSICAL_VERBS = _w(
+    """
+    unplug plug wait insert place put grab lift flip unscrew screw
+    """
 )
+
 # Phrases that open a precondition rather than an action.
 RULE_OPENERS = re.compile(
     r"^(make sure|ensure|be sure|check that|verify that|confirm that|note that|remember)\b", re.I
 )
 
 # Words of operating an app, a website, a computer or a machine.
-UI_WORDS = frozenset(
-    [
-        "click",
-        "clicks",
-        "clicking",
-        "tap",
-        "taps",
-        "tapping",
-        "button",
-        "buttons",
-        "tab",
-        "tabs",
-        "menu",
-        "menus",
-        "dropdown",
-        "drop-down",
-        "checkbox",
-        "toggle",
-        "slider",
-        "icon",
-        "icons",
-        "screen",
-        "screens",
-        "dialog",
-        "window",
-        "windows",
-        "toolbar",
-        "sidebar",
-        "panel",
-        "dashboard",
-        "settings",
-        "preferences",
-        "app",
-        "apps",
-        "application",
-        "website",
-        "site",
-        "browser",
-        "url",
-        "link",
-        "page",
-        "portal",
-        "account",
-        "login",
-        "password",
-        "username",
-        "sign",
-        "log",
-        "upload",
-        "download",
-        "install",
-        "uninstall",
-        "configure",
-        "configuration",
-        "router",
-        "modem",
-        "printer",
-        "device",
-        "devices",
-        "computer",
-        "laptop",
-        "pc",
-        "mac",
-        "phone",
-        "smartphone",
-        "tablet",
-        "iphone",
-        "android",
-        "ios",
-        "windows",
-        "macos",
-        "linux",
-        "terminal",
-        "command",
-        "commands",
-        "console",
-        "keyboard",
-        "mouse",
-        "wi-fi",
-        "wifi",
-        "network",
-        "bluetooth",
-        "file",
-        "files",
-        "folder",
-        "folders",
-        "directory",
-        "email",
-        "inbox",
-        "field",
-        "fields",
-        "form",
-        "profile",
-        "admin",
-        "administrator",
-        "server",
-        "firmware",
-        "software",
-        "update",
-        "updates",
-        "reboot",
-        "restart",
-        "cache",
-        "browser's",
-        "app's",
-        "option",
-        "options",
-        "checkout",
-        "cart",
-        "tv",
-        "remote",
-        "thermostat",
-        "camera",
-        "kiosk",
-        "atm",
-        "scanner",
-        "usb",
-        "cable",
-        "drive",
-        "disk",
-        "storage",
-        "cloud",
-        "backup",
-        "sync",
-        "notification",
-        "notifications",
-        "display",
-        "monitor",
-        "ethernet",
-        "ip",
-        "dns",
-        "vpn",
-        "wallet",
-        "bank",
-        "online",
-        "web",
-        "e-mail",
-        "enter",
-        "press",
-        "type",
-        "select",
-        "scroll",
-        "swipe",
-        "ctrl",
-        "alt",
-        "shift",
-        "esc",
-        "f12",
-        "cmd",
-        "tabbed",
-        "login-page",
-        "homepage",
-        "gui",
-        "interface",
-        "controller",
-        "console",
-        "system",
-        "os",
-        "program",
-        "software's",
-        "submit",
-        "save",
-    ]
+UI_WORDS = _w(
+    """
+    click clicks clicking tap taps tapping button buttons tab tabs menu menus
+    dropdown drop-down checkbox toggle slider icon icons screen screens dialog
+    window windows toolbar sidebar panel dashboard settings preferences app apps
+    application website site browser url link page portal account login password
+    username sign log upload download install uninstall configure configuration
+    router modem printer device devices computer laptop pc mac phone smartphone
+    tablet iphone android ios windows macos linux terminal command commands console
+    keyboard mouse wi-fi wifi network bluetooth file files folder folders directory
+    email inbox field fields form profile admin administrator server firmware
+    software update updates reboot restart cache browser's app's option options
+    checkout cart tv remote thermostat camera kiosk atm scanner usb cable drive disk
+    storage cloud backup sync notification notifications display monitor ethernet ip
+    dns vpn wallet bank online web e-mail enter press type select scroll swipe ctrl
+    alt shift esc f12 cmd tabbed login-page homepage gui interface controller
+    console system os program software's submit save
+    """
 )
+
 # Words of procedures that are not tool use, by the kind of text they mark.
 NON_TOOL_WORDS: dict[str, frozenset[str]] = {
-    "a recipe": frozenset(
-        [
-            "preheat",
-            "oven",
-            "whisk",
-            "bake",
-            "baking",
-            "cups",
-            "cup",
-            "tablespoon",
-            "tablespoons",
-            "teaspoon",
-            "teaspoons",
-            "tbsp",
-            "tsp",
-            "flour",
-            "sugar",
-            "butter",
-            "simmer",
-            "stir",
-            "boil",
-            "saute",
-            "sauté",
-            "fry",
-            "chop",
-            "dice",
-            "mince",
-            "ingredients",
-            "dough",
-            "knead",
-            "batter",
-            "garlic",
-            "onion",
-            "salt",
-            "pepper",
-            "skillet",
-            "pan",
-            "saucepan",
-            "bowl",
-            "serve",
-            "serving",
-            "servings",
-            "marinate",
-            "roast",
-            "grill",
-            "sprinkle",
-            "oz",
-            "grams",
-            "tender",
-            "golden",
-            "drizzle",
-            "recipe",
-            "eggs",
-            "egg",
-            "cream",
-            "cheese",
-            "vanilla",
-            "yeast",
-        ]
+    "a recipe": _w(
+        """
+        preheat oven whisk bake baking cups cup tablespoon tablespoons teaspoon
+        teaspoons tbsp tsp flour sugar butter simmer stir boil saute sauté fry chop
+        dice mince ingredients dough knead batter garlic onion salt pepper skillet
+        pan saucepan bowl serve serving servings marinate roast grill sprinkle oz
+        grams tender golden drizzle recipe eggs egg cream cheese vanilla yeast
+        """
     ),
-    "a craft": frozenset(
-        [
-            "knit",
-            "knitting",
-            "purl",
-            "stitch",
-            "stitches",
-            "yarn",
-            "crochet",
-            "sew",
-            "sewing",
-            "needle",
-            "thread",
-            "fabric",
-            "glue",
-            "scissors",
-            "paper",
-            "fold",
-            "folding",
-            "origami",
-            "bead",
-            "beads",
-            "embroidery",
-            "hem",
-            "seam",
-            "quilt",
-            "paint",
-            "brush",
-            "canvas",
-            "cardboard",
-        ]
+    "a craft": _w(
+        """
+        knit knitting purl stitch stitches yarn crochet sew sewing needle thread
+        fabric glue scissors paper fold folding origami bead beads embroidery hem
+        seam quilt paint brush canvas cardboard
+        """
     ),
-    "a workout": frozenset(
-        [
-            "reps",
-            "rep",
-            "sets",
-            "squat",
-            "squats",
-            "push-up",
-            "push-ups",
-            "pushups",
-            "lunge",
-            "lunges",
-            "plank",
-            "stretch",
-            "stretching",
-            "muscles",
-            "muscle",
-            "breathe",
-            "inhale",
-            "exhale",
-            "warm-up",
-            "workout",
-            "exercise",
-            "exercises",
-            "knees",
-            "hips",
-            "shoulders",
-            "core",
-            "cardio",
-            "jog",
-            "jogging",
-            "dumbbell",
-            "dumbbells",
-            "yoga",
-            "pose",
-        ]
+    "a workout": _w(
+        """
+        reps rep sets squat squats push-up push-ups pushups lunge lunges plank
+        stretch stretching muscles muscle breathe inhale exhale warm-up workout
+        exercise exercises knees hips shoulders core cardio jog jogging dumbbell
+        dumbbells yoga pose
+        """
     ),
-    "gardening advice": frozenset(
-        [
-            "soil",
-            "seeds",
-            "seed",
-            "seedlings",
-            "plant",
-            "plants",
-            "planting",
-            "water",
-            "watering",
-            "prune",
-            "pruning",
-            "compost",
-            "fertilizer",
-            "mulch",
-            "garden",
-            "gardening",
-            "roots",
-            "pot",
-            "pots",
-            "sunlight",
-            "leaves",
-            "bloom",
-            "weeds",
-        ]
+    "gardening advice": _w(
+        """
+        soil seeds seed seedlings plant plants planting water watering prune pruning
+        compost fertilizer mulch garden gardening roots pot pots sunlight leaves
+        bloom weeds
+        """
     ),
-    "first aid": frozenset(
-        [
-            "wound",
-            "bleeding",
-            "bandage",
-            "cpr",
-            "injury",
-            "injured",
-            "pressure",
-            "burn",
-            "burns",
-            "victim",
-            "ambulance",
-            "gauze",
-            "splint",
-            "breathing",
-            "pulse",
-            "chest",
-            "compressions",
-        ]
+    "first aid": _w(
+        """
+        wound bleeding bandage cpr injury injured pressure burn burns victim
+        ambulance gauze splint breathing pulse chest compressions
+        """
     ),
-    "cleaning instructions": frozenset(
-        [
-            "scrub",
-            "vinegar",
-            "sponge",
-            "stain",
-            "stains",
-            "rinse",
-            "wipe",
-            "bleach",
-            "detergent",
-            "mop",
-            "vacuum",
-            "dust",
-            "grout",
-            "soak",
-            "microfiber",
-        ]
+    "cleaning instructions": _w(
+        """
+        scrub vinegar sponge stain stains rinse wipe bleach detergent mop vacuum
+        dust grout soak microfiber
+        """
     ),
-    "travel tips": frozenset(
-        [
-            "passport",
-            "luggage",
-            "suitcase",
-            "hotel",
-            "hotels",
-            "flight",
-            "flights",
-            "itinerary",
-            "airport",
-            "sightseeing",
-            "packing",
-            "pack",
-            "visa",
-            "trip",
-            "destination",
-            "tourists",
-        ]
+    "travel tips": _w(
+        """
+        passport luggage suitcase hotel hotels flight flights itinerary airport
+        sightseeing packing pack visa trip destination tourists
+        """
     ),
 }
+
 # Words of text that tells or judges rather than instructs.
-NARRATIVE_WORDS = frozenset(
-    [
-        "said",
-        "says",
-        "announced",
-        "reported",
-        "according",
-        "released",
-        "launched",
-        "yesterday",
-        "today",
-        "week",
-        "million",
-        "billion",
-        "company",
-        "companies",
-        "ceo",
-        "percent",
-        "analysts",
-        "review",
-        "rating",
-        "stars",
-        "pros",
-        "cons",
-        "verdict",
-        "love",
-        "loved",
-        "liked",
-        "think",
-        "felt",
-        "believe",
-        "opinion",
-        "story",
-        "once",
-        "upon",
-        "he",
-        "she",
-        "they",
-        "was",
-        "were",
-        "had",
-        "been",
-        "quarter",
-        "revenue",
-        "market",
-        "users",
-        "experts",
-        "research",
-        "study",
-    ]
+NARRATIVE_WORDS = _w(
+    """
+    said says announced reported according released launched yesterday today week
+    million billion company companies ceo percent analysts review rating stars pros
+    cons verdict love loved liked think felt believe opinion story once upon he she
+    they was were had been quarter revenue market users experts research study
+    """
 )
 
 # Nouns of UI elements: dropped from tool names ("the Save button" -> save).
-UI_NOUNS = frozenset(
-    [
-        "button",
-        "buttons",
-        "tab",
-        "tabs",
-        "menu",
-        "menus",
-        "link",
-        "links",
-        "icon",
-        "icons",
-        "option",
-        "options",
-        "field",
-        "fields",
-        "box",
-        "checkbox",
-        "dropdown",
-        "drop-down",
-        "page",
-        "screen",
-        "window",
-        "dialog",
-        "panel",
-        "section",
-        "item",
-        "entry",
-        "toggle",
-        "switch",
-        "slider",
-        "bar",
-        "list",
-        "key",
-    ]
+UI_NOUNS = _w(
+    """
+    button buttons tab tabs menu menus link links icon icons option options field
+    fields box checkbox dropdown drop-down page screen window dialog panel section
+    item entry toggle switch slider bar list key
+    """
 )
+
 # Words dropped from the start of an object phrase.
-FILLERS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "your",
-        "you",
-        "my",
-        "our",
-        "their",
-        "this",
-        "that",
-        "these",
-        "those",
-        "its",
-        "his",
-        "her",
-        "desired",
-        "preferred",
-        "appropriate",
-        "relevant",
-        "correct",
-        "same",
-        "any",
-        "some",
-        "on",
-        "in",
-        "at",
-        "to",
-        "from",
-        "into",
-        "onto",
-        "of",
-        "for",
-        "with",
-        "new",
-        "digit",
-        "digits",
-        "character",
-        "characters",
-        "letter",
-        "letters",
-    ]
+FILLERS = _w(
+    """
+    the a an your you my our their this that these those its his her desired
+    preferred appropriate relevant correct same any some on in at to from into onto
+    of for with new digit digits character characters letter letters
+    """
 )
+
 # Verbs whose object names a value the user supplies (a field being filled).
-ENTRY_VERBS = frozenset(
-    [
-        "enter",
-        "type",
-        "input",
-        "fill",
-        "provide",
-        "specify",
-        "write",
-        "paste",
-        "re-enter",
-        "retype",
-        "name",
-        "rename",
-        "set",
-        "change",
-        "update",
-        "add",
-        "search",
-    ]
+ENTRY_VERBS = _w(
+    """
+    enter type input fill provide specify write paste re-enter retype name rename
+    set change update add search
+    """
 )
+
 # Verbs whose object is a choice.
-CHOICE_VERBS = frozenset(["select", "choose", "pick"])
+CHOICE_VERBS = _w(
+    """
+    select choose pick
+    """
+)
 
 # Field words mapped to a canonical parameter name.
 FIELD_NAMES: list[tuple[str, str]] = [
@@ -887,55 +206,26 @@ FIELD_NAMES: list[tuple[str, str]] = [
 
 # Domains and platforms, each with the words that mark it (the most hits wins).
 DOMAINS: list[tuple[str, frozenset[str]]] = [
-    (
-        "networking",
-        frozenset(
-            ["router", "wi-fi", "wifi", "modem", "network", "ssid", "dns", "ip", "ethernet", "vpn"]
-        ),
-    ),
-    (
-        "e-commerce",
-        frozenset(["order", "orders", "cart", "checkout", "refund", "return", "shipping", "store"]),
-    ),
-    (
-        "banking",
-        frozenset(
-            ["bank", "transfer", "payment", "payee", "account", "balance", "card", "deposit"]
-        ),
-    ),
-    (
-        "IT",
-        frozenset(
-            ["install", "software", "update", "terminal", "command", "server", "admin", "driver"]
-        ),
-    ),
-    ("email", frozenset(["email", "inbox", "message", "mail", "outlook", "gmail", "folder"])),
-    (
-        "social media",
-        frozenset(["post", "profile", "followers", "instagram", "facebook", "twitter", "feed"]),
-    ),
-    ("smart home", frozenset(["thermostat", "camera", "alexa", "smart", "bulb", "hub"])),
-    ("printing", frozenset(["printer", "print", "cartridge", "toner", "scan", "scanner"])),
-    (
-        "health",
-        frozenset(["appointment", "doctor", "clinic", "patient", "prescription", "pharmacy"]),
-    ),
-    ("travel", frozenset(["booking", "flight", "reservation", "hotel", "check-in", "boarding"])),
-    (
-        "productivity",
-        frozenset(["document", "spreadsheet", "calendar", "meeting", "file", "slide"]),
-    ),
+    ("networking", _w("router wi-fi wifi modem network ssid dns ip ethernet vpn")),
+    ("e-commerce", _w("order orders cart checkout refund return shipping store")),
+    ("banking", _w("bank transfer payment payee account balance card deposit")),
+    ("IT", _w("install software update terminal command server admin driver")),
+    ("email", _w("email inbox message mail outlook gmail folder")),
+    ("social media", _w("post profile followers instagram facebook twitter feed")),
+    ("smart home", _w("thermostat camera alexa smart bulb hub")),
+    ("printing", _w("printer print cartridge toner scan scanner")),
+    ("health", _w("appointment doctor clinic patient prescription pharmacy")),
+    ("travel", _w("booking flight reservation hotel check-in boarding")),
+    ("productivity", _w("document spreadsheet calendar meeting file slide")),
 ]
+
 PLATFORMS: list[tuple[str, frozenset[str]]] = [
-    ("router", frozenset(["router", "modem"])),
-    ("printer", frozenset(["printer"])),
-    ("command line", frozenset(["terminal", "command", "prompt", "shell", "powershell", "bash"])),
-    ("mobile app", frozenset(["app", "tap", "iphone", "android", "phone", "swipe"])),
-    ("website", frozenset(["website", "site", "browser", "url", "page", "portal", "online"])),
-    (
-        "desktop computer",
-        frozenset(["windows", "mac", "macos", "pc", "computer", "desktop", "laptop"]),
-    ),
-    ("smart TV", frozenset(["tv", "remote"])),
-    ("machine", frozenset(["machine", "device", "kiosk", "atm"])),
+    ("router", _w("router modem")),
+    ("printer", _w("printer")),
+    ("command line", _w("terminal command prompt shell powershell bash")),
+    ("mobile app", _w("app tap iphone android phone swipe")),
+    ("website", _w("website site browser url page portal online")),
+    ("desktop computer", _w("windows mac macos pc computer desktop laptop")),
+    ("smart TV", _w("tv remote")),
+    ("machine", _w("machine device kiosk atm")),
 ]
