@@ -127,12 +127,15 @@ class Design:
 
 def _tool_name(step: Step) -> str:
     verb = re.sub(r"[^a-z]+", "_", step.verb.lower()).strip("_")
-    body = re.sub(r"^(to|on|in|into|at|the)\s+", "", step.body, flags=re.I)
-    cut = re.split(
-        r"\b(?:and|then|in|into|on|from|for|at|with|to|using|under|if|so)\b|[,.;:(]", body
-    )[0]
-    cut = re.sub(r"\S*\d\S*", " ", cut)
-    obj = snake(cut, 3)
+    body = re.sub(r"\S*(?:://|www\.|\.com|\.org|\.net)\S*|`[^`]*`|\S*\d\S*", " ", step.body)
+    body = re.sub(r"^\W*(?:(?:to|on|in|into|at|the|over|out|up)\s+)+", "", body, flags=re.I)
+    pieces = re.split(
+        r"\b(?:and|then|in|into|on|from|for|at|with|to|using|under|if|so|or|when|by|you|that|"
+        r"which|until|as|of)\b|[,.;:(]",
+        body,
+        flags=re.I,
+    )
+    obj = next((snake(p, 3) for p in pieces if snake(p, 3)), "")
     name = f"{verb}_{obj}" if obj else verb
     return name[:48].strip("_") or "do_step"
 
@@ -244,7 +247,7 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
             continue
         overlap = [len(mine & w) for w in tool_words]
         best = max(range(len(tools)), key=lambda j: (overlap[j], -j))
-        if overlap[best] == 0 or rule.span.end <= steps[tools[0].steps[0]].span.start:
+        if overlap[best] == 0:
             best = 0  # a prerequisite stated before the steps, or about none of them
         if rule.step is not None and steps and tools:
             owner = next((j for j, t in enumerate(tools) if rule.step in t.steps), None)

@@ -163,7 +163,11 @@ def _base_verb(word: str) -> str:
 
 
 _HOW = re.compile(r"\bhow (?:do i|to|can i|do you|would i)\s+(.{3,100}?)\s*(?:[?.!:]|$)", re.I)
-_PURPOSE = re.compile(r"^(?:in order )?to ([a-z][^,]{3,100}),", re.I)
+_PURPOSE = re.compile(
+    r"\b(?:in order to|to|want to|trying to|how to|how do i|how can i)\s+([a-z][^,.!?:;]{3,80}?)"
+    r"(?=\s*(?:[,.!?:;]|\byou\b|\bjust\b|\bfirst\b))",
+    re.I,
+)
 
 
 def summary_of(text: str, steps: list[Step]) -> str:
@@ -194,9 +198,9 @@ def summary_of(text: str, steps: list[Step]) -> str:
             if base != first or first.lower() in ACTION_VERBS:
                 return (base + title[len(first) :]).strip()
             return "get this done: " + title
-    for line in text.splitlines()[:8]:
-        m = _PURPOSE.match(line.strip())
-        if m:
+    for m in _PURPOSE.finditer(text[:400]):
+        lead = words(m.group(1))
+        if lead and lead[0] in ACTION_VERBS and lead[0] not in ("make", "keep", "use", "try"):
             return m.group(1).strip()
     if steps:
         return steps[-1].span.text.rstrip(".")[:140]

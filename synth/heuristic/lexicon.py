@@ -35,7 +35,7 @@ ACTION_VERBS = _w(
     show pin unpin mute unmute block unblock report dial call text reply forward
     transfer withdraw deposit redeem claim order purchase buy checkout track
     authorize authenticate generate copy-paste highlight zoom rotate crop resize
-    position adjust calibrate test try look make ensure touch
+    position adjust calibrate test try look make ensure touch get
     """
 )
 

@@ -224,8 +224,7 @@ def params_of(step: Step) -> list[Param]:
                 return [Param(name, "integer", f"New {m.group(1).strip()}", value=int(number))]
     if verb not in ENTRY_VERBS:
         return []
-    if verb == "fill":
-        body = re.sub(r"^(in|out)\s+", "", body, flags=re.I)
+    body = re.sub(r"^(in|out)\s+", "", body, flags=re.I)  # "fill in", "type in"
     place = _FIELD_IN.search(body)
     obj = _object(body)
     head = words(obj)[-1] if words(obj) else ""

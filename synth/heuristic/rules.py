@@ -20,7 +20,8 @@ from synth.heuristic.spans import Span, split_sentences, units, words
 __all__ = ["Rule", "condition_rule", "extract_rules"]
 
 _RULE = re.compile(
-    r"\b(must|must not|need to|needs to|have to|has to|required|requires|only|cannot|can't|"
+    r"\b(must|must not|need to|needs to|have to|has to|required|requires|cannot|can't|"
+    r"only\b.{0,60}\b(?:can|may|be|are|is|if|when|after|before|for|while|within)|^only|"
     r"can not|not allowed|at least|at most|no more than|no fewer than|no longer than|up to|"
     r"minimum|maximum|between \d+ and \d+|make sure|ensure|be sure|unless|before you|"
     r"you'll need|you will need|should be|has to be|is required|are required|never)\b",

@@ -17,7 +17,7 @@ _ITEM = re.compile(
     re.I,
 )
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+(?=[\"'(\[*_]*[A-Z0-9])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "Mr.", "Dr.", "No.", "Fig.")
 _WORD = re.compile("[A-Za-z][A-Za-z0-9'\u2019+-]*|\\d+(?:\\.\\d+)?")
 

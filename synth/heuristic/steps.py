@@ -29,13 +29,29 @@ _SEQUENCER = re.compile(
     re.I,
 )
 _YOU = re.compile(
-    r"^(?:you(?:'ll| will)? (?:need|want|have|must|should|can|may)(?: to)?|you'?ll|"
+    r"^(?:you(?:'ll| will)? (?:need|want|have|must|should|can|could|may|wanna|gotta)(?: to)?|"
+    r"you'?ll|"
     r"go ahead and|make sure to|be sure to|try to|remember to|don't forget to)\s+",
     re.I,
 )
 _LEAD_CLAUSE = re.compile(
     r"^((?:if|when|once|after|before|unless|as soon as|in case|while|to|in|on|from|under|"
     r"within|inside|at|using|with|via|for)\b[^,;]{1,120}),\s+",
+    re.I,
+)
+_COLON_LEAD = re.compile(r"^[*_\s]*[^:.;!?\n]{2,80}:[*_]*\s+")
+_YOU_INNER = re.compile(
+    r"\byou(?:'ll| will)? (?:need to|want to|have to|must|should|can|wanna|gotta|gonna)\s+", re.I
+)
+_FALLBACK = re.compile(
+    r"\b(doesn'?t|does not|didn'?t|did not|don'?t|fails?|failed|not working|persists|isn'?t|"
+    r"won'?t|can'?t|cannot|no longer|nothing happens|still (?:not|doesn|can))\b",
+    re.I,
+)
+_ALSO = re.compile(r"^\W*(you can also|alternatively|optionally|or you can|you could also)\b", re.I)
+_ASIDE = re.compile(
+    r"^\W*(tips?|notes?|warnings?|cautions?|troubleshooting|faq|see also|related|"
+    r"things you'?ll need)\W*$",
     re.I,
 )
 _CONDITIONAL = re.compile(r"^(if|unless|in case|only if)\b", re.I)
@@ -48,6 +64,11 @@ _AND = re.compile(r"\s+and\s+", re.I)
 _POWER = re.compile(
     r"\b(power (button|cord|cable|adapter)|reset button|(turn|switch|power) (it |the \w+ )?"
     r"(off|on)\b|power (it )?(off|on|cycle)|cable|plug)",
+    re.I,
+)
+_DEVICE = re.compile(
+    r"\b(router|modem|printer|computer|pc|laptop|phone|device|tv|console|machine|camera|"
+    r"power|it|monitor|speaker|hub|kiosk|car|engine)\b",
     re.I,
 )
 _UI_HINT = re.compile(r"(>|→|»|\bclick|\btap|\bselect|\bmenu\b|\bbutton\b|\btab\b)", re.I)
@@ -85,6 +106,10 @@ def lead_length(text: str) -> tuple[int, str | None]:
         if m and m.end() > 0:
             pos += m.end()
             continue
+        m = _COLON_LEAD.match(rest)
+        if m and _verb_of(rest[m.end() :]) is not None:
+            pos += m.end()
+            continue
         m = _LEAD_CLAUSE.match(rest)
         if m and _verb_of(rest[m.end() :]) is not None:
             clause = m.group(1)
@@ -120,12 +145,22 @@ def _verb_of(text: str) -> str | None:
 def imperative_at(text: str) -> tuple[int, str, str | None] | None:
     """Where the action verb of an instruction starts, the verb and the condition
     before it; None when `text` is no instruction."""
-    if _NOTE.match(text) or RULE_OPENERS.match(text.strip()):
+    if _NOTE.match(text) or _ALSO.match(text) or RULE_OPENERS.match(text.strip()):
         return None
     pos, condition = lead_length(text)
     verb = _verb_of(text[pos:])
     if verb is None:
-        return None
+        inner = _YOU_INNER.search(text, pos)
+        if inner is None or _verb_of(text[inner.end() :]) is None:
+            return None
+        pos = inner.start()
+        verb = _verb_of(text[inner.end() :])
+        assert verb is not None
+        pos = inner.end()
+    if condition and _FALLBACK.search(condition):
+        return None  # troubleshooting: "If it doesn't work, restart ..."
+    if re.search(r"\binstead\W*$", text):
+        return None  # an alternative path, not the procedure
     rest = text[pos:].lstrip()
     if (
         pos
@@ -148,6 +183,8 @@ def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
         tail = text[m.end() :]
         if m.end() <= lead:
             continue
+        if tail[:1].isupper() and not m.group(0).lstrip().startswith("."):
+            continue  # "click Expense and then Create New Report": a label, not a verb
         if imperative_at(tail) is None:
             continue
         if m.group(0).strip() == "," and _verb_of(tail) in (None, "make", "use"):
@@ -157,7 +194,7 @@ def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
         left = text[: m.start()].strip()
         tail = text[m.end() :]
         verb = _verb_of(tail)
-        if verb is None or len(words(left)) < 2 or len(words(tail)) < 2:
+        if verb is None or len(words(left)) < 2 or len(words(tail)) < 2 or tail[:1].isupper():
             continue
         if verb in ("make", "use", "hold", "release", "drop", "paste"):
             continue
@@ -173,9 +210,9 @@ def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
     pieces = []
     for a, b in out:
         s, e = span.start + a, span.start + b
-        while e > s and document[e - 1] in " .,;:!":
+        while e > s and document[e - 1] in " .,;:!*_":
             e -= 1
-        while s < e and document[s].isspace():
+        while s < e and (document[s].isspace() or document[s] in "*_"):
             s += 1
         if e - s >= 3:
             pieces.append((s, e))
@@ -185,10 +222,8 @@ def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
 def _physical(verb: str, body: str) -> bool:
     if verb in PHYSICAL_VERBS:
         return True
-    if verb in ("turn off", "turn on", "switch off", "switch on", "power") and not _UI_HINT.search(
-        body
-    ):
-        return True
+    if verb in ("turn off", "turn on", "switch off", "switch on", "power"):
+        return bool(_DEVICE.search(body)) and not _UI_HINT.search(body)
     if verb in ("press", "hold", "connect", "disconnect", "remove", "locate", "find", "take"):
         return bool(_POWER.search(body)) and not _UI_HINT.search(body)
     return False
@@ -199,10 +234,22 @@ def _candidates(document: str) -> list[Span]:
     imperative lines that look like headings (a list written without markers)."""
     out: list[Span] = []
     spans = units(document)
+    aside = False
     for i, span in enumerate(spans):
+        if span.kind == "heading":
+            aside = bool(_ASIDE.match(span.text.strip("#*_ ")))
+        if aside:
+            continue
         if span.kind == "item":
+            # an item's first instruction is its step; later sentences explain it,
+            # unless they go on with a sequencer ("Then click Save.")
+            started = False
             for s, e in split_sentences(document, span.start, span.end):
-                out.append(Span(s, e, document[s:e], "item", span.group))
+                sentence = document[s:e]
+                if started and not _SEQUENCER.match(sentence.lstrip("*_ ")):
+                    continue
+                started = started or imperative_at(sentence) is not None
+                out.append(Span(s, e, sentence, "item", span.group))
         elif span.kind == "sentence":
             out.append(span)
         elif span.kind == "heading" and i > 0 and not span.text.endswith(":"):
