@@ -200,7 +200,8 @@ def summary_of(text: str, steps: list[Step]) -> str:
             return "get this done: " + title
     for m in _PURPOSE.finditer(text[:400]):
         lead = words(m.group(1))
-        if lead and lead[0] in ACTION_VERBS and lead[0] not in ("make", "keep", "use", "try"):
+        verb_ok = lead and lead[0] in ACTION_VERBS and lead[0] not in ("make", "keep", "use", "try")
+        if verb_ok and len(lead) >= 2:
             return m.group(1).strip()
     if steps:
         return steps[-1].span.text.rstrip(".")[:140]

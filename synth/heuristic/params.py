@@ -24,7 +24,7 @@ from synth.heuristic.steps import Step
 __all__ = ["Param", "params_of", "snake"]
 
 _QUOTED = re.compile(r"[\"“`]([^\"”`\n]{1,60})[\"”`]|(?<![\w])'([^'\n]{1,40})'(?![\w])")
-_OPTION = r"[A-Za-z0-9][\w.+/%-]*(?: [A-Za-z0-9][\w.+/%-]*){0,2}"
+_OPTION = r"[A-Za-z0-9][\w.+/%'\u2019-]*(?: [A-Za-z0-9][\w.+/%'\u2019-]*){0,2}"
 _OPTIONS = re.compile(rf"({_OPTION}(?:,\s*{_OPTION})*,?\s+or\s+{_OPTION})")
 _MENU = re.compile(
     r"\b(?:from|in|under|on)\s+(?:the\s+)?([\w -]{2,30}?)\s+(?:menu|list|dropdown|drop-down|"

@@ -54,6 +54,16 @@ _ASIDE = re.compile(
     r"things you'?ll need)\W*$",
     re.I,
 )
+_BOILERPLATE = re.compile(
+    r"\b((click|tap|press) here|sign up for (our|the|a) (free )?(newsletter|mailing list)|"
+    r"subscribe (to|now)|follow us|share (this|on)|read more|accept (all )?cookies|"
+    r"privacy policy|log in to (comment|reply)|sign in to (comment|reply)|leave a comment|"
+    r"rate this|download our app|advertisement|sponsored)\b",
+    re.I,
+)
+_SPEECH = re.compile(
+    r"[\"\u201d],?\s+(she|he|they|i|we|[A-Z][a-z]+)\s+(said|asked|shouted|whispered|told)\b"
+)
 _CONDITIONAL = re.compile(r"^(if|unless|in case|only if)\b", re.I)
 _SPLIT = re.compile(
     r"(?:,\s*(?:and\s+)?then\s+|;\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+|,\s+and\s+|"
@@ -106,6 +116,11 @@ def lead_length(text: str) -> tuple[int, str | None]:
         if m and m.end() > 0:
             pos += m.end()
             continue
+        if re.match(r"you\s+(?:just\s+|simply\s+|then\s+)?", rest, re.I):
+            m = re.match(r"you\s+(?:just\s+|simply\s+|then\s+)?", rest, re.I)
+            if m and _verb_of(rest[m.end() :]) not in (None, "make", "use", "keep", "try"):
+                pos += m.end()
+                continue
         m = _COLON_LEAD.match(rest)
         if m and _verb_of(rest[m.end() :]) is not None:
             pos += m.end()
@@ -147,6 +162,8 @@ def imperative_at(text: str) -> tuple[int, str, str | None] | None:
     before it; None when `text` is no instruction."""
     if _NOTE.match(text) or _ALSO.match(text) or RULE_OPENERS.match(text.strip()):
         return None
+    if _BOILERPLATE.search(text) or _SPEECH.search(text):
+        return None
     pos, condition = lead_length(text)
     verb = _verb_of(text[pos:])
     if verb is None:
@@ -187,7 +204,7 @@ def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
             continue  # "click Expense and then Create New Report": a label, not a verb
         if imperative_at(tail) is None:
             continue
-        if m.group(0).strip() == "," and _verb_of(tail) in (None, "make", "use"):
+        if m.group(0).strip() == "," and imperative_at(tail)[1] in ("make", "use"):
             continue
         seps.append((m.start(), m.end()))
     for m in _AND.finditer(text):
