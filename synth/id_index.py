@@ -1,5 +1,6 @@
-"""`IdIndex`: which document ids a corpus reader has seen, in about 16 bytes per id
-(a run over many millions of documents must not keep every id as a Python string)."""
+"""`IdIndex`: a set of document ids in about 16 bytes per id (the ids a reader has seen,
+the documents the ledger has committed): a run over many millions of documents must
+not keep every id as a Python string."""
 
 from __future__ import annotations
 
@@ -28,14 +29,10 @@ class IdIndex:
 
     def first(self, document_id: str, line: int) -> int:
         """The line `document_id` was first seen at (`line` when it is new)."""
-        data = document_id.encode("utf-8", "surrogatepass")
-        key = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
-        first = self._recent.get(key)
-        if first is not None:
-            return first
-        i = int(self._keys.searchsorted(key))
-        if i < len(self._keys) and self._keys[i] == key:
-            return int(self._lines[i])
+        key = _key(document_id)
+        found = self._find(key)
+        if found is not None:
+            return found
         self._recent[key] = line
         if len(self._recent) >= max(_RECENT_IDS, len(self._keys) >> 3):
             keys = sorted(self._recent)
@@ -45,3 +42,27 @@ class IdIndex:
             self._lines = np.insert(self._lines, at, np.array([self._recent[k] for k in keys]))
             self._recent = {}
         return line
+
+    def add(self, document_id: str) -> None:
+        """Remember `document_id` (used as a set)."""
+        self.first(document_id, 0)
+
+    def __contains__(self, document_id: object) -> bool:
+        return isinstance(document_id, str) and self._find(_key(document_id)) is not None
+
+    def __len__(self) -> int:
+        return len(self._recent) + len(self._keys)
+
+    def _find(self, key: int) -> int | None:
+        first = self._recent.get(key)
+        if first is not None:
+            return first
+        i = int(self._keys.searchsorted(key))
+        if i < len(self._keys) and self._keys[i] == key:
+            return int(self._lines[i])
+        return None
+
+
+def _key(document_id: str) -> int:
+    data = document_id.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)

@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from synth.id_index import IdIndex
+
 __all__ = ["Ledger", "Outcome", "iter_rows"]
 
 Status = Literal["kept", "dropped", "failed"]
@@ -53,8 +55,8 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
-        self.final: set[str] = set()  # ids of the documents with a final row (ids only:
-        # a run over millions of documents keeps no rows in memory)
+        self.final = IdIndex()  # the documents with a final row (hashed ids only: a run
+        # over millions of documents keeps neither rows nor id strings in memory)
         self._file: Any = None
 
     @classmethod

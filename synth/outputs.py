@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ class RunOutputs:
         self._files: dict[str, Any] = {}
 
     @classmethod
-    def open(cls, out: str | Path, committed: set[str]) -> RunOutputs:
+    def open(cls, out: str | Path, committed: Container[str]) -> RunOutputs:
         """Open the output files for appending, dropping uncommitted lines first."""
         outputs = cls(Path(out))
         outputs.out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,7 @@ def document_of_line(record: dict[str, Any]) -> str | None:
     return None
 
 
-def _keep_committed(path: Path, committed: set[str]) -> None:
+def _keep_committed(path: Path, committed: Container[str]) -> None:
     kept, dropped = [], 0
     with path.open("r", encoding="utf-8", errors="replace") as handle:
         for line in handle:

@@ -85,7 +85,7 @@ class Pipeline:
         started = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         ledger = Ledger.open(self.out / "outcomes.jsonl")
-        outputs = RunOutputs.open(self.out, set(ledger.final))
+        outputs = RunOutputs.open(self.out, ledger.final)
         cache = ModelCallCache(self.config.cache_path())
         backends: dict[str, LLMBackend] = {}
         for stage in STAGES:
