@@ -192,6 +192,7 @@ def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summa
         tools.append(ActionTool(name, description[:300], group, ps))
         for i in group:
             step_tool[i] = name
+    _distinct_kinds(tools)
     for prev, tool in itertools.pairwise(tools):
         tool.requires = prev.name
         tool.requires_text = steps[prev.steps[-1]].span.text.rstrip(".")
@@ -209,6 +210,18 @@ def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summa
     return Design(
         steps, tools, step_tool, rules, rule_tool, entity, name, domain_name, platform, summary
     )
+
+
+def _distinct_kinds(tools: list[ActionTool]) -> None:
+    """A parameter name means one value of one kind: a later one of another kind (or
+    an enum with other options) is renamed ``<name>_<n>``."""
+    seen: dict[str, Param] = {}
+    for n, tool in enumerate(tools, 1):
+        for p in tool.params:
+            first = seen.get(p.name)
+            if first is not None and (first.kind, first.options) != (p.kind, p.options):
+                p.name = f"{p.name}_{n}"
+            seen.setdefault(p.name, p)
 
 
 def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> dict[int, str | None]:
@@ -240,8 +253,13 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
                 out[r] = None
                 continue
             t, p = target
-            for key, bound in rule.bounds.items():
-                p.bounds[key] = bound
+            merged = {**p.bounds, **rule.bounds}
+            low = merged.get("minLength", merged.get("minimum", 0))
+            high = merged.get("maxLength", merged.get("maximum", 10**9))
+            if low > high:  # rules that contradict each other: keep the first
+                out[r] = None
+                continue
+            p.bounds.update(rule.bounds)
             p.rule = rule.span.text.rstrip(".")
             out[r] = t.name
             continue
