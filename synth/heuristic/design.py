@@ -127,7 +127,7 @@ class Design:
 
 def _tool_name(step: Step) -> str:
     verb = re.sub(r"[^a-z]+", "_", step.verb.lower()).strip("_")
-    body = re.sub(r"\S*(?:://|www\.|\.com|\.org|\.net)\S*|`[^`]*`|\S*\d\S*", " ", step.body)
+    body = re.sub(r"\S*(?:://|www\.|\.com|\.org|\.net)\S*|\S*\d\S*|(?<=\s)-\S+|`", " ", step.body)
     body = re.sub(r"^\W*(?:(?:to|on|in|into|at|the|over|out|up)\s+)+", "", body, flags=re.I)
     pieces = re.split(
         r"\b(?:and|then|in|into|on|from|for|at|with|to|using|under|if|so|or|when|by|you|that|"
@@ -142,11 +142,18 @@ def _tool_name(step: Step) -> str:
 
 def _content(text: str) -> set[str]:
     """Content words of a text, plural -s dropped ("appointments" ~ "appointment")."""
-    out = set()
-    for w in words(text):
-        if len(w) > 2 and w not in _STOP:
-            out.add(w[:-1] if w.endswith("s") and len(w) > 4 else w)
-    return out
+    return {_stem(w) for w in words(text) if len(w) > 2 and w not in _STOP}
+
+
+def _stem(word: str) -> str:
+    """A light stem: "submitted" ~ "submit", "appointments" ~ "appointment"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            if len(word) > 4 and word[-1] == word[-2]:
+                word = word[:-1]
+            break
+    return word
 
 
 def _merge(
@@ -213,13 +220,14 @@ def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summa
 
 
 def _distinct_kinds(tools: list[ActionTool]) -> None:
-    """A parameter name means one value of one kind: a later one of another kind (or
-    an enum with other options) is renamed ``<name>_<n>``."""
+    """A parameter name means one value of one kind: a later one of another kind, an
+    enum with other options or another value the text gives is renamed ``<name>_<n>``."""
     seen: dict[str, Param] = {}
     for n, tool in enumerate(tools, 1):
         for p in tool.params:
             first = seen.get(p.name)
-            if first is not None and (first.kind, first.options) != (p.kind, p.options):
+            differs = (first.kind, first.options) != (p.kind, p.options) if first else False
+            if first is not None and (differs or first.value != p.value):
                 p.name = f"{p.name}_{n}"
             seen.setdefault(p.name, p)
 
@@ -232,6 +240,10 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
         return {i: None for i in range(len(rules))}
     tool_words = [_content(" ".join(steps[i].span.text for i in t.steps)) for t in tools]
     flags_used: set[str] = set()
+    df: dict[str, int] = {}
+    for ws in tool_words:
+        for w in ws:
+            df[w] = df.get(w, 0) + 1
     for r, rule in enumerate(rules):
         mine = _content(rule.span.text)
         if rule.kind in ("length", "number"):
@@ -241,6 +253,9 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
                 for p in t.params:
                     if p.kind == kind and (set(p.name.split("_")) & mine):
                         target = (t, p)
+            if target is None and kind == "integer":
+                counted = [(t, p) for t in tools for p in t.params if p.kind == kind]
+                target = counted[0] if len({p.name for _, p in counted}) == 1 else None
             if target is None and kind == "string":  # "It must be at least 14 characters"
                 before = [
                     (t, p)
@@ -259,12 +274,15 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
             if low > high:  # rules that contradict each other: keep the first
                 out[r] = None
                 continue
-            p.bounds.update(rule.bounds)
+            for other in (q for tool in tools for q in tool.params if q.name == p.name):
+                other.bounds.update(rule.bounds)  # one field, one bound, in every tool
+                other.rule = rule.span.text.rstrip(".")
             p.rule = rule.span.text.rstrip(".")
             out[r] = t.name
             continue
-        overlap = [len(mine & w) for w in tool_words]
-        best = max(range(len(tools)), key=lambda j: (overlap[j], -j))
+        # shared words weigh by rarity among the tools; ties go to the later tool
+        overlap = [sum(1.0 / df[w] for w in mine & words_j) for words_j in tool_words]
+        best = max(range(len(tools)), key=lambda j: (overlap[j], j))
         if overlap[best] == 0:
             best = 0  # a prerequisite stated before the steps, or about none of them
         if rule.step is not None and steps and tools:

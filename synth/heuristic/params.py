@@ -45,6 +45,9 @@ _FIELD_IN = re.compile(
 _STOP = re.compile(
     r"\b(?:in|into|on|under|from|for|at|and|then|with|to|using|via|if|when|so)\b|[,.;:(]"
 )
+_COUNTED = frozenset(
+    ["amount", "quantity", "count", "price", "total", "limit", "age", "minutes", "days", "hours"]
+)
 _VALUE_NOUNS = frozenset(
     [
         "password",
@@ -251,5 +254,6 @@ def params_of(step: Step) -> list[Param]:
         if verb in ("rename", "name") and name and not name.endswith("name"):
             name = f"{name}_name"
         if name and len(name) >= 2 and name not in [q.name for q in out]:
-            out.append(Param(name, "string", f"{phrase.strip()} ({verb})"[:100]))
+            kind = "integer" if name.split("_")[-1] in _COUNTED else "string"
+            out.append(Param(name, kind, f"{phrase.strip()} ({verb})"[:100]))
     return out

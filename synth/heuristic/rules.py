@@ -72,7 +72,12 @@ class Rule:
 
 def _classify(span: Span) -> Rule | None:
     text = span.text
-    if len(text) > 300 or _NOT_RULE.match(text) or not _RULE.search(text):
+    if (
+        len(text) > 300
+        or text.rstrip().endswith("?")
+        or _NOT_RULE.match(text)
+        or not _RULE.search(text)
+    ):
         return None
     ws = set(words(text))
     bounds: dict[str, int] = {}

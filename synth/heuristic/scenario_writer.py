@@ -67,7 +67,7 @@ def _goal(d: Design) -> str:
 def _policy_line(text: str) -> str:
     """A rule as a policy bullet: no note markers, one line, a full stop."""
     line = re.sub(
-        r"^[>\s]*(?:(?:note|tip|important|warning|caution|nb)\s*(?:that)?\s*[:,-]?\s*)",
+        r"^[>\s]*(?:(?:note|tip|important|warning|caution|nb|a|answer)\s*(?:that)?\s*[:,-]?\s*)",
         "",
         text,
         flags=re.I,
