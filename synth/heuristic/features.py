@@ -231,10 +231,14 @@ def relevance(text: str) -> RelevanceAnswer:
         )
     if f.tool_score < _MIN_TOOL or (f.tool_steps == 0 and f.physical_steps < 2):
         kind = f.other_kind if f.other_score >= 0.8 else "a procedure"
+        why = (
+            f"tool score {f.tool_score:.1f} < {_MIN_TOOL}"
+            if f.tool_score < _MIN_TOOL
+            else "no step names an app, a device or a control"
+        )
         return RelevanceAnswer(
             relevant=False,
-            reason=f"{kind}: {_KIND_NOTE.get(kind, 'steps')}, no app or device is operated "
-            f"(tool score {f.tool_score:.1f} < {_MIN_TOOL})",
+            reason=f"{kind}: {_KIND_NOTE.get(kind, 'steps')}, no app or device is operated ({why})",
             summary=summary,
             domain=domain,
             platform=platform,

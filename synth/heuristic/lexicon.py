@@ -95,6 +95,7 @@ NON_TOOL_WORDS: dict[str, frozenset[str]] = {
         dice mince ingredients dough knead batter garlic onion salt pepper skillet
         pan saucepan bowl serve serving servings marinate roast grill sprinkle oz
         grams tender golden drizzle recipe eggs egg cream cheese vanilla yeast
+        coffee tea brew ground dripper kettle
         """
     ),
     "a craft": _w(

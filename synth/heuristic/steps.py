@@ -191,8 +191,10 @@ def imperative_at(text: str) -> tuple[int, str, str | None] | None:
     return pos, verb, condition
 
 
-def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
-    """Split an instruction span into distinct actions (each opening with a verb)."""
+def _pieces(document: str, span: Span, strong: bool = False) -> list[tuple[int, int]]:
+    """Split an instruction span into distinct actions (each opening with a verb); with
+    `strong`, only at strong separators (``;``, "then", a colon), for a sentence that is
+    no instruction itself ("The portal sends a code; type it in the Code box")."""
     text = span.text
     lead, _ = lead_length(text)
     seps: list[tuple[int, int]] = []
@@ -204,10 +206,12 @@ def _pieces(document: str, span: Span) -> list[tuple[int, int]]:
             continue  # "click Expense and then Create New Report": a label, not a verb
         if imperative_at(tail) is None:
             continue
+        if strong and not re.search(r"[;:]|then", m.group(0), re.I):
+            continue
         if m.group(0).strip() == "," and imperative_at(tail)[1] in ("make", "use"):
             continue
         seps.append((m.start(), m.end()))
-    for m in _AND.finditer(text):
+    for m in [] if strong else _AND.finditer(text):
         left = text[: m.start()].strip()
         tail = text[m.end() :]
         verb = _verb_of(tail)
@@ -295,10 +299,10 @@ def extract_steps(document: str, limit: int = 60) -> list[Step]:
         if len(steps) >= limit:
             break
         found = imperative_at(span.text)
-        if found is None and not re.search(r"[;,]\s|\s(?:then|and)\s", span.text):
+        if found is None and not re.search(r"[;:]\s|\sthen\s", span.text):
             continue
         condition = found[2] if found else None
-        for s, e in _pieces(document, span):
+        for s, e in _pieces(document, span, strong=found is None):
             piece = document[s:e]
             got = imperative_at(piece)
             if got is None:
