@@ -130,7 +130,15 @@ def snake(text: str, limit: int = 3) -> str:
     """A snake_case name of the content words of `text` (at most `limit` words)."""
     ws = [w.replace("'", "").replace("\u2019", "") for w in words(text)]
     ws = [re.sub(r"[^a-z0-9]+", "_", w).strip("_") for w in ws]
-    ws = [w for w in ws if w and w not in FILLERS and not any(c.isdigit() for c in w)]
+    ws = [
+        w
+        for i, w in enumerate(ws)
+        if w
+        and not any(c.isdigit() for c in w)
+        and (w not in FILLERS or (w == "of" and 0 < i < len(ws) - 1))
+    ]
+    while ws and ws[0] == "of":
+        ws.pop(0)
     while ws and ws[-1] in UI_NOUNS:
         ws.pop()
     name = "_".join(ws[:limit])
@@ -225,7 +233,8 @@ def params_of(step: Step) -> list[Param]:
             number = float(m.group(2))
             if name and number.is_integer():
                 return [Param(name, "integer", f"New {m.group(1).strip()}", value=int(number))]
-    if verb not in ENTRY_VERBS:
+    timed = verb in CHOICE_VERBS and words(_object(body))[-1:] in (["date"], ["time"], ["day"])
+    if verb not in ENTRY_VERBS and not timed:
         return []
     body = re.sub(r"^(in|out)\s+", "", body, flags=re.I)  # "fill in", "type in"
     place = _FIELD_IN.search(body)
@@ -247,8 +256,8 @@ def params_of(step: Step) -> list[Param]:
             for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", body[: m.start()] if m else body)
             if p.strip()
         ]
-        if len(phrases) > 1 and any(len(words(p)) > 4 for p in phrases):
-            phrases = [obj]
+        if len(phrases) > 1:
+            phrases = [p for p in phrases if len(words(p)) <= 4] or [obj]
     for phrase in phrases[:4]:
         name = _field_name(phrase)
         if verb in ("rename", "name") and name and not name.endswith("name"):

@@ -45,7 +45,8 @@ _YOU_INNER = re.compile(
 )
 _FALLBACK = re.compile(
     r"\b(doesn'?t|does not|didn'?t|did not|don'?t|fails?|failed|not working|persists|isn'?t|"
-    r"won'?t|can'?t|cannot|no longer|nothing happens|still (?:not|doesn|can))\b",
+    r"won'?t|can'?t|cannot|no longer|nothing happens|still (?:not|doesn|can)|mistake|wrong|"
+    r"errors?|problems?|issues?|trouble)\b",
     re.I,
 )
 _ALSO = re.compile(r"^\W*(you can also|alternatively|optionally|or you can|you could also)\b", re.I)
@@ -299,6 +300,9 @@ def extract_steps(document: str, limit: int = 60) -> list[Step]:
         if len(steps) >= limit:
             break
         found = imperative_at(span.text)
+        lead_condition = lead_length(span.text)[1]
+        if lead_condition and _FALLBACK.search(lead_condition):
+            continue  # troubleshooting: the whole sentence is off the main path
         if found is None and not re.search(r"[;:]\s|\sthen\s", span.text):
             continue
         condition = found[2] if found else None

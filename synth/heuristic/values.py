@@ -68,6 +68,8 @@ def _string(name: str, seed: int) -> str:
         return f"{10 + seed % 180} {_pick(_STREETS, seed, 3)}"
     if "ip" in n.split("_"):
         return f"192.168.1.{10 + seed % 200}"
+    if "birth" in n:
+        return f"19{70 + seed % 25}-{1 + seed % 12:02d}-{1 + (seed >> 4) % 28:02d}"
     if "date" in n:
         return f"2026-{1 + seed % 12:02d}-{1 + (seed >> 4) % 28:02d}"
     if "time" in n:
