@@ -43,6 +43,7 @@ class ExtractionStage(Stage):
         messages = render("extraction", document_id=segment.id, document=segment.text)
         outcomes: list[Outcome] = []
         rounds = 1 + ctx.config.repair_attempts
+        previous = None  # the raw answer of the round before
         for attempt in range(1, rounds + 1):
             tag = "extraction" if attempt == 1 else "repair"
             asked = await ask_model(ctx, self.name, messages, ExtractionAnswer, tag=tag)
@@ -68,6 +69,9 @@ class ExtractionStage(Stage):
                                     error="; ".join(errors)[:4000], raw_output=raw,
                                     attempt=attempt))  # fmt: skip
             if attempt < rounds:
+                if raw and raw == previous:
+                    break  # the same answer again: another round would not change it
+                previous = raw
                 messages = _repair_messages(segment, attempt, errors, raw)
                 ctx.count(self.name, "repairs")
         return StageResult(outcomes=outcomes)
