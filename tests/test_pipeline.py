@@ -201,6 +201,17 @@ def test_validate_refuses_bad_input_before_any_work(
     assert not (tmp_path / "out" / "outcomes.jsonl").exists()  # no work started
 
 
+def test_validate_refuses_a_model_the_server_does_not_serve(tmp_path: Path, capsys) -> None:
+    from synth.backends import StandInServer
+
+    with StandInServer(lambda body: "{}", model="tiny-llm") as server:
+        code, err = _run(capsys, "--backend", "openai", "--model", "tiny-lm", "--base-url",
+                         server.url, "--out", str(tmp_path / "out"))  # fmt: skip
+        asked = [r for r in server.requests if "messages" in r]
+    assert code == 2 and "tiny-llm" in err  # the close match is named
+    assert asked == []  # no completion before the check
+
+
 def test_a_run_directory_refuses_another_config(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     out.mkdir()
