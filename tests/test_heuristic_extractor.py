@@ -218,6 +218,8 @@ _FORTY = "How to configure the lab server\n\n" + "\n".join(
         ("1. Open Settings.\n2. Tap Network.\n3. Enter your email address.\n" * 4000)
         + "word " * 50_000,
         "Click\n" * 500,
+        "open it and " * 20_000,
+        "Click Save, " * 20_000,
         "If if if, then then then; and and and.",
         "#" * 10_000,
     ],
@@ -230,6 +232,8 @@ _FORTY = "How to configure the lab server\n\n" + "\n".join(
         "forty",
         "huge",
         "bare",
+        "run-on-and",
+        "run-on-commas",
         "junk",
         "hashes",
     ],
@@ -255,6 +259,17 @@ def test_forty_steps_pass_the_gate():
     assert len(spec.tools) <= 8
     scenario = Scenario.model_validate(answer.scenarios[0])
     assert check_scenario(scenario, spec).passed
+
+
+def test_only_waits_and_hands_is_a_typed_error():
+    text = (
+        "Restarting the modem\n\n1. Wait for the modem lights to turn green.\n"
+        "2. Wait two minutes.\n3. Wait for the router to reboot."
+    )
+    assert isinstance(relevance(text), RelevanceAnswer)
+    with pytest.raises(ExtractionError) as caught:
+        extract(text, "waits")
+    assert caught.value.reason == "no_action_steps"
 
 
 def test_no_steps_is_a_typed_error_with_a_reason():

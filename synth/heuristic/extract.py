@@ -1,9 +1,12 @@
 """`extract`: a procedure's workflow, the toolkit that executes it and a scenario, from
 the text alone (no model).
 
-A text from which no toolkit can be made (no action step) raises `ExtractionError`, a
-`ValueError` whose `reason` is a stable code for the outcome ledger (``no_steps``) and
-whose message says what was found.
+A text from which no toolkit can be made raises `ExtractionError`, a `ValueError`
+whose `reason` is a stable code for the outcome ledger and whose message says what was
+found: ``no_steps`` (no instruction at all), ``no_action_steps`` (only waits and steps
+by hand), ``extractor_error`` (a defect of this extractor on that text, with the
+exception; never anything else escapes). `relevance` may still call such a text
+relevant: the pipeline records the extraction outcome.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ class ExtractionError(ValueError):
     """No toolkit can be made from the text.
 
     Attributes:
-        reason: a stable code for the ledger (``no_steps``, ``no_action_steps``).
+        reason: a stable code for the ledger (``no_steps``, ``no_action_steps``,
+            ``extractor_error``).
     """
 
     def __init__(self, reason: str, message: str):
@@ -89,6 +93,15 @@ def extract(text: str, document_id: str) -> ExtractionAnswer:
     Raises:
         ExtractionError: the text has no action step to make a tool of.
     """
+    try:
+        return _extract(text, document_id)
+    except ExtractionError:
+        raise
+    except Exception as exc:  # a defect of the heuristics must not stop a pipeline
+        raise ExtractionError("extractor_error", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _extract(text: str, document_id: str) -> ExtractionAnswer:
     text = (text or "")[:_MAX_TEXT]
     steps = extract_steps(text)
     if not steps:

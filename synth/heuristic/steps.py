@@ -65,6 +65,7 @@ _BOILERPLATE = re.compile(
 _SPEECH = re.compile(
     r"[\"\u201d],?\s+(she|he|they|i|we|[A-Z][a-z]+)\s+(said|asked|shouted|whispered|told)\b"
 )
+_MAX_SPAN = 1200
 _CONDITIONAL = re.compile(r"^(if|unless|in case|only if)\b", re.I)
 _SPLIT = re.compile(
     r"(?:,\s*(?:and\s+)?then\s+|;\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+|,\s+and\s+|"
@@ -161,6 +162,7 @@ def _verb_of(text: str) -> str | None:
 def imperative_at(text: str) -> tuple[int, str, str | None] | None:
     """Where the action verb of an instruction starts, the verb and the condition
     before it; None when `text` is no instruction."""
+    text = text[:400]  # an instruction opens within its first words; bounds the work
     if _NOTE.match(text) or _ALSO.match(text) or RULE_OPENERS.match(text.strip()):
         return None
     if _BOILERPLATE.search(text) or _SPEECH.search(text):
@@ -283,7 +285,7 @@ def count_instructions(document: str, verbs: frozenset[str]) -> int:
     """How many candidate spans open with one of `verbs` (after sequencers and leading
     clauses): instructions of any kind, for relevance."""
     n = 0
-    for span in _candidates(document):
+    for span in map(_bounded, _candidates(document)):
         if _NOTE.match(span.text):
             continue
         pos, _ = lead_length(span.text)
@@ -293,10 +295,17 @@ def count_instructions(document: str, verbs: frozenset[str]) -> int:
     return n
 
 
+def _bounded(span: Span) -> Span:
+    """A span cut to `_MAX_SPAN` characters (a run-on "sentence" of a huge text)."""
+    if len(span.text) <= _MAX_SPAN:
+        return span
+    return Span(span.start, span.start + _MAX_SPAN, span.text[:_MAX_SPAN], span.kind, span.group)
+
+
 def extract_steps(document: str, limit: int = 60) -> list[Step]:
     """The steps of a document, in order (at most `limit`)."""
     steps: list[Step] = []
-    for span in _candidates(document):
+    for span in map(_bounded, _candidates(document)):
         if len(steps) >= limit:
             break
         found = imperative_at(span.text)
