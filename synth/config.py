@@ -71,6 +71,9 @@ class RunConfig(BaseModel):
     repair_attempts: int = Field(default=2, ge=0, le=10, description="Repairs per extraction.")
     check_examples: int = Field(default=20, ge=1, description="Property-test examples per tool.")
     trials: int = Field(default=1, ge=1, description="Grounded episodes per scenario.")
+    episode_timeout: float = Field(
+        default=900.0, gt=0, description="Seconds an episode (with its planning) may take."
+    )
     segment_chars: int = Field(default=6000, ge=500, description="Longest segment.")
     seed: int = 0
     cache: str | None = Field(default=None, description="SQLite cache (default OUT/cache.sqlite).")

@@ -63,7 +63,9 @@ class GroundingStage(Stage):
             for trial in range(ctx.config.trials):
                 seed = trial_seed(scenario.id, trial, ctx.config.seed)
                 try:
-                    grounded = await self._episode(spec, scenario, seed, backend, offline, item)
+                    grounded = await self._episode(
+                        spec, scenario, seed, backend, offline, item, ctx.config.episode_timeout
+                    )
                 except Exception as exc:  # a broken episode is an outcome, not a crash
                     why = f"{scenario.id}: {type(exc).__name__}: {exc}"
                     outcomes.append(Outcome(**base, status="failed", reason="episode_error",
@@ -94,6 +96,7 @@ class GroundingStage(Stage):
         backend: Any,
         offline: bool,
         item: Extracted,
+        timeout: float,
     ) -> Grounded:
         if offline:
             agent: Any = OracleAgent(spec)
@@ -102,7 +105,11 @@ class GroundingStage(Stage):
             agent, user = LLMAgent(backend), LLMUser(backend)
         env = ToolUseEnv(toolkit=spec, scenarios=[scenario], user=user, isolation="process")
         try:
-            episode = await arun_episode(env, agent, scenario=scenario, seed=seed)
+            episode = await asyncio.wait_for(
+                arun_episode(env, agent, scenario=scenario, seed=seed), timeout
+            )
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"the episode took longer than {timeout:.0f} s") from None
         finally:
             await asyncio.to_thread(env.close)
         trajectory = episode.trajectory
