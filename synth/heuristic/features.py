@@ -27,6 +27,7 @@ from synth.heuristic.lexicon import (
     NARRATIVE_WORDS,
     NON_TOOL_WORDS,
     OTHER_VERBS,
+    TAG_STOP,
     PLATFORMS,
     UI_WORDS,
 )
@@ -150,6 +151,12 @@ def tags_of(text: str) -> tuple[str, str, list[str]]:
     return domain, platform, [domain.lower().replace(" ", "-"), platform.replace(" ", "-")]
 
 
+def task_tag(summary: str) -> str:
+    """A task tag from the summary's first content words ("change-wi-fi-password")."""
+    kept = [w for w in words(summary) if w not in TAG_STOP and not any(c.isdigit() for c in w)]
+    return "-".join(kept[:4])
+
+
 def _base_verb(word: str) -> str:
     """The base form of a gerund ("adding" -> "add", "setting" -> "set")."""
     w = word.lower()
@@ -215,6 +222,8 @@ def relevance(text: str) -> RelevanceAnswer:
     f = features(text)
     domain, platform, tags = tags_of(text)
     summary = summary_of(text, f.steps)
+    if task_tag(summary):
+        tags.append(task_tag(summary))
     if not f.procedural:
         what = (
             "narrative or descriptive text (news, a review, an essay or a story)"

@@ -223,10 +223,13 @@ DOMAINS: list[tuple[str, frozenset[str]]] = [
 PLATFORMS: list[tuple[str, frozenset[str]]] = [
     ("router", _w("router modem")),
     ("printer", _w("printer")),
-    ("command line", _w("terminal command prompt shell powershell bash")),
+    ("command line", _w("terminal command prompt shell powershell bash cli npm pip sudo git")),
     ("mobile app", _w("app tap iphone android phone swipe")),
     ("website", _w("website site browser url page portal online")),
     ("desktop computer", _w("windows mac macos pc computer desktop laptop")),
     ("smart TV", _w("tv remote")),
     ("machine", _w("machine device kiosk atm")),
 ]
+
+# Words left out of task tags.
+TAG_STOP = _w("a an the your my to on in for with of and this that get done")
