@@ -27,8 +27,8 @@ from synth.heuristic.lexicon import (
     NARRATIVE_WORDS,
     NON_TOOL_WORDS,
     OTHER_VERBS,
-    TAG_STOP,
     PLATFORMS,
+    TAG_STOP,
     UI_WORDS,
 )
 from synth.heuristic.spans import words
