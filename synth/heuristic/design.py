@@ -256,7 +256,8 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
             if target is None and kind == "integer":
                 counted = [(t, p) for t in tools for p in t.params if p.kind == kind]
                 target = counted[0] if len({p.name for _, p in counted}) == 1 else None
-            if target is None and kind == "string":  # "It must be at least 14 characters"
+            pronoun = re.match(r"^\W*(it|this|that|they|these|which)\b", rule.span.text, re.I)
+            if target is None and kind == "string" and pronoun:  # "It must be at least 14 ..."
                 before = [
                     (t, p)
                     for t in tools

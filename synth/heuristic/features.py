@@ -170,6 +170,11 @@ def _base_verb(word: str) -> str:
 
 
 _HOW = re.compile(r"\bhow (?:do i|to|can i|do you|would i)\s+(.{3,100}?)\s*(?:[?.!:]|$)", re.I)
+_CANT = re.compile(
+    r"\b(?:can'?t|cannot|unable to|trouble|problems?)\s+(?:\w+ing\s+)?((?:log|sign|connect|access|"
+    r"reset|change|open|install|print|send|find|update)\b[^,.!?:;]{2,80})",
+    re.I,
+)
 _PURPOSE = re.compile(
     r"\b(?:in order to|to|want to|trying to|how to|how do i|how can i)\s+([a-z][^,.!?:;]{3,80}?)"
     r"(?=\s*(?:[,.!?:;]|\byou\b|\bjust\b|\bfirst\b))",
@@ -205,6 +210,9 @@ def summary_of(text: str, steps: list[Step]) -> str:
             if base != first or first.lower() in ACTION_VERBS:
                 return (base + title[len(first) :]).strip()
             return "get this done: " + title
+    m = _CANT.search(text[:300])
+    if m:
+        return m.group(1).strip()
     for m in _PURPOSE.finditer(text[:400]):
         lead = words(m.group(1))
         verb_ok = lead and lead[0] in ACTION_VERBS and lead[0] not in ("make", "keep", "use", "try")

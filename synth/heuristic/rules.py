@@ -37,6 +37,9 @@ _MAX_LEN = re.compile(
     r"(\d{1,4})\s*(?:characters|chars|letters|digits|symbols)",
     re.I,
 )
+_EXACT_LEN = re.compile(
+    r"\b(?:exactly|must be)\s+(\d{1,3})\s*(?:characters|chars|letters|digits|numbers)\b", re.I
+)
 _RANGE = re.compile(r"\bbetween\s+(\d{1,6})\s+and\s+(\d{1,6})\b", re.I)
 _MAX_NUM = re.compile(
     r"\b(?:at most|up to|no more than|maximum of|a maximum of)\s+(\d{1,6})\b", re.I
@@ -85,6 +88,8 @@ def _classify(span: Span) -> Rule | None:
         bounds["minLength"] = int(m.group(1))
     if m := _MAX_LEN.search(text):
         bounds["maxLength"] = int(m.group(1))
+    if m := _EXACT_LEN.search(text):
+        bounds["minLength"] = bounds["maxLength"] = int(m.group(1))
     if bounds:
         if bounds.get("minLength", 0) > bounds.get("maxLength", 10_000):
             return None

@@ -139,6 +139,8 @@ def units(document: str) -> list[Span]:
                 and not stripped.endswith((".", "!", "?", ","))
                 and len(words(stripped)) <= 12
             )
+            if stripped.endswith(":") and len(words(stripped)) > 4:
+                is_title = False  # "Open a terminal and run the following command:"
             if is_title and (stripped.endswith(":") or stripped[:1].isupper()):
                 s, e = _trimmed(document, start, end)
                 out.append(Span(s, e, document[s:e], "heading"))
