@@ -66,6 +66,15 @@ _SPEECH = re.compile(
     r"[\"\u201d],?\s+(she|he|they|i|we|[A-Z][a-z]+)\s+(said|asked|shouted|whispered|told)\b"
 )
 _MAX_SPAN = 1200
+# A condition after the action: "Tap Cancel if the order is still pending".
+_TRAILING_IF = re.compile(
+    r"\s((?:only if|if|unless|as long as|provided that)\s+[^,;.()]{3,100})\s*$", re.I
+)
+_OPTIONAL_IF = re.compile(
+    r"^if (?:you (?:want|wish|like|prefer|need)|needed|necessary|prompted|asked|required|"
+    r"applicable|any|so|possible|available)\b",
+    re.I,
+)
 _CONDITIONAL = re.compile(r"^(if|unless|in case|only if)\b", re.I)
 _SPLIT = re.compile(
     r"(?:,\s*(?:and\s+)?then\s+|;\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+|,\s+and\s+|"
@@ -170,12 +179,10 @@ def imperative_at(text: str) -> tuple[int, str, str | None] | None:
     pos, condition = lead_length(text)
     verb = _verb_of(text[pos:])
     if verb is None:
-        inner = _YOU_INNER.search(text, pos)
-        if inner is None or _verb_of(text[inner.end() :]) is None:
+        inner = _YOU_INNER.search(text, pos)  # "So to get online you wanna go into ..."
+        verb = _verb_of(text[inner.end() :]) if inner else None
+        if inner is None or verb is None:
             return None
-        pos = inner.start()
-        verb = _verb_of(text[inner.end() :])
-        assert verb is not None
         pos = inner.end()
     if condition and _FALLBACK.search(condition):
         return None  # troubleshooting: "If it doesn't work, restart ..."
@@ -322,6 +329,11 @@ def extract_steps(document: str, limit: int = 60) -> list[Step]:
                 continue
             pos, verb, cond = got
             rest = piece[pos:]
+            trailing = _TRAILING_IF.search(rest)
+            if trailing and _FALLBACK.search(trailing.group(1)):
+                continue  # "Restart the router if it doesn't connect": troubleshooting
+            if trailing and not cond and not _OPTIONAL_IF.match(trailing.group(1)):
+                cond = trailing.group(1).strip()
             first = len(verb.split())
             body = " ".join(rest.split()[first:])
             step = Step(
