@@ -280,5 +280,6 @@ _KIND_NOTE = {
     "first aid": "first-aid steps",
     "cleaning instructions": "cleaning steps",
     "travel tips": "travel advice",
+    "a repair or assembly job": "repair or assembly steps done by hand",
     "a procedure": "steps done by hand",
 }

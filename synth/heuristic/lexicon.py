@@ -132,6 +132,14 @@ NON_TOOL_WORDS: dict[str, frozenset[str]] = {
         dust grout soak microfiber
         """
     ),
+    "a repair or assembly job": _w(
+        """
+        engine battery clamp clamps lug nuts jack tire tires wrench screwdriver screws
+        screw dowels dowel bracket drill hammer nails nail bolt bolts shelf shelves
+        assembly furniture hinge hinges allen bumper hood brake brakes oil pipe pipes
+        faucet leak valve plank boards glue sandpaper
+        """
+    ),
     "travel tips": _w(
         """
         passport luggage suitcase hotel hotels flight flights itinerary airport
