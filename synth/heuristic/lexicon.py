@@ -35,7 +35,9 @@ ACTION_VERBS = _w(
     show pin unpin mute unmute block unblock report dial call text reply forward
     transfer withdraw deposit redeem claim order purchase buy checkout track
     authorize authenticate generate copy-paste highlight zoom rotate crop resize
-    position adjust calibrate test try look make ensure touch get
+    position adjust calibrate test try look make ensure touch get head hop slide unlock
+    lock wake boot complete answer read give leave contact bring pull double-tap key
+    punch fire navigate browse opt re-open reopen re-run rerun
     """
 )
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 __all__ = ["Span", "split_sentences", "units", "words"]
 
 _ITEM = re.compile(
-    "^[ \t]*(?:(?:step|stage)\\s*\\d{1,2}\\s*[:.)-]|\\(?\\d{1,2}[.):]|\\(?[a-hA-H][.)](?=\\s)|"
+    "^[ \t]*(?:(?:step|stage)\\s*(?:\\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+    "\\s*[:.)\u2013-]|\\(?\\d{1,2}[.):]|\\(?[a-hA-H][.)](?=\\s)|"
     "[-*\u2022+\u00b7\u25aa\u2023\u2013])[ \t]+",
     re.I,
 )

@@ -25,7 +25,9 @@ _NOTE = re.compile(
 _SEQUENCER = re.compile(
     r"^(?:(?:first|firstly|second|secondly|third|thirdly|then|next|now|finally|lastly|also|"
     r"afterwards|after that|and|simply|just|please|once done|once that'?s done|to finish|"
-    r"to start|to begin|step \d+)\b[,:]?\s+)+",
+    r"to start|to begin|step \d+|step (?:one|two|three|four|five|six|seven|eight|nine|ten)|"
+    r"the (?:first|next|last|final) step is to|the first thing (?:to do )?is(?: to)?|"
+    r"(?:go ahead|proceed) and)\b\s*[,:.\u2013-]?\s+)+",
     re.I,
 )
 _YOU = re.compile(
@@ -52,7 +54,8 @@ _FALLBACK = re.compile(
 _ALSO = re.compile(r"^\W*(you can also|alternatively|optionally|or you can|you could also)\b", re.I)
 _ASIDE = re.compile(
     r"^\W*(tips?|notes?|warnings?|cautions?|troubleshooting|faq|see also|related|"
-    r"things you'?ll need)\W*$",
+    r"things you'?ll need|(?:good )?habits|best practices|reminders|requirements|prerequisites|"
+    r"what you(?:'ll| will)? need|you(?:'ll| will) need)\W*$",
     re.I,
 )
 _BOILERPLATE = re.compile(
@@ -66,6 +69,10 @@ _SPEECH = re.compile(
     r"[\"\u201d],?\s+(she|he|they|i|we|[A-Z][a-z]+)\s+(said|asked|shouted|whispered|told)\b"
 )
 _MAX_SPAN = 1200
+# A list item that is a UI path only: "Settings > Network > Wi-Fi".
+_PATH_ONLY = re.compile(
+    r"^[*_\s]*[\w][\w &'-]{0,30}(?:\s*(?:>|\u2192|\u00bb|->)\s*[\w][\w &'-]{0,30})+[.*_\s]*$"
+)
 # A condition after the action: "Tap Cancel if the order is still pending".
 _TRAILING_IF = re.compile(
     r"\s((?:only if|if|unless|as long as|provided that)\s+[^,;.()]{3,100})\s*$", re.I
@@ -316,6 +323,11 @@ def extract_steps(document: str, limit: int = 60) -> list[Step]:
         if len(steps) >= limit:
             break
         found = imperative_at(span.text)
+        lead = lead_length(span.text)[0]
+        if found is None and _PATH_ONLY.match(span.text[lead:]):
+            body = span.text[lead:].strip(" .*_")
+            steps.append(Step(span, "go to", body, None, False, span.group))
+            continue
         lead_condition = lead_length(span.text)[1]
         if lead_condition and _FALLBACK.search(lead_condition):
             continue  # troubleshooting: the whole sentence is off the main path
@@ -348,6 +360,6 @@ def extract_steps(document: str, limit: int = 60) -> list[Step]:
             steps.append(step)
             condition = None  # a leading condition belongs to the first piece
     listed = [s for s in steps if s.group >= 0]
-    if len(listed) >= 2:  # a list of steps: prose around it is intro and outro
-        steps = listed
+    if len(listed) >= 2 and 2 * len(listed) >= len(steps) - len(listed):
+        steps = listed  # a list of steps: prose around it is intro and outro
     return steps[:limit]
