@@ -125,8 +125,16 @@ class Design:
     summary: str
 
 
-def _tool_name(step: Step) -> str:
+def _tool_name(step: Step, params: list[Param]) -> str:
+    """``<verb>_<object>``: the object is the step's first parameter, else its words."""
     verb = re.sub(r"[^a-z]+", "_", step.verb.lower()).strip("_")
+    generic = ("command", "text", "option", "value", "query", "new_name")
+    if (
+        params
+        and verb not in ("log_in", "sign_in")
+        and params[0].name.rstrip("_0123456789") not in generic
+    ):
+        return f"{verb}_{params[0].name}"[:48].strip("_")
     body = re.sub(r"\S*(?:://|www\.|\.com|\.org|\.net)\S*|\S*\d\S*|(?<=\s)-\S+|`", " ", step.body)
     body = re.sub(r"^\W*(?:(?:to|on|in|into|at|the|over|out|up)\s+)+", "", body, flags=re.I)
     pieces = re.split(
@@ -185,7 +193,7 @@ def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summa
     step_tool: dict[int, str | None] = {i: None for i in range(len(steps))}
     for group in groups:
         named = [i for i in group if params[i]] or group
-        base = _tool_name(steps[named[-1]])
+        base = _tool_name(steps[named[-1]], params[named[-1]])
         name, k = base, 2
         while name in used or name in ("get_status",):
             name, k = f"{base}_{k}", k + 1

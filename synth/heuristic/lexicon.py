@@ -243,3 +243,13 @@ PLATFORMS: list[tuple[str, frozenset[str]]] = [
 
 # Words left out of task tags.
 TAG_STOP = _w("a an the your my to on in for with of and this that get done")
+
+# Verbs that make a later sentence of a list item a step of its own ("Open Settings.
+# Tap Wi-Fi."), unlike explanations ("Look for the gear icon.").
+STRONG_VERBS = _w(
+    """
+    click tap select choose enter type press open toggle save submit confirm go
+    navigate scroll uncheck tick swipe drag upload download install run restart
+    reboot insert plug unplug wait hit
+    """
+) | {"log in", "sign in", "turn on", "turn off", "switch on", "switch off"}

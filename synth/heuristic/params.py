@@ -36,6 +36,11 @@ _MENU = re.compile(
 _LISTED = re.compile(
     r"^(?P<head>[^:(]{2,40})[:(]\s*(?P<items>[^.;)]{3,200}?\bor\b[^.;)]{1,60})\)?\s*(?:[.;]|$)"
 )
+_VALUE_FIRST = re.compile(
+    r"^(\S*\d\S*)\s+(?:(?:if|when)\s+asked\s+)?(?:as|for|in|into|when asked for)\s+"
+    r"(?:the\s+|a\s+|an\s+|your\s+)?([a-z][\w -]{1,30}?)(?:\s+(?:field|box))?\s*$",
+    re.I,
+)
 _SET_TO = re.compile(
     r"^(?:the\s+|your\s+)?([\w -]{2,40}?)\s+to\s+(\d+(?:\.\d+)?)\s*([a-zA-Z%]+)?", re.I
 )
@@ -237,6 +242,10 @@ def params_of(step: Step) -> list[Param]:
     if verb not in ENTRY_VERBS and not timed:
         return []
     body = re.sub(r"^(in|out)\s+", "", body, flags=re.I)  # "fill in", "type in"
+    first = _VALUE_FIRST.match(body)  # "Enter 0000 as the PIN", "type 8080 in the Port box"
+    if first and verb not in CHOICE_VERBS:
+        name = _field_name(first.group(2)) or "value"
+        return [Param(name, "string", f"{first.group(2).strip()} ({verb})", value=first.group(1))]
     place = _FIELD_IN.search(body)
     obj = _object(body)
     head = words(obj)[-1] if words(obj) else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from synth.heuristic.lexicon import ACTION_VERBS, PHYSICAL_VERBS, RULE_OPENERS
+from synth.heuristic.lexicon import ACTION_VERBS, PHYSICAL_VERBS, RULE_OPENERS, STRONG_VERBS
 from synth.heuristic.spans import Span, split_sentences, units, words
 
 __all__ = ["Step", "count_instructions", "extract_steps", "imperative_at", "lead_length"]
@@ -284,9 +284,13 @@ def _candidates(document: str) -> list[Span]:
             started = False
             for s, e in split_sentences(document, span.start, span.end):
                 sentence = document[s:e]
-                if started and not _SEQUENCER.match(sentence.lstrip("*_ ")):
+                found = imperative_at(sentence)
+                goes_on = _SEQUENCER.match(sentence.lstrip("*_ ")) or (
+                    found is not None and found[1] in STRONG_VERBS
+                )
+                if started and not goes_on:
                     continue
-                started = started or imperative_at(sentence) is not None
+                started = started or found is not None
                 out.append(Span(s, e, sentence, "item", span.group))
         elif span.kind == "sentence":
             out.append(span)
