@@ -194,6 +194,37 @@ def test_a_length_rule_is_enforced():
     assert len(answer.scenarios[0]["user"]["known_info"]["password"]) >= 12
 
 
+def _properties(answer: ExtractionAnswer) -> dict:
+    """Every parameter schema of the answer's tools, by name."""
+    out = {}
+    for tool in answer.toolkit["tools"]:
+        out.update(tool["function"]["parameters"]["properties"])
+    return out
+
+
+def test_parameters_are_typed_from_the_step_words():
+    # a menu's listed options become an enum
+    router = extract(_row("dev-p01")["text"], "dev-p01")
+    assert _properties(router)["version"]["enum"] == ["WPA2-PSK", "WPA3-SAE", "WPA2/WPA3"]
+    # "Set the payment amount to 120 dollars": an integer with the text's value
+    bank = extract(_row("dev-p04")["text"], "dev-p04")
+    assert _properties(bank)["payment_amount"]["type"] == "integer"
+    assert bank.scenarios[0]["user"]["known_info"]["payment_amount"] == 120
+    # a quoted name is the user's value; a field being filled is a string
+    thermostat = extract(_row("dev-p09")["text"], "dev-p09")
+    assert thermostat.scenarios[0]["user"]["known_info"]["new_name"] == "Workdays"
+    share = extract(_row("dev-p10")["text"], "dev-p10")
+    assert _properties(share)["email"]["type"] == "string"
+    assert "@" in share.scenarios[0]["user"]["known_info"]["email"]
+    # a value before its field: "Enter 0000 if asked for a PIN"
+    headphones = extract(_row("dev-p45")["text"], "dev-p45")
+    assert headphones.scenarios[0]["user"]["known_info"] == {"pin": "0000"}
+    # a physical step is outside the system
+    reset = extract(_row("dev-p13")["text"], "dev-p13")
+    waits = [s for s in reset.workflow.steps if s.text.startswith("Wait")]
+    assert waits and all(s.tool is None for s in waits)
+
+
 def _body(source: str, name: str) -> str:
     start = source.index(f"def {name}(")
     end = source.find("\ndef ", start + 1)
