@@ -14,7 +14,6 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from synth.heuristic.lexicon import DOMAINS
 from synth.heuristic.params import Param, params_of, snake
 from synth.heuristic.rules import Rule
 from synth.heuristic.spans import words
@@ -181,8 +180,12 @@ def _merge(
     return groups
 
 
-def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summary: str) -> Design:
-    """Plan the tools of a procedure (see the module docstring)."""
+def design(
+    steps: list[Step], rules: list[Rule], text: str, tags: tuple[str, str], summary: str
+) -> Design:
+    """Plan the tools of a procedure (see the module docstring); `tags` is its
+    ``(domain, platform)``."""
+    domain_name, platform = tags
     action = [i for i, s in enumerate(steps) if not s.physical]
     if not action:  # a device operated by its buttons only: its steps are the tools
         action = [i for i, s in enumerate(steps) if s.verb != "wait"]
@@ -217,10 +220,8 @@ def design(steps: list[Step], rules: list[Rule], text: str, platform: str, summa
     ws = words(text[:20_000])
     counts = {e: ws.count(e) + ws.count(e + "s") for e in _ENTITIES}
     entity = max(_ENTITIES, key=lambda e: (counts[e], -_ENTITIES.index(e)))
-    if counts[entity] == 0 or entity in ("settings",):
-        entity = "settings" if counts.get("settings") else "form"
-    domain = max(DOMAINS, key=lambda d: sum(1 for w in ws if w in d[1]))
-    domain_name = domain[0] if any(w in domain[1] for w in ws) else "general"
+    if counts[entity] == 0:
+        entity = "form"  # no record named: the values of the form being filled
     name = snake(summary, 5) or (tools[-1].name if tools else "procedure")
     return Design(
         steps, tools, step_tool, rules, rule_tool, entity, name, domain_name, platform, summary

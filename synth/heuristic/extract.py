@@ -113,9 +113,9 @@ def _extract(text: str, document_id: str) -> ExtractionAnswer:
     ]
     rules += extract_rules(text, [s.span for s in steps])
     rules = rules[:10]
-    _, platform, _ = tags_of(text)
+    domain, platform, _ = tags_of(text)
     summary = summary_of(text, steps)
-    d = design(steps, rules, text, platform, summary)
+    d = design(steps, rules, text, (domain, platform), summary)
     if not d.tools:
         raise ExtractionError(
             "no_action_steps", "every step is a wait or done by hand; no tool to make"
