@@ -70,6 +70,7 @@ _SPEECH = re.compile(
 )
 _MAX_SPAN = 1200
 # A list item that is a UI path only: "Settings > Network > Wi-Fi".
+_INLINE_NUMBER = re.compile(r"(?:(?<=\s)|^)\(?(\d{1,2})\)\s+")
 _PATH_ONLY = re.compile(
     r"^[*_\s]*[\w][\w &'-]{0,30}(?:\s*(?:>|\u2192|\u00bb|->)\s*[\w][\w &'-]{0,30})+[.*_\s]*$"
 )
@@ -293,9 +294,33 @@ def _candidates(document: str) -> list[Span]:
                 started = started or found is not None
                 out.append(Span(s, e, sentence, "item", span.group))
         elif span.kind == "sentence":
-            out.append(span)
+            out.extend(_inline_items(document, span, 1000 + i))
         elif span.kind == "heading" and i > 0 and not span.text.endswith(":"):
             out.append(Span(span.start, span.end, span.text, "sentence"))
+    return out
+
+
+def _inline_items(document: str, span: Span, group: int) -> list[Span]:
+    """A sentence with an inline enumeration ("1) open the app 2) click ...", "(1) ...,
+    (2) ...") as one item per number (numbers 1, 2, ... in order); else the sentence."""
+    marks = [m for m in _INLINE_NUMBER.finditer(span.text)]
+    numbered = []
+    for m in marks:
+        if int(m.group(1)) == len(numbered) + 1:
+            numbered.append(m)
+    if len(numbered) < 2:
+        return [span]
+    out = []
+    head = span.text[: numbered[0].start()].strip()
+    if head:
+        out.append(Span(span.start, span.start + len(head), head, "sentence"))
+    for m, nxt in zip(numbered, [*numbered[1:], None]):
+        s = span.start + m.end()
+        e = span.start + (nxt.start() if nxt else len(span.text))
+        while e > s and document[e - 1] in " ,;.":
+            e -= 1
+        if e > s:
+            out.append(Span(s, e, document[s:e], "item", group))
     return out
 
 
