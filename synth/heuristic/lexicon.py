@@ -37,7 +37,9 @@ ACTION_VERBS = _w(
     authorize authenticate generate copy-paste highlight zoom rotate crop resize
     position adjust calibrate test try look make ensure touch get head hop slide unlock
     lock wake boot complete answer read give leave contact bring pull double-tap key
-    punch fire navigate browse opt re-open reopen re-run rerun
+    punch fire navigate browse opt re-open reopen re-run rerun duplicate refine sort
+    filter group ungroup split move tag label star flag join undo redo freeze unfreeze
+    unhide customize personalize setup signup reply-all bookmark favorite
     """
 )
 
