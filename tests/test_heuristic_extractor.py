@@ -12,6 +12,9 @@ with the heuristic user that earns reward 1.0 and verifies.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,6 +136,36 @@ def test_deterministic():
     for row in RELEVANT[:4]:
         first = extract(row["text"], row["id"]).model_dump()
         assert extract(row["text"], row["id"]).model_dump() == first
+
+
+_DIGEST = """
+import hashlib, json, sys
+from synth.heuristic import extract, relevance
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")][1:]
+h = hashlib.sha256()
+for row in rows:
+    h.update(relevance(row["text"]).model_dump_json().encode())
+    if row["relevant"]:
+        h.update(extract(row["text"], row["id"]).model_dump_json().encode())
+print(h.hexdigest())
+"""
+
+
+def test_deterministic_across_processes():
+    """No answer depends on Python's per-process hash seed (set or dict order)."""
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", _DIGEST, str(_FIXTURE)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=Path(__file__).parent.parent,
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
 
 
 def _state_before(toolkit: dict, tool: str) -> dict:

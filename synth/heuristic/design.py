@@ -291,7 +291,7 @@ def _attach(rules: list[Rule], steps: list[Step], tools: list[ActionTool]) -> di
             out[r] = t.name
             continue
         # shared words weigh by rarity among the tools; ties go to the later tool
-        overlap = [sum(1.0 / df[w] for w in mine & words_j) for words_j in tool_words]
+        overlap = [sum(1.0 / df[w] for w in sorted(mine & words_j)) for words_j in tool_words]
         best = max(range(len(tools)), key=lambda j: (overlap[j], j))
         if overlap[best] == 0:
             best = 0  # a prerequisite stated before the steps, or about none of them
