@@ -241,6 +241,7 @@ def relevance(text: str) -> RelevanceAnswer:
         return RelevanceAnswer(
             relevant=False,
             reason=f"not a procedure: {what}; {f.instructions} instruction(s) found",
+            procedural=False,
             summary=summary,
             domain=domain,
             platform=platform,
@@ -256,6 +257,7 @@ def relevance(text: str) -> RelevanceAnswer:
         return RelevanceAnswer(
             relevant=False,
             reason=f"{kind}: {_KIND_NOTE.get(kind, 'steps')}, no app or device is operated ({why})",
+            procedural=True,
             summary=summary,
             domain=domain,
             platform=platform,
@@ -265,6 +267,7 @@ def relevance(text: str) -> RelevanceAnswer:
         relevant=True,
         reason=f"a {f.instructions}-step procedure operating a {platform} "
         f"({f.tool_steps} steps operate it; tool score {f.tool_score:.1f})",
+        procedural=True,
         summary=summary,
         domain=domain,
         platform=platform,
