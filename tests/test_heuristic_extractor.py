@@ -341,3 +341,21 @@ def test_no_steps_is_a_typed_error_with_a_reason():
         extract("This essay argues that cities should plant more trees.", "essay")
     assert caught.value.reason == "no_steps"
     assert isinstance(caught.value, ValueError)
+
+
+def test_action_results_say_what_changed():
+    # a write returns the step it did and the values it set, never "done <tool>"
+    answer = extract(_row("dev-p04")["text"], "dev-p04")
+    known = answer.scenarios[0]["user"]["known_info"]
+    toolkit = compile_toolkit(load_toolkit(answer.toolkit))
+    state = json.loads(json.dumps(answer.toolkit["initial_state"]))
+    toolkit.reset(state)
+    for tool in answer.toolkit["tools"][:-2]:
+        fn = tool["function"]
+        args = {p: known[p] for p in fn["parameters"]["properties"]}
+        result = toolkit.call(fn["name"], args)
+        assert result.ok, result.error
+        value = json.loads(result.content)
+        assert "done" not in value and value["step"] and "*" not in value["step"]
+        assert value["step"] != fn["name"]
+        assert all(value[p] == v for p, v in args.items())

@@ -25,7 +25,9 @@ from synth.stages.answers import ExtractionAnswer, WorkflowAnswer, WorkflowRule,
 __all__ = ["ExtractionError", "extract"]
 
 _MAX_TEXT = 200_000
-_RESERVED = set(dir(builtins)) | set(keyword.kwlist) | {"state", "confirmation", "done", "todo"}
+_RESERVED = (
+    set(dir(builtins)) | set(keyword.kwlist) | {"state", "confirmation", "done", "todo", "step"}
+)
 
 
 class ExtractionError(ValueError):

@@ -9,6 +9,7 @@ the actions done and a counter for the confirmation id the final tool issues. Re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from synth.heuristic.design import ActionTool, Design
@@ -18,6 +19,7 @@ from synth.heuristic.values import seed_of
 __all__ = ["CONFIRMATION_PREFIX", "first_id", "write_toolkit"]
 
 CONFIRMATION_PREFIX = "CNF-"
+_SENTENCE = re.compile(r"(?<=[a-z0-9*)\"\u201d])\.\s+(?=[A-Z])")
 
 
 def first_id(document_id: str) -> int:
@@ -91,7 +93,8 @@ def _function(tool: ActionTool, entity: str) -> str:
     values = "{" + ", ".join(f"{p.name!r}: {p.name}" for p in tool.params) + "}"
     lines.append(f"    state['progress'][{step}] = True")
     lines.append(f"    state['log'].append({{'step': {step}, 'values': {values}}})")
-    result = "{'done': " + step + "".join(f", {p.name!r}: {p.name}" for p in tool.params)
+    said = repr(_said(tool.description))
+    result = "{'step': " + said + "".join(f", {p.name!r}: {p.name}" for p in tool.params)
     if tool.final:
         lines.append(f"    confirmation = {CONFIRMATION_PREFIX!r} + str(state['next_id'])")
         lines.append("    state['next_id'] += 1")
@@ -99,6 +102,16 @@ def _function(tool: ActionTool, entity: str) -> str:
         result += ", 'status': 'completed', 'confirmation_id': confirmation"
     lines.append(f"    return {result}}}")
     return "\n".join(lines)
+
+
+def _said(description: str) -> str:
+    """What a tool did, said in its result: its steps' words without markup."""
+    parts = [" ".join(re.sub(r"[*_`]+", "", p).split()) for p in _SENTENCE.split(description)]
+    parts = [p.rstrip(".") for p in parts if p.strip(" .")]
+    said = ", ".join(p if i == 0 else p[:1].lower() + p[1:] for i, p in enumerate(parts))
+    if len(said) > 120:
+        said = said[:120].rsplit(" ", 1)[0].rstrip(",;") + "..."
+    return said or "Step done"
 
 
 def _reads(entity: str) -> str:
