@@ -335,7 +335,9 @@ def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO
     total = sum(t.successes for t in metrics.tasks)
     trials = sum(t.trials for t in metrics.tasks)
     print(f"{metrics.n_tasks} tasks, {total}/{trials} successful trials", file=stream)
-    rows = [("pass@1", metrics.pass_at_k[1]), (f"pass@{k}", metrics.pass_at_k[k])]
+    rows = [("pass@1", metrics.pass_at_k[1])]
+    if k > 1:  # with k = 1, pass@k is pass@1
+        rows.append((f"pass@{k}", metrics.pass_at_k[k]))
     rows += [(f"pass^{k}", metrics.pass_hat_k[k]), ("mean reward", metrics.mean_reward)]
     for name, est in rows:
         print(f"{name:<12} {est.value:.3f}  {level}% CI {_interval(est)}", file=stream)
