@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from gem_env.rollouts import run_episode
 from gem_env.scenario import Scenario
 from gem_env.scenario_check import check_scenario
 from synth.heuristic import ExtractionError, extract, relevance
+from synth.heuristic.params import kind_of
 from synth.stages.answers import ExtractionAnswer, RelevanceAnswer
 from toolkits import check_toolkit, compile_toolkit, load_toolkit
 from verifiers import VerifierReward, verify
@@ -359,3 +361,44 @@ def test_action_results_say_what_changed():
         assert "done" not in value and value["step"] and "*" not in value["step"]
         assert value["step"] != fn["name"]
         assert all(value[p] == v for p, v in args.items())
+
+
+def test_values_fit_what_the_parameter_means():
+    # "Enter the amount you want": an integer amount, a round sum, named for the field
+    cash = extract(_row("dev-p51")["text"], "dev-p51")
+    known = cash.scenarios[0]["user"]["known_info"]
+    props = _properties(cash)
+    assert props["amount"]["type"] == "integer"
+    assert isinstance(known["amount"], int) and known["amount"] % 10 == 0
+    # "the six-digit code": six digits
+    assert re.fullmatch(r"\d{6}", known["code"])
+    # "**Copy day**" is a button, not a day value
+    heating = extract(_row("dev-p52")["text"], "dev-p52")
+    assert "copy_day" not in heating.scenarios[0]["user"]["known_info"]
+    # options given "for example" in quotes are clean; "how you'd like to send it"
+    returns = extract(_row("dev-p53")["text"], "dev-p53")
+    assert _properties(returns)["reason"]["enum"] == ["Arrived damaged", "No longer needed"]
+    assert "send_method" in _properties(returns)
+    # several fields in one step: the example value goes to the field it exemplifies
+    pay = extract(_row("dev-p54")["text"], "dev-p54")
+    known = pay.scenarios[0]["user"]["known_info"]
+    assert known["reference"] == "INV 2291" and isinstance(known["amount"], int)
+    assert re.fullmatch(r"\d{8}", known["account_number"])
+    assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+", known["payee_full_name"])
+    # a field named in quotes takes the example value, without "e.g." or quotes
+    ticket = extract(_row("dev-p55")["text"], "dev-p55")
+    known = ticket.scenarios[0]["user"]["known_info"]
+    assert known["short_description"] == "Outlook crashes when opening attachments"
+    assert known["details"] == "since Monday's update"
+
+
+def test_known_values_are_clean():
+    for row in RELEVANT:
+        answer = extract(row["text"], row["id"])
+        for key, value in answer.scenarios[0]["user"]["known_info"].items():
+            assert re.fullmatch(r"[a-z][a-z0-9_]*", key), key
+            if isinstance(value, str):
+                assert not re.match(r"(?i)(e\.g\.?|for example|such as)\b", value), value
+                assert value.count('"') % 2 == 0 and not value.endswith((",", ";", ":")), value
+            if kind_of(key) == "integer":
+                assert isinstance(value, int), (key, value)

@@ -21,7 +21,7 @@ from synth.heuristic.lexicon import CHOICE_VERBS, ENTRY_VERBS, FIELD_NAMES, FILL
 from synth.heuristic.spans import words
 from synth.heuristic.steps import Step
 
-__all__ = ["Param", "params_of", "snake"]
+__all__ = ["Param", "clean_value", "kind_of", "params_of", "snake"]
 
 _QUOTED = re.compile(r"[\"“`]([^\"”`\n]{1,60})[\"”`]|(?<![\w])'([^'\n]{1,40})'(?![\w])")
 _OPTION = r"[A-Za-z0-9][\w.+/%'\u2019-]*(?: [A-Za-z0-9][\w.+/%'\u2019-]*){0,2}"
@@ -45,13 +45,61 @@ _SET_TO = re.compile(
     r"^(?:the\s+|your\s+)?([\w -]{2,40}?)\s+to\s+(\d+(?:\.\d+)?)\s*([a-zA-Z%]+)?", re.I
 )
 _FIELD_IN = re.compile(
-    r"\b(?:in|into)\s+(?:the\s+)?([\w -]{1,30}?)\s+(?:field|box|text box)\b", re.I
+    r"\b(?:in|into)\s+(?:the\s+)?[*_\"\u201c'`]*([\w -]{1,30}?)[*_\"\u201d'`]*\s+"
+    r"(?:field|box|text box)\b",
+    re.I,
 )
 _STOP = re.compile(
     r"\b(?:in|into|on|under|from|for|at|and|then|with|to|using|via|if|when|so)\b|[,.;:(]"
 )
 _COUNTED = frozenset(
-    ["amount", "quantity", "count", "price", "total", "limit", "age", "minutes", "days", "hours"]
+    [
+        "amount",
+        "quantity",
+        "count",
+        "price",
+        "total",
+        "limit",
+        "age",
+        "minutes",
+        "days",
+        "hours",
+        "cost",
+        "fee",
+        "budget",
+        "sum",
+    ]
+)
+_EXAMPLE = re.compile(
+    r"^\W*(?:e\.?\s?g\.?|i\.?\s?e\.?|for example|for instance|such as|like|say|"
+    r"something like|e\.g)[\s,:]*",
+    re.I,
+)
+_SHAPE = re.compile(
+    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[- ]"
+    r"(digit|character|char|letter)s?\b",
+    re.I,
+)
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
+# A relative clause or aside after a field's noun: "the amount you want", "the code the
+# authenticator shows", "a password you will remember".
+_RELATIVE = re.compile(
+    r"\s+(?:you|you'?d|you'?ll|you'?re|we|they|it|she|he|that|which|who|whose|where|"
+    r"(?:the|a|an|your|their|our)\s+\w+\s+(?:shows?|sends?|gives?|gave|sent|displays?|"
+    r"texts?|emails?|sees?|will|wants?))\b.*$",
+    re.I,
 )
 _VALUE_NOUNS = frozenset(
     [
@@ -86,6 +134,17 @@ _VALUE_NOUNS = frozenset(
         "text",
         "query",
         "answer",
+        "reference",
+        "reason",
+        "quantity",
+        "price",
+        "day",
+        "weekday",
+        "surname",
+        "names",
+        "colour",
+        "color",
+        "size",
     ]
 )
 _UNITS = frozenset(
@@ -120,6 +179,7 @@ class Param:
         value: the value the text gives, if any.
         bounds: ``minLength``/``maxLength``/``minimum``/``maximum`` the text's rules set.
         rule: the text of the rule that sets the bounds.
+        shape: what the step says the value looks like (``digits:6``, ``chars:6``).
     """
 
     name: str
@@ -129,6 +189,7 @@ class Param:
     value: Any = None
     bounds: dict[str, int] = field(default_factory=dict)
     rule: str = ""
+    shape: str = ""
 
 
 def snake(text: str, limit: int = 3) -> str:
@@ -152,12 +213,62 @@ def snake(text: str, limit: int = 3) -> str:
     return name[:40].strip("_")
 
 
+def clean_value(text: str) -> str:
+    """A value as the text gives it, without "e.g."/"for example", markup, unbalanced
+    quotes or trailing punctuation."""
+    value = _EXAMPLE.sub("", text.strip())
+    value = value.strip(" \t*_`'\"\u201c\u201d\u2018\u2019()[]")
+    value = value.rstrip(" .,;:!?")
+    return value.strip(" *_`'\"\u201c\u201d")
+
+
+def _phrase(phrase: str) -> str:
+    """A field's noun phrase: no markup, no relative clause, no "how many"/"how to"."""
+    phrase = re.sub(r"[*_`\"\u201c\u201d]+", " ", phrase)
+    phrase = re.sub(r"\([^)]*\)?", " ", phrase)
+    phrase = _SHAPE.sub(" ", phrase)
+    phrase = re.sub(r"(\w)['\u2019]s\b", r"\1", phrase)
+    phrase = " ".join(phrase.split())
+    phrase = _RELATIVE.sub("", phrase)
+    return phrase
+
+
 def _field_name(phrase: str) -> str:
     low = " " + " ".join(words(phrase)) + " "
     for said, name in FIELD_NAMES:
         if f" {said} " in low:
             return name
+    if re.match(r"^\W*how\s+(?:many|much)\b", phrase, re.I):
+        return "quantity" if "much" not in phrase.lower().split()[1:2] else "amount"
+    how = re.match(
+        r"^\W*how\s+(?:you(?:'|\u2019)?d\s+like\s+to|you\s+(?:want|wish|would like)\s+to|"
+        r"to)\s+(\w+)",
+        phrase,
+        re.I,
+    )
+    if how:
+        return f"{how.group(1).lower()}_method"
+    phrase = _phrase(phrase)
+    ws = [w for w in words(phrase) if w not in FILLERS]
+    for i, w in enumerate(ws):  # the noun that names a value ends the phrase
+        if w in _VALUE_NOUNS and i + 1 < len(ws) and ws[i + 1] not in _VALUE_NOUNS | {"of"}:
+            return snake(" ".join(ws[: i + 1]))
     return snake(phrase)
+
+
+def _shape(phrase: str) -> str:
+    m = _SHAPE.search(phrase)
+    if not m:
+        return ""
+    n = m.group(1).lower()
+    size = int(n) if n.isdigit() else _NUMBER_WORDS[n]
+    return f"{'digits' if m.group(2).lower() == 'digit' else 'chars'}:{size}"
+
+
+def kind_of(name: str) -> str:
+    """``integer`` for a parameter that counts or costs something, else ``string``."""
+    last = name.split("_")[-1]
+    return "integer" if last in _COUNTED or name.startswith("number_of") else "string"
 
 
 def _object(body: str) -> str:
@@ -181,7 +292,7 @@ def params_of(step: Step) -> list[Param]:
             options = [o.strip() for o in re.split(r",\s*(?:or\s+)?|\s+or\s+", listed) if o.strip()]
             if m.re is _OPTIONS:
                 options = [_STOP.split(o)[0].strip() for o in options]
-            options = [o.strip("*_`'\" ") for o in options]
+            options = [clean_value(o) for o in options]
             options = [o for o in dict.fromkeys(options) if 0 < len(o) <= 40]
             if 2 <= len(options) <= 12:
                 rest = body[m.start() :]
@@ -191,7 +302,7 @@ def params_of(step: Step) -> list[Param]:
                     label = m.group("head")
                 if not label:
                     label = body[: m.start()].strip(" :(")
-                name = snake(label) or "option"
+                name = _field_name(label) or snake(label) or "option"
                 return [
                     Param(
                         name,
@@ -209,10 +320,14 @@ def params_of(step: Step) -> list[Param]:
                 name = "api_token" if cred == "token" and "api" in said else prefix + cred
                 out.append(Param(name, "string", f"Your {name.replace('_', ' ')} to sign in"))
         return out
-    quoted = [(m.group(1) or m.group(2)).strip() for m in _QUOTED.finditer(text)]
-    if verb in ENTRY_VERBS | {"run", "execute", "search"} and quoted:
+    labels = {clean_value(m.group(1)).lower() for m in _FIELD_IN.finditer(text)}
+    quoted = [clean_value(m.group(1) or m.group(2)) for m in _QUOTED.finditer(text)]
+    quoted = [q for q in quoted if q and q.lower() not in labels]
+    entry = re.sub(r"^(in|out)\s+", "", body, flags=re.I)
+    several = verb in ENTRY_VERBS and len(_phrases(entry)) > 1
+    if verb in ENTRY_VERBS | {"run", "execute", "search"} and quoted and not several:
         value = quoted[-1] if verb in ("set", "change", "rename", "update") else quoted[0]
-        place = _FIELD_IN.search(body)
+        place = _FIELD_IN.search(body) or _FIELD_IN.search(text)
         m = re.match(r"^(?:the\s+|your\s+)?([\w -]{2,30}?)\s+to\b", body, re.I)
         if place:
             name = _field_name(place.group(1))
@@ -225,9 +340,14 @@ def params_of(step: Step) -> list[Param]:
         elif verb in ("rename", "name"):
             name = "new_name"
         else:
-            obj = _object(re.sub(_QUOTED, "", body))
+            obj = _object(re.sub(_QUOTED, "", entry))
             name = _field_name(obj) or "text"
-        return [Param(name or "text", "string", f"Value to {verb}: {value}", value=value)]
+        name = name or "text"
+        if kind_of(name) == "integer" and re.fullmatch(r"\d+", value):
+            return [Param(name, "integer", f"Value to {verb}: {value}", value=int(value))]
+        if kind_of(name) == "integer":
+            return [Param(name, "integer", f"Value to {verb}: {name.replace('_', ' ')}")]
+        return [Param(name, "string", f"Value to {verb}: {value}", value=value)]
     if verb in ("set", "change", "update", "adjust"):
         m = _SET_TO.match(body)
         if m:
@@ -238,40 +358,71 @@ def params_of(step: Step) -> list[Param]:
             number = float(m.group(2))
             if name and number.is_integer():
                 return [Param(name, "integer", f"New {m.group(1).strip()}", value=int(number))]
-    timed = verb in CHOICE_VERBS and words(_object(body))[-1:] in (["date"], ["time"], ["day"])
+    timed = (
+        verb in CHOICE_VERBS
+        and words(_object(body))[-1:] in (["date"], ["time"], ["day"])
+        and not re.match(r"^\W*(?:the\s+)?[*\"\u201c'`]", body)  # a button: "**Copy day**"
+    )
     if verb not in ENTRY_VERBS and not timed:
         return []
     body = re.sub(r"^(in|out)\s+", "", body, flags=re.I)  # "fill in", "type in"
-    first = _VALUE_FIRST.match(body)  # "Enter 0000 as the PIN", "type 8080 in the Port box"
+    # "Enter 0000 as the PIN", "type 8080 in the **Port** box"
+    first = _VALUE_FIRST.match(re.sub(r"[*_`]+", "", body))
     if first and verb not in CHOICE_VERBS:
         name = _field_name(first.group(2)) or "value"
-        return [Param(name, "string", f"{first.group(2).strip()} ({verb})", value=first.group(1))]
-    place = _FIELD_IN.search(body)
+        value = clean_value(first.group(1))
+        return [Param(name, "string", f"{first.group(2).strip()} ({verb})", value=value)]
+    place = _FIELD_IN.search(body) or _FIELD_IN.search(text)
     obj = _object(body)
     head = words(obj)[-1] if words(obj) else ""
     valued = head in _VALUE_NOUNS or any(s in " ".join(words(obj)) for s, _ in FIELD_NAMES)
     editing = verb in ("set", "change", "update", "add", "rename", "name", "search")
     if editing and not place and not valued:
         return []
-    if place:
-        phrases = [place.group(1)]
-    else:
-        m = re.search(
-            r"\b(?:in|into|on|under|from|for|at|with|using|via|if|when|so|exactly|as|to|that|which)\b|[.;:(]",
-            body,
-        )
-        phrases = [
-            p
-            for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", body[: m.start()] if m else body)
-            if p.strip()
-        ]
-        if len(phrases) > 1:
-            phrases = [p for p in phrases if len(words(p)) <= 4] or [obj]
+    if place and head in _COUNTED and place.group(1).lower() not in _COUNTED:
+        # "type the amount in the **Shipping** field": the shipping amount, a number
+        name = f"{_field_name(place.group(1))}_{head}".strip("_")
+        return [Param(name, "integer", f"{place.group(1).strip()} {head} ({verb})"[:100])]
+    phrases = [place.group(1)] if place else (_phrases(body) or [obj])
     for phrase in phrases[:4]:
         name = _field_name(phrase)
         if verb in ("rename", "name") and name and not name.endswith("name"):
             name = f"{name}_name"
         if name and len(name) >= 2 and name not in [q.name for q in out]:
-            kind = "integer" if name.split("_")[-1] in _COUNTED else "string"
-            out.append(Param(name, kind, f"{phrase.strip()} ({verb})"[:100]))
+            kind = kind_of(name)
+            out.append(Param(name, kind, f"{phrase.strip()} ({verb})"[:100], shape=_shape(phrase)))
+    strings = [q for q in out if q.kind == "string"]
+    examples = [
+        clean_value(m.group(1) or m.group(2))
+        for m in _QUOTED.finditer(text)
+        if re.search(r"(?:e\.\s?g\.?|example|instance|such as|like|say)\W*$", text[: m.start()])
+    ]
+    if (
+        len(out) > 1 and examples and strings
+    ):  # "type the amount and a reference, such as "INV 2291""
+        strings[-1].value = examples[-1]
     return out
+
+
+def _phrases(body: str) -> list[str]:
+    """The noun phrases an entry step names ("the name, the date and the time"), up to
+    a preposition; no alternative action ("or press **Me**")."""
+    m = re.search(
+        r"\b(?:in|into|on|under|from|for|at|with|using|via|if|when|so|exactly|as|to|that|"
+        r"which|such|like|e\.g)\b|[.;:(\u2014\u2013]|\s-\s",
+        body,
+    )
+    phrases = [
+        p
+        for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", body[: m.start()] if m else body)
+        if p.strip()
+    ]
+    phrases = [
+        p
+        for p in phrases
+        if not re.match(r"^\W*(?:or|either|then)\b", p, re.I)
+        and (words(p)[:1] or [""])[0] not in CHOICE_VERBS | {"press", "tap", "click", "hit"}
+    ]
+    if len(phrases) > 1:
+        phrases = [p for p in phrases if len(words(_phrase(p))) <= 4] or phrases[:1]
+    return phrases

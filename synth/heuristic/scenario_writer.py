@@ -42,7 +42,7 @@ def known_values(d: Design, document_id: str) -> dict[str, Any]:
         elif p.value is not None and _fits(p.value, p.bounds):
             out[p.name] = p.value
         else:
-            out[p.name] = synthesize(p.name, p.kind, document_id, p.bounds)
+            out[p.name] = synthesize(p.name, p.kind, document_id, p.bounds, p.shape)
     return out
 
 

@@ -33,10 +33,50 @@ def _pick(table: list[str], seed: int, shift: int = 0) -> str:
     return table[(seed >> shift) % len(table)]
 
 
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_COLOURS = ["blue", "green", "red", "black", "white", "grey", "yellow"]
+_SIZES = ["Small", "Medium", "Large"]
+_PERSON = ("full", "payee", "recipient", "contact", "customer", "guest", "person", "holder")
+_PERSON_NAMES = ("attendee", "guest", "people", "person", "member", "recipient", "invitee")
+_MONEY = ("amount", "price", "total", "cost", "fee", "budget", "sum")
+_ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _shaped(shape: str, seed: int) -> str | None:
+    """A value of the look the step says: ``digits:6`` -> six digits."""
+    what, _, size = shape.partition(":")
+    if not size.isdigit() or not 1 <= int(size) <= 40:
+        return None
+    n = int(size)
+    if what == "digits":
+        return "".join(str((seed >> (3 * i)) % 10) for i in range(n)).replace("0", "7", 1)
+    return "".join(_ALNUM[(seed >> (5 * i)) % len(_ALNUM)] for i in range(n))
+
+
 def _string(name: str, seed: int) -> str:
     n = name.lower()
+    parts = n.split("_")
     first, last = _pick(_FIRST, seed), _pick(_LAST, seed, 5)
     digits = 1000 + seed % 9000
+    if parts[-1] in ("day", "weekday") or n == "days":
+        return _pick(_WEEKDAYS, seed)
+    if parts[-1] in ("colour", "color"):
+        return _pick(_COLOURS, seed)
+    if parts[-1] == "size":
+        return _pick(_SIZES, seed)
+    if parts[-1] in ("guests", "attendees", "invitees", "members", "recipients", "people"):
+        return f"{first} {last}, {_pick(_FIRST, seed, 9)} {_pick(_LAST, seed, 13)}"
+    if parts[-1] == "names" or (parts[-1] == "name" and set(parts) & set(_PERSON)):
+        if parts[-1] == "names" or set(parts) & set(_PERSON_NAMES):
+            other = f"{_pick(_FIRST, seed, 9)} {_pick(_LAST, seed, 13)}"
+            return f"{first} {last}, {other}" if parts[-1] == "names" else f"{first} {last}"
+        return f"{first} {last}"
+    if parts[-1] in ("reference", "ref"):
+        return "".join(_ALNUM[(seed >> (5 * i)) % len(_ALNUM)] for i in range(6))
+    if any(w in parts for w in _MONEY):
+        return str(10 * (2 + seed % 30))
+    if parts[-1] in ("quantity", "count"):
+        return str(1 + seed % 4)
     if "email" in n or "e_mail" in n:
         return f"{first.lower()}.{last.lower()}@example.com"
     if "password" in n or "passphrase" in n or n in ("key", "wifi_key", "network_key"):
@@ -85,15 +125,33 @@ def _string(name: str, seed: int) -> str:
     return f"{_pick(_ADJ, seed)} {_pick(_NOUN, seed, 7)}"
 
 
-def synthesize(name: str, kind: str, document_id: str, bounds: dict[str, int] | None = None) -> Any:
-    """A value for parameter `name` of `kind` (``string`` or ``integer``) within `bounds`."""
+def synthesize(
+    name: str,
+    kind: str,
+    document_id: str,
+    bounds: dict[str, int] | None = None,
+    shape: str = "",
+) -> Any:
+    """A value for parameter `name` of `kind` (``string`` or ``integer``) within `bounds`,
+    of the `shape` the step says (``digits:6``), by what the name means (an amount is a
+    round sum, a day a weekday, a name a person's)."""
     seed = seed_of(document_id, name)
     bounds = bounds or {}
+    parts = name.lower().split("_")
     if kind == "integer":
+        if "minimum" not in bounds and "maximum" not in bounds:
+            if any(w in parts for w in _MONEY):
+                return 10 * (2 + seed % 30)  # 20 .. 310, a round sum
+            if parts[-1] in ("quantity", "count") or name.startswith("number_of"):
+                return 1 + seed % 4
+            if parts[-1] == "age":
+                return 18 + seed % 50
         lo = bounds.get("minimum", 2)
         hi = bounds.get("maximum", max(lo + 20, 30))
+        if any(w in parts for w in _MONEY) and hi - lo >= 20:
+            return min(hi, max(lo, 10 * ((lo + seed % max(1, hi - lo + 1)) // 10)))
         return lo + seed % max(1, hi - lo + 1)
-    value = _string(name, seed)
+    value = (_shaped(shape, seed) if shape else None) or _string(name, seed)
     lo = bounds.get("minLength", 0)
     hi = bounds.get("maxLength", 200)
     pad = f"-{_pick(_NOUN, seed, 11)}"
