@@ -402,3 +402,51 @@ def test_known_values_are_clean():
                 assert value.count('"') % 2 == 0 and not value.endswith((",", ";", ":")), value
             if kind_of(key) == "integer":
                 assert isinstance(value, int), (key, value)
+
+
+_NAME_FILLERS = frozenset(
+    [
+        "you",
+        "your",
+        "youd",
+        "youll",
+        "youre",
+        "we",
+        "they",
+        "it",
+        "its",
+        "he",
+        "she",
+        "also",
+        "each",
+        "every",
+        "all",
+        "are",
+        "is",
+        "was",
+        "be",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+    ]
+)
+
+
+def test_tool_names_are_verb_and_object():
+    for row in RELEVANT:
+        answer = extract(row["text"], row["id"])
+        for tool in answer.toolkit["tools"]:
+            name = tool["function"]["name"]
+            assert not set(name.split("_")) & _NAME_FILLERS, (row["id"], name)
+    heating = extract(_row("dev-p52")["text"], "dev-p52")
+    names = [t["function"]["name"] for t in heating.toolkit["tools"]]
+    assert "tap_day" in names and "choose_copy_day" in names  # "Tap a day — we started ..."
+    returns = extract(_row("dev-p53")["text"], "dev-p53")
+    names = [t["function"]["name"] for t in returns.toolkit["tools"]]
+    assert {"tick_items", "click_return_items", "choose_send_method"} <= set(names)
+    ticket = extract(_row("dev-p55")["text"], "dev-p55")
+    assert ticket.toolkit["tools"][0]["function"]["name"] == "open_website"
+    pay = extract(_row("dev-p54")["text"], "dev-p54")
+    assert pay.toolkit["tools"][0]["function"]["name"] == "sign_in"  # "Sign in with ..."

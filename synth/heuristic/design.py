@@ -124,8 +124,13 @@ class Design:
     summary: str
 
 
+_LABEL = re.compile(r"^\W*(?:the\s+|a\s+|an\s+)?(?:\*\*|__|[\"\u201c])([^*_\"\u201d\n]{1,40})")
+_URL = re.compile(r"\S*(?:://|www\.|\.com|\.org|\.net|\.example|\.co\.\w\w)\S*")
+
+
 def _tool_name(step: Step, params: list[Param]) -> str:
-    """``<verb>_<object>``: the object is the step's first parameter, else its words."""
+    """``<verb>_<object>``: the object is the step's first parameter, else the UI label
+    it acts on ("click **Return items**"), else its first content words."""
     verb = re.sub(r"[^a-z]+", "_", step.verb.lower()).strip("_")
     generic = ("command", "text", "option", "value", "query", "new_name")
     if (
@@ -134,15 +139,37 @@ def _tool_name(step: Step, params: list[Param]) -> str:
         and params[0].name.rstrip("_0123456789") not in generic
     ):
         return f"{verb}_{params[0].name}"[:48].strip("_")
-    body = re.sub(r"\S*(?:://|www\.|\.com|\.org|\.net)\S*|\S*\d\S*|(?<=\s)-\S+|`", " ", step.body)
+    body = re.sub(r"\([^)]*\)?|\[[^\]]*\]?", " ", step.body)  # asides in brackets
+    if verb in ("log_in", "sign_in"):
+        m = re.match(
+            r"^\W*(?:to|into|on|at)\s+(?:the\s+|your\s+)?([\w -]{2,30}?)(?:\s|$|[,.])", body
+        )
+        obj = snake(re.split(r"\b(?:with|using|by|as)\b", m.group(1))[0], 2) if m else ""
+        return f"{verb}_{obj}" if obj and not _URL.search(m.group(1)) else verb
+    site = _URL.match(re.sub(r"^\W*(?:to\s+)?", "", body))
+    if site and verb in ("go", "visit", "navigate", "browse", "open", "head"):
+        return "open_website"
+    label = _LABEL.match(body)
+    if label and snake(label.group(1), 3, keep_ui=True):
+        return f"{verb}_{snake(label.group(1), 3, keep_ui=True)}"[:48].strip("_")
+    body = _URL.sub(" ", body)
+    body = re.sub(r"\S*\d\S*|(?<=\s)-\S+|`", " ", body)
+    body = re.sub(r"\b\w+['\u2019]s\s+(?=\w)", "", body)  # "that corner's wheel"
     body = re.sub(r"^\W*(?:(?:to|on|in|into|at|the|over|out|up)\s+)+", "", body, flags=re.I)
     pieces = re.split(
         r"\b(?:and|then|in|into|on|from|for|at|with|to|using|under|if|so|or|when|by|you|that|"
-        r"which|until|as|of)\b|[,.;:(]",
+        r"which|until|as|of|we|they|he|she|it|it's|its|because|once|while|before|after|"
+        r"next to|beside|below|above|near|such)\b|[,.;:(\u2014\u2013]|\s-\s",
         body,
         flags=re.I,
     )
-    obj = next((snake(p, 3) for p in pieces if snake(p, 3)), "")
+    # "Tick each item you ...": the UI noun is all the object there is
+    obj = (snake(pieces[0], 3) or snake(pieces[0], 3, keep_ui=True)) if pieces else ""
+    obj = obj or next((snake(p, 3) for p in pieces if snake(p, 3)), "")
+    if obj in ("item", "entry", "file", "box", "option", "link", "page") and re.search(
+        r"\b(?:each|every|all)\b", pieces[0] if pieces else "", re.I
+    ):
+        obj += "s"
     name = f"{verb}_{obj}" if obj else verb
     return name[:48].strip("_") or "do_step"
 

@@ -192,8 +192,9 @@ class Param:
     shape: str = ""
 
 
-def snake(text: str, limit: int = 3) -> str:
-    """A snake_case name of the content words of `text` (at most `limit` words)."""
+def snake(text: str, limit: int = 3, keep_ui: bool = False) -> str:
+    """A snake_case name of the content words of `text` (at most `limit` words; trailing
+    UI nouns dropped unless `keep_ui` or nothing else is left)."""
     ws = [w.replace("'", "").replace("\u2019", "") for w in words(text)]
     ws = [re.sub(r"[^a-z0-9]+", "_", w).strip("_") for w in ws]
     ws = [
@@ -205,7 +206,7 @@ def snake(text: str, limit: int = 3) -> str:
     ]
     while ws and ws[0] == "of":
         ws.pop(0)
-    while ws and ws[-1] in UI_NOUNS:
+    while ws and ws[-1] in UI_NOUNS and not keep_ui:
         ws.pop()
     name = "_".join(ws[:limit])
     if name and name[0].isdigit():
