@@ -138,9 +138,14 @@ def test_a_refused_response_format_falls_back_to_text_once_and_for_good() -> Non
         relevance, again, extraction = asyncio.run(main())
         assert json.loads(relevance["content"]) == json.loads(again["content"]) == ANSWER
         assert extraction["content"] == "extracted"  # the stand-in read the stage anyway
-        refused, *plain = server.requests
+        refused, refused_again, *plain = server.requests
         assert refused["response_format"] == RELEVANCE and len(plain) == 3
-        assert server.faults_injected == ["reject_response_format"]
+        # then the same schema as json_object (what llama.cpp's server takes), refused too
+        assert refused_again["response_format"] == {
+            "type": "json_object",
+            "schema": RELEVANCE["json_schema"]["schema"],
+        }
+        assert server.faults_injected == ["reject_response_format"] * 2
         for body, field in zip(plain, ['"relevant"', '"relevant"', '"workflow"']):
             assert "response_format" not in body
             system = body["messages"][0]["content"]
@@ -149,6 +154,30 @@ def test_a_refused_response_format_falls_back_to_text_once_and_for_good() -> Non
         assert messages[0]["content"] == "You read how-to texts."  # the caller's untouched
         assert backend.structured_outputs is False
         assert backend.usage.schema_fallbacks == 3 and backend.usage.failures == 0
+
+
+def test_a_500_refusing_json_schema_falls_back_to_json_object_with_the_schema() -> None:
+    """llama-cpp-python's server answers a json_schema response_format with a 500 (a
+    validation error) and takes {"type": "json_object", "schema": ...}: no retries of
+    the refusal, and the schema still constrains the answer."""
+    refusal = (
+        "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
+        "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}"
+    )
+
+    def respond(body: dict[str, Any]) -> Any:
+        if (body.get("response_format") or {}).get("type") == "json_schema":
+            raise RuntimeError(refusal)  # the stand-in answers a failing responder with a 500
+        return json.dumps(ANSWER)
+
+    with StandInServer(respond) as server:
+        backend = _backend(server)
+        first = _ask(backend, response_format=RELEVANCE)
+        second = _ask(backend, response_format=RELEVANCE)
+        kinds = [(b.get("response_format") or {}).get("type") for b in server.requests]
+    assert json.loads(first["content"]) == json.loads(second["content"]) == ANSWER
+    assert kinds == ["json_schema", "json_object", "json_object"]  # no retry, remembered
+    assert backend.structured_outputs is True and backend.usage.schema_fallbacks == 0
 
 
 def test_a_server_taking_response_format_is_remembered() -> None:

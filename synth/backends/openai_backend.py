@@ -26,7 +26,11 @@ from typing import Any
 from synth.backends.base import LLMBackend
 from synth.backends.errors import BackendRequestError
 from synth.backends.openai_chat import OpenAIChatModel
-from synth.backends.structured import is_response_format_refusal, with_schema_instruction
+from synth.backends.structured import (
+    is_response_format_refusal,
+    json_object_format,
+    with_schema_instruction,
+)
 
 __all__ = ["OpenAIBackend", "not_served_message"]
 
@@ -90,9 +94,18 @@ class OpenAIBackend(LLMBackend):
         self.name = model
         self.usage = self.chat.usage
         self.structured_outputs = structured_outputs
+        self._refused: set[str] = set()  # response_format types the server refused
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(model={self.name!r}, base_url={self.chat.base_url!r})"
+
+    def _formats(self, response_format: dict[str, Any]) -> list[dict[str, Any]]:
+        """The response formats to try, best first, skipping those the server refused:
+        the one asked for, then the same schema as ``json_object`` (llama.cpp's server)."""
+        forms = [response_format]
+        if response_format.get("type") == "json_schema":
+            forms.append(json_object_format(response_format))
+        return [f for f in forms if f["type"] not in self._refused]
 
     @property
     def where(self) -> str:
@@ -127,25 +140,19 @@ class OpenAIBackend(LLMBackend):
             "timeout": timeout,
         }
         if response_format is not None and self.structured_outputs is not False:
-            try:
-                message = await self.chat.complete(
-                    messages, response_format=response_format, **options
-                )
-            except BackendRequestError as exc:
-                if not is_response_format_refusal(exc.status, str(exc)):
-                    raise
-                self.usage.failures -= 1  # not a failure: the call goes on as plain text
-                if self.structured_outputs is not False:
-                    log.warning(
-                        "%s refused response_format (%s); structured answers are asked "
-                        "for in the prompt from now on",
-                        self.where,
-                        exc,
-                    )
-                self.structured_outputs = False
-            else:
+            for form in self._formats(response_format):
+                try:
+                    message = await self.chat.complete(messages, response_format=form, **options)
+                except BackendRequestError as exc:
+                    if not is_response_format_refusal(exc.status, str(exc)):
+                        raise
+                    self.usage.failures -= 1  # not a failure: the call goes on
+                    log.warning("%s refused response_format %s (%s)", self.where, form["type"], exc)
+                    self._refused.add(form["type"])
+                    continue
                 self.structured_outputs = True
                 return message
+            self.structured_outputs = False  # the schema goes in the prompt from now on
         if response_format is not None:
             messages = with_schema_instruction(messages, response_format)
             self.usage.schema_fallbacks += 1

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from synth.backends.errors import BackendRequestError, BackendUnavailableError
+from synth.backends.structured import is_response_format_refusal
 
 _RETRY_STATUS = frozenset({408, 409, 429})
 
@@ -223,7 +224,10 @@ class OpenAIChatModel:
                 error, delay = exc, None
             except openai.APIStatusError as exc:
                 status = exc.status_code
-                if status not in _RETRY_STATUS and status < 500:
+                refused_format = "response_format" in kwargs and is_response_format_refusal(
+                    status, str(exc)
+                )  # some servers (llama-cpp-python's) refuse it with a 500
+                if refused_format or (status not in _RETRY_STATUS and status < 500):
                     self.usage.failures += 1
                     raise BackendRequestError(self._refusal(exc), status) from None
                 error: Exception = exc

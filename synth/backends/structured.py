@@ -8,7 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["is_response_format_refusal", "schema_name", "schema_of", "with_schema_instruction"]
+__all__ = [
+    "is_response_format_refusal",
+    "json_object_format",
+    "schema_name",
+    "schema_of",
+    "with_schema_instruction",
+]
 
 # words of a 400/422 that refuses the structured-output request itself
 _REFUSAL_WORDS = (
@@ -44,9 +50,21 @@ def schema_name(response_format: dict[str, Any]) -> str:
 def is_response_format_refusal(status: int | None, message: str) -> bool:
     """Whether a refused request (`status`, the server's `message`) refused the
     structured-output request: a 400 or 422 about response_format, JSON Schema, a
-    grammar, or an unsupported parameter."""
+    grammar, or an unsupported parameter; or a 500 whose message is a validation error
+    of the response_format field (llama-cpp-python's server answers a ``json_schema``
+    format so: "loc: body, response_format, type ... Input should be 'text' or
+    'json_object'")."""
     lowered = message.lower()
-    return status in (400, 422) and any(word in lowered for word in _REFUSAL_WORDS)
+    if status in (400, 422):
+        return any(word in lowered for word in _REFUSAL_WORDS)
+    return status == 500 and "response_format" in lowered and "validation" in lowered
+
+
+def json_object_format(response_format: dict[str, Any]) -> dict[str, Any]:
+    """The same schema as ``{"type": "json_object", "schema": ...}``: the form
+    llama.cpp's server (and vLLM's) constrain decoding with when they refuse
+    ``json_schema``."""
+    return {"type": "json_object", "schema": schema_of(response_format) or {}}
 
 
 def with_schema_instruction(
