@@ -450,3 +450,29 @@ def test_tool_names_are_verb_and_object():
     assert ticket.toolkit["tools"][0]["function"]["name"] == "open_website"
     pay = extract(_row("dev-p54")["text"], "dev-p54")
     assert pay.toolkit["tools"][0]["function"]["name"] == "sign_in"  # "Sign in with ..."
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[*_`\"]+", "", text).lower().split()).rstrip(".")
+
+
+def test_the_goal_is_the_purpose_not_a_step():
+    for row in RELEVANT:
+        answer = extract(row["text"], row["id"])
+        goal = answer.scenarios[0]["user"]["goal"]
+        assert "get this done" not in goal and "*" not in goal, goal
+        said = _plain(re.sub(r"^Hi, I'd like to |^Hi, I need help with |\. Can you.*$", "", goal))
+        for step in answer.workflow.steps:
+            assert not _plain(step.text).startswith(said), (row["id"], goal)
+    goals = {
+        row_id: extract(_row(row_id)["text"], row_id).scenarios[0]["user"]["goal"]
+        for row_id in ("dev-p52", "dev-p53", "dev-p54", "dev-p55", "dev-p46")
+    }
+    assert (
+        goals["dev-p52"]
+        == "Hi, I'd like to set up a weekly heating schedule. Can you do it for me?"
+    )
+    assert "return an item" in goals["dev-p53"]  # the FAQ's question, not the page title
+    assert "send money to someone new" in goals["dev-p54"]  # "To send money ...:"
+    assert "raise an IT support ticket" in goals["dev-p55"]  # "Raising ..." made a verb
+    assert "the Zoom app" in goals["dev-p46"]  # no purpose stated: where it happens

@@ -160,13 +160,83 @@ def task_tag(summary: str) -> str:
 def _base_verb(word: str) -> str:
     """The base form of a gerund ("adding" -> "add", "setting" -> "set")."""
     w = word.lower()
-    if not w.endswith("ing") or len(w) < 6:
+    if not w.endswith("ing") or len(w) < 5:
         return word
     stem = w[:-3]
     for cand in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
-        if cand and cand in ACTION_VERBS:
+        if cand and (cand in ACTION_VERBS or cand in _E_VERBS):
             return cand
-    return stem
+    if re.search(r"(?:[aeiou][sczvg]|^[^aeiou]{1,2}[aeiou][ktp]|[^aeiou]l|ur[sv])$", stem):
+        return stem + "e"  # "raising" -> "raise", "making" -> "make", "handling"
+    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+        return stem[:-1]  # "summing" -> "sum"
+    return stem if len(w) >= 6 else word
+
+
+# Verbs whose gerund drops an "e" ("raising" -> "raise").
+_E_VERBS = frozenset(
+    [
+        "raise",
+        "share",
+        "manage",
+        "arrange",
+        "move",
+        "remove",
+        "save",
+        "create",
+        "update",
+        "delete",
+        "close",
+        "use",
+        "change",
+        "configure",
+        "enable",
+        "disable",
+        "schedule",
+        "purchase",
+        "type",
+        "write",
+        "choose",
+        "receive",
+        "release",
+        "prepare",
+        "replace",
+        "resolve",
+        "exchange",
+        "compose",
+        "organise",
+        "organize",
+        "automate",
+        "invite",
+        "revoke",
+        "retrieve",
+        "restore",
+        "secure",
+        "store",
+        "continue",
+        "issue",
+        "describe",
+        "subscribe",
+        "unsubscribe",
+        "file",
+    ]
+)
+_PRONOUNS = frozenset(["one", "it", "this", "that", "them", "these", "those", "him", "her"])
+# Words of a page title that say what kind of page it is, not what to do.
+_PAGE_WORDS = re.compile(
+    r"\s*(?:[:\u2013\u2014|-]\s*)?\b(?:frequently asked questions|faqs?|a (?:quick |short )?"
+    r"guide|(?:quick |step-by-step |user )?guide|help(?: centre| center| page)?|tips|overview|"
+    r"instructions|how-to|tutorial|walkthrough|support)\b\s*$",
+    re.I,
+)
+# What a text says its reader can do: "The app lets you set a weekly schedule."
+_LETS = re.compile(
+    r"\b(?:lets you|allows you to|helps you(?: to)?|enables you to|you can now|"
+    r"here'?s how (?:to|you)|this is how to|(?:i|we)'?ll show you how to|"
+    r"(?:i|we) (?:wanted|needed) to|(?:i|we) finally got)\s+([a-z][^,.!?:;()\u2014\u2013]{3,80}?)"
+    r"(?=\s*(?:[,.!?:;()\u2014\u2013]|\bin\s+(?:a|about|under)\s+\w+\s+minutes?\b|$))",
+    re.I,
+)
 
 
 _HOW = re.compile(r"\bhow (?:do i|to|can i|do you|would i)\s+(.{3,100}?)\s*(?:[?.!:]|$)", re.I)
@@ -184,16 +254,21 @@ _PURPOSE = re.compile(
 
 def summary_of(text: str, steps: list[Step]) -> str:
     """One line of what the procedure achieves: a "How to ..." phrase or a title (a
-    gerund made a verb: "Adding a printer" -> "add a printer"), else a purpose clause
-    ("To reset your password, ..."), else its last step."""
-    head = [line.strip().lstrip("#").strip() for line in text.splitlines()[:6] if line.strip()]
-    for line in head[:3]:
+    gerund made a verb: "Adding a printer" -> "add a printer"; "To X:" -> "x"), else a
+    purpose the text states ("To reset your password, ...", "the app lets you ..."),
+    else a title that names no action ("get this done: <title>"), else its last step."""
+    lines = [line.strip().lstrip("#").strip() for line in text[:3000].splitlines()]
+    head = [line for line in lines[:6] if line]
+    questions = [ln for ln in lines if ln.endswith("?") and re.match(r"^\W*how\b", ln, re.I)]
+    for line in [*head[:3], *(q for q in questions if len(q) <= 100)][:12]:
         m = _HOW.search(line)
         if m:
             return m.group(1).strip()
+    nominal = ""
     if head:
         title = re.sub(r"\s*\([^)]*\)", "", head[0]).strip().rstrip(":?.!")
         title = re.sub(r"^(re|fwd?|q|question)\s*:\s*", "", title, flags=re.I)
+        title = re.sub(r"^\W*to\s+(?=[a-z])", "", title, flags=re.I)  # "To send money ...:"
         is_title = (
             len(title) <= 90
             and not re.search(r"[.!?]\s", title)
@@ -209,15 +284,31 @@ def summary_of(text: str, steps: list[Step]) -> str:
             base = _base_verb(first)
             if base != first or first.lower() in ACTION_VERBS:
                 return (base + title[len(first) :]).strip()
-            return "get this done: " + title
+            page = _PAGE_WORDS.sub("", title).strip(" :-\u2013\u2014|")
+            if not re.match(r"^(posted|asked|answered|reply|replies|thread)\b", page, re.I):
+                nominal = "get this done: " + (page or title)
     m = _CANT.search(text[:300])
     if m:
         return m.group(1).strip()
     for m in _PURPOSE.finditer(text[:400]):
         lead = words(m.group(1))
         verb_ok = lead and lead[0] in ACTION_VERBS and lead[0] not in ("make", "keep", "use", "try")
-        if verb_ok and len(lead) >= 2:
+        if verb_ok and len(lead) >= 2 and lead[1] not in _PRONOUNS:
             return m.group(1).strip()
+    for m in _LETS.finditer(text[:600]):
+        lead = words(m.group(1))
+        if (
+            len(lead) >= 2
+            and _base_verb(lead[0]) == lead[0]
+            and lead[0] != "be"
+            and (lead[1] not in _PRONOUNS)
+        ):
+            return m.group(1).strip()
+    if nominal:
+        return nominal
+    colon = re.match(r"^([A-Z][^:.!?\n]{5,70}):\s", text.strip())
+    if colon and words(colon.group(1))[:1] and words(colon.group(1))[0] in ACTION_VERBS:
+        return colon.group(1).strip()  # "Record a voice memo on iPhone: Open ..."
     if steps:
         return steps[-1].span.text.rstrip(".")[:140]
     return ""

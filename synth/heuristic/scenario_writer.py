@@ -55,13 +55,39 @@ def _fits(value: Any, bounds: dict[str, int]) -> bool:
 
 
 def _goal(d: Design) -> str:
+    """The user's opening request: the procedure's purpose, as a user says it."""
     what = d.summary.strip().rstrip(".?!") or "finish this procedure"
     for pattern, repl in _MINE:
         what = re.sub(pattern, repl, what, flags=re.I)
+    what = re.sub(r"[*_`]+", "", what).strip(' "\u201c\u201d')
     if what.lower().startswith("get this done: "):
-        return f"Hi, I need help with this: {what[len('get this done: ') :]}. Can you do it for me?"
+        topic = what[len("get this done: ") :].strip()
+        return f"Hi, I need help with {topic}. Can you do it for me?"
+    said = _plain(what)
+    if any(_plain(s.span.text).startswith(said) for s in d.steps):  # a step, not a purpose
+        return f"Hi, I need help with something in {_place(d)}. Can you do it for me?"
     what = what[:1].lower() + what[1:]
-    return f"Hi, I need help to {what}. Can you do it for me?"
+    return f"Hi, I'd like to {what}. Can you do it for me?"
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[*_`\"\u201c\u201d]+", "", text).lower().split()).rstrip(".")
+
+
+def _place(d: Design) -> str:
+    """Where a procedure happens: the app or page its first "open" step opens, else its
+    platform ("the Zoom app", "Device Manager", "the mobile app")."""
+    for s in d.steps:
+        if s.verb in ("open", "launch", "start", "go to"):
+            m = re.match(
+                r"^\W*((?:the\s+|your\s+)?[\w&' -]{2,40}?)\s*(?:[,.;:(]|\band\b|$)", s.body
+            )
+            if m and len(m.group(1).split()) <= 4:
+                place = re.sub(r"[*_`]+", "", m.group(1)).strip()
+                place = re.sub(r"^your\b", "my", place, flags=re.I)
+                if place:
+                    return place
+    return f"the {d.platform}"
 
 
 def _policy_line(text: str) -> str:
