@@ -19,7 +19,7 @@ from synth.heuristic.values import seed_of
 __all__ = ["CONFIRMATION_PREFIX", "first_id", "write_toolkit"]
 
 CONFIRMATION_PREFIX = "CNF-"
-_SENTENCE = re.compile(r"(?<=[a-z0-9*)\"\u201d])\.\s+(?=[A-Z])")
+_SENTENCE = re.compile(r"(?<=[\w*)\"\u201d])(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[\w*\"\u201c])")
 
 
 def first_id(document_id: str) -> int:
@@ -107,11 +107,12 @@ def _function(tool: ActionTool, entity: str) -> str:
 def _said(description: str) -> str:
     """What a tool did, said in its result: its steps' words without markup."""
     parts = [" ".join(re.sub(r"[*_`]+", "", p).split()) for p in _SENTENCE.split(description)]
+    parts = [re.split(r"\s[(\u2014\u2013]|:\s|\s-\s", p)[0] for p in parts]  # no asides
     parts = [p.rstrip(".") for p in parts if p.strip(" .")]
     said = ", ".join(p if i == 0 else p[:1].lower() + p[1:] for i, p in enumerate(parts))
     if len(said) > 120:
         said = said[:120].rsplit(" ", 1)[0].rstrip(",;") + "..."
-    return said or "Step done"
+    return (said[:1].upper() + said[1:]) or "Step done"
 
 
 def _reads(entity: str) -> str:
