@@ -476,3 +476,14 @@ def test_the_goal_is_the_purpose_not_a_step():
     assert "send money to someone new" in goals["dev-p54"]  # "To send money ...:"
     assert "raise an IT support ticket" in goals["dev-p55"]  # "Raising ..." made a verb
     assert "the Zoom app" in goals["dev-p46"]  # no purpose stated: where it happens
+
+
+def test_names_and_values_of_a_shared_drive():
+    answer = extract(_row("dev-p56")["text"], "dev-p56")
+    names = [t["function"]["name"] for t in answer.toolkit["tools"]]
+    assert "tap_folders" in names  # "the folders being shared ..."
+    assert "choose_role" in names  # "a role for each person"
+    known = answer.scenarios[0]["user"]["known_info"]
+    assert known["role"] in ("Manager", "Contributor", "Viewer")
+    # "type a 4-8 digit code or tap **Generate**" are two actions, no enum of them
+    assert all("tap" not in str(v) for v in known.values())

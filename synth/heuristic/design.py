@@ -150,8 +150,12 @@ def _tool_name(step: Step, params: list[Param]) -> str:
     if site and verb in ("go", "visit", "navigate", "browse", "open", "head"):
         return "open_website"
     label = _LABEL.match(body)
-    if label and snake(label.group(1), 3, keep_ui=True):
-        return f"{verb}_{snake(label.group(1), 3, keep_ui=True)}"[:48].strip("_")
+    if label:  # "click **+ New**": the label's own words, even "new"
+        said = snake(label.group(1), 3, keep_ui=True) or "_".join(
+            re.findall(r"[a-z]+", label.group(1).lower())[:3]
+        )
+        if said:
+            return f"{verb}_{said}"[:48].strip("_")
     body = _URL.sub(" ", body)
     body = re.sub(r"\S*\d\S*|(?<=\s)-\S+|`", " ", body)
     body = re.sub(r"\b\w+['\u2019]s\s+(?=\w)", "", body)  # "that corner's wheel"
@@ -159,7 +163,7 @@ def _tool_name(step: Step, params: list[Param]) -> str:
     pieces = re.split(
         r"\b(?:and|then|in|into|on|from|for|at|with|to|using|under|if|so|or|when|by|you|that|"
         r"which|until|as|of|we|they|he|she|it|it's|its|because|once|while|before|after|"
-        r"next to|beside|below|above|near|such)\b|[,.;:(\u2014\u2013]|\s-\s",
+        r"next to|beside|below|above|near|such|being|who)\b|[,.;:(\u2014\u2013]|\s-\s",
         body,
         flags=re.I,
     )

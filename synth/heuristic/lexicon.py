@@ -178,7 +178,7 @@ FILLERS = _w(
     preferred appropriate relevant correct same any some on in at to from into onto
     of for with new digit digits character characters letter letters
     youd youll youre youve id ill im we weve were they theyre them it its itll she he him
-    also each every all are is was be been just few and or
+    also each every all are is was be been just few and or instead
     """
 )
 

@@ -231,6 +231,13 @@ def _phrase(phrase: str) -> str:
     phrase = re.sub(r"(\w)['\u2019]s\b", r"\1", phrase)
     phrase = " ".join(phrase.split())
     phrase = _RELATIVE.sub("", phrase)
+    # "the dates if you chose ...", "a role for each person"
+    phrase = re.sub(
+        r"\s+(?:if|when|unless|so|because|then|once|being|(?:for|per)\s+(?:each|every|all))\b.*$",
+        "",
+        phrase,
+        flags=re.I,
+    )
     return phrase
 
 
@@ -295,6 +302,9 @@ def params_of(step: Step) -> list[Param]:
                 options = [_STOP.split(o)[0].strip() for o in options]
             options = [clean_value(o) for o in options]
             options = [o for o in dict.fromkeys(options) if 0 < len(o) <= 40]
+            acts = {"tap", "click", "press", "hit", "select", "choose", "type", "enter", "go"}
+            if any((words(o)[:1] or [""])[0] in acts for o in options):
+                options = []  # "type a code or tap **Generate**": actions, not options
             if 2 <= len(options) <= 12:
                 rest = body[m.start() :]
                 menu = _MENU.search(rest) or _MENU.search(body[: m.start()])
