@@ -487,3 +487,20 @@ def test_names_and_values_of_a_shared_drive():
     assert known["role"] in ("Manager", "Contributor", "Viewer")
     # "type a 4-8 digit code or tap **Generate**" are two actions, no enum of them
     assert all("tap" not in str(v) for v in known.values())
+
+
+def test_quoted_choices_are_an_enum_named_for_the_field():
+    text = (
+        "How to report a laptop problem\n\n1. Open the IT portal.\n"
+        '2. Pick the category closest to your problem: "Laptop & hardware", "Email & calendar",'
+        ' "Access & passwords" or "Printing".\n3. Click **Submit**.\n'
+    )
+    answer = extract(text, "quoted-choices")
+    props = _properties(answer)
+    assert props["category"]["enum"] == [
+        "Laptop & hardware",
+        "Email & calendar",
+        "Access & passwords",
+        "Printing",
+    ]
+    assert "pick_category" in [t["function"]["name"] for t in answer.toolkit["tools"]]

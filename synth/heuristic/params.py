@@ -75,6 +75,7 @@ _EXAMPLE = re.compile(
     r"something like|e\.g)[\s,:]*",
     re.I,
 )
+_EXAMPLE_BEFORE = re.compile(r"\b(?:e\.\s?g|for example|for instance|such as)\b", re.I)
 _SHAPE = re.compile(
     r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[- ]"
     r"(digit|character|char|letter)s?\b",
@@ -231,6 +232,7 @@ def _phrase(phrase: str) -> str:
     phrase = re.sub(r"(\w)['\u2019]s\b", r"\1", phrase)
     phrase = " ".join(phrase.split())
     phrase = _RELATIVE.sub("", phrase)
+    phrase = re.sub(r"\s+\w{3,}est\s+(?:to|for)\b.*$", "", phrase)  # "the category closest to"
     # "the dates if you chose ...", "a role for each person"
     phrase = re.sub(
         r"\s+(?:if|when|unless|so|because|then|once|being|(?:for|per)\s+(?:each|every|all))\b.*$",
@@ -293,6 +295,15 @@ def params_of(step: Step) -> list[Param]:
         return []
     text = step.span.text
     out: list[Param] = []
+    offered = [clean_value(q.group(1) or q.group(2)) for q in _QUOTED.finditer(body)]
+    offered = [o for o in dict.fromkeys(offered) if 0 < len(o) <= 40]
+    if verb in CHOICE_VERBS and len(offered) >= 3 and not _EXAMPLE_BEFORE.search(body):
+        # 'Pick the category closest to your problem — "Laptop", "Email" or "Access"'
+        label = body[: body.find(next(_QUOTED.finditer(body)).group(0))].strip(" :-\u2013\u2014")
+        name = _field_name(label) if len(words(label)) >= 2 else ""
+        if name:
+            choice = f"Choice of {_phrase(label)}: {', '.join(offered)}"
+            return [Param(name, "enum", choice[:200], offered, offered[0])]
     if verb in CHOICE_VERBS or (verb in ("set", "change") and " or " in body):
         m = _LISTED.search(body) or _OPTIONS.search(body)
         if m:
