@@ -8,7 +8,10 @@
 - a field being filled ("enter your email address", "in the Password field") is a
   string parameter named after the field (values synthesized by `values`);
 - "log in with your username and password" names both credentials.
-Click/tap targets and quoted UI labels are no parameters.
+Click/tap targets and quoted UI labels are no parameters. A parameter is named for the
+field's noun, without a relative clause ("the amount you want" -> ``amount``) or an
+aside; amounts and counts are integers; a value the text gives ("e.g. "INV 2291"") is
+taken without "e.g.", quotes or trailing punctuation.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ action tool, the text's conditions as flags (true initially: the goal is reachab
 a tool refuses with a `ToolError` quoting the rule when its flag is false), a log of
 the actions done and a counter for the confirmation id the final tool issues. Reads:
 ``get_status`` (progress, conditions, confirmation) and ``get_<entity>`` (the values).
+An action returns what it did: ``{"step": <its steps' words>, <param>: <value>, ...}``
+(and, for the final one, the status and the confirmation id).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Synthesized values: concrete, plausible values for the parameters a text names but
 gives no value for, drawn deterministically (seeded by the document id and the
-parameter name) from small built-in tables, and fitted to the text's bounds.
+parameter name) from small built-in tables, and fitted to the text's bounds. A value
+fits what the name means: an amount is a round sum, a count a small number, a day a
+weekday, a code the number of digits the step says, a payee's name a person's name.
 """
 
 from __future__ import annotations
