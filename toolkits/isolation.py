@@ -249,8 +249,11 @@ class IsolatedToolkit:
     def check_invariants(self) -> list[str]:
         """Descriptions of the invariants that do not hold now (an evaluation that loses
         the worker twice is reported as one broken entry, never raised)."""
+        # each invariant runs under a call's limits: a worker stuck in one (in C, where
+        # the worker's own timer cannot reach) is stopped after a call's time per invariant
+        seconds = self._call_seconds * max(1, len(self.spec.invariants))
         try:
-            return self._ask("check_invariants")
+            return self._ask("check_invariants", seconds=seconds)
         except WorkerLostError as exc:
             return [f"the invariants could not be evaluated: {exc}"]
 
@@ -346,19 +349,19 @@ class IsolatedToolkit:
             ErrorKind.resource_limit, f"the call crashed its worker process (exit code {code})"
         )
 
-    def _ask(self, op: str, *args: Any) -> Any:
-        """A request that is retried once on a new worker.
+    def _ask(self, op: str, *args: Any, seconds: float = START_SECONDS) -> Any:
+        """A request that is retried once on a new worker; each try may take `seconds`.
 
         Raises:
             WorkerLostError: the retry lost its worker too.
         """
         with self._lock:
             try:
-                return self._request(op, args, START_SECONDS)
+                return self._request(op, args, seconds)
             except WorkerLost:
                 self._restart()
             try:
-                return self._request(op, args, START_SECONDS)
+                return self._request(op, args, seconds)
             except WorkerLost as lost:
                 self._restart()
                 raise WorkerLostError(f"{op}: {lost.message} (twice)") from None
