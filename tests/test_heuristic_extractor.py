@@ -504,3 +504,26 @@ def test_quoted_choices_are_an_enum_named_for_the_field():
         "Printing",
     ]
     assert "pick_category" in [t["function"]["name"] for t in answer.toolkit["tools"]]
+
+
+# -- formats seen on held-out text: markdown tables, commands in code spans -----------
+
+TABLE_PROCEDURE = (  # hand-written test data
+    "## Paying an invoice\n\n| Step | Action |\n|---|---|\n| 1 | Sign in to the billing portal |\n"
+    "| 2 | Click **Invoices** |\n| 3 | Select the invoice and press **Pay now** |\n"
+    "| 4 | Enter your card number and click Confirm |\n"
+)
+COMMAND_PROCEDURE = (  # hand-written test data
+    "## Deploy the service\n\n1. Run `kubectl apply -f deploy.yaml`.\n"
+    "2. Check the pods with `kubectl get pods`.\n"
+    "3. If a pod is in CrashLoopBackOff, run `kubectl logs <pod>`.\n"
+)
+
+
+@pytest.mark.parametrize("text", [TABLE_PROCEDURE, COMMAND_PROCEDURE], ids=["table", "commands"])
+def test_tables_and_command_lines_are_procedures_on_a_system(text: str) -> None:
+    answer = relevance(text)
+    assert answer.relevant and answer.procedural, answer.reason
+    steps = extract(text, "doc-format").workflow.steps
+    assert len(steps) >= 3 and all(s.text in text for s in steps)
+    assert not any(s.text.startswith(("Step", "Action", "1 |")) for s in steps)  # no header

@@ -39,6 +39,8 @@ __all__ = ["Features", "features", "relevance"]
 
 _PATH = re.compile(r"\b\w[\w -]{0,30}\s*(?:>|→|»|->)\s*\w")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|gov|edu)\b", re.I)
+# An inline code span holding a command or a value to type ("run `git push`").
+_CODE = re.compile(r"`[^`\n]{2,120}`")
 _IP = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 _KEYS = re.compile(
     r"\b(?:ctrl|cmd|alt|shift|option|command)\s*\+\s*\w+|\b(?:enter|return|tab|esc|escape|"
@@ -107,6 +109,7 @@ def features(text: str, steps: list[Step] | None = None) -> Features:
         + len(_IP.findall(sample))
         + len(_KEYS.findall(sample))
         + 0.5 * len(_QUOTED_LABEL.findall(sample))
+        + 0.8 * len(_CODE.findall(sample))
     )
     ui = min(6.0, 0.35 * _density(ui_hits, n)) + min(3.0, 0.6 * marks)
     other = {
@@ -134,7 +137,9 @@ def features(text: str, steps: list[Step] | None = None) -> Features:
 def _operates(step: Step) -> bool:
     """Whether a step's own words operate a system."""
     own = set(words(step.span.text))
-    return bool(own & UI_WORDS) or bool(_PATH.search(step.span.text) or _URL.search(step.span.text))
+    text = step.span.text
+    marked = _PATH.search(text) or _URL.search(text) or _CODE.search(text)
+    return bool(own & UI_WORDS) or bool(marked)
 
 
 def _best(table: list[tuple[str, frozenset[str]]], ws: list[str], default: str) -> str:

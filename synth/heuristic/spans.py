@@ -6,6 +6,7 @@ the text's own words (`document[span.start:span.end] == span.text`).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,9 @@ _ITEM = re.compile(
     re.I,
 )
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+")
+# A markdown table: a row "| 1 | Sign in to the portal |" and its rule "|---|---|".
+_TABLE_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
+_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+[ \t]*:?-*:?[ \t]*\|?[ \t]*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+(?=[\"'(\[*_]*[A-Z0-9])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "Mr.", "Dr.", "No.", "Fig.")
 _WORD = re.compile("[A-Za-z][A-Za-z0-9'\u2019+-]*|\\d+(?:\\.\\d+)?")
@@ -46,6 +50,18 @@ class Span:
 def words(text: str) -> list[str]:
     """Lowercase words of a text (letters, digits, inner hyphens and apostrophes)."""
     return [w.lower().strip("'\u2019") for w in _WORD.findall(text)]
+
+
+def _action_cell(line: str) -> tuple[int, int] | None:
+    """The (start, end) in `line` of the table cell holding the most words (the action
+    of a "| 2 | Click **Invoices** |" row), None when no cell has two words."""
+    bars = [i for i, ch in enumerate(line) if ch == "|"]
+    best: tuple[int, int, int] | None = None
+    for a, b in itertools.pairwise(bars):
+        count = len(words(line[a + 1 : b]))
+        if count >= 2 and (best is None or count > best[0]):
+            best = (count, a + 1, b)
+    return None if best is None else (best[1], best[2])
 
 
 def _trimmed(document: str, start: int, end: int) -> tuple[int, int]:
@@ -107,12 +123,28 @@ def units(document: str) -> list[Span]:
                 out.append(Span(s, e, document[s:e], "item", group))
             item = None
 
+    table = False  # inside a markdown table (its header row seen)
     for start, end, line in lines:
         if not line.strip():
             flush_para()
             flush_item()
-            in_list = False
+            in_list = table = False
             continue
+        if _TABLE_ROW.match(line):
+            flush_para()
+            flush_item()
+            if _TABLE_RULE.match(line) or not table:  # the rule, or the header row
+                if not table:
+                    group += 1
+                table, in_list = True, False
+                continue
+            cell = _action_cell(line)
+            if cell is not None:
+                s, e = _trimmed(document, start + cell[0], start + cell[1])
+                if e > s:
+                    out.append(Span(s, e, document[s:e], "item", group))
+            continue
+        table = False
         heading = _HEADING.match(line)
         marker = _ITEM.match(line)
         if heading:
