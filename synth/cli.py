@@ -223,6 +223,21 @@ def _export(args: argparse.Namespace) -> int:
     return export_command.run(args)
 
 
+# -- view (synth/view_command.py) -----------------------------------------------------
+
+
+def _view_arguments(p: argparse.ArgumentParser) -> None:
+    from synth import view_command
+
+    view_command.add_arguments(p)
+
+
+def _view(args: argparse.Namespace) -> int:
+    from synth import view_command
+
+    return view_command.run(args)
+
+
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "run": (
         "mine text for procedures: relevance, extraction, grounding, verification into "
@@ -258,5 +273,11 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handl
         "hf (Parquet) (exit 0 written, 2 bad input)",
         _export_arguments,
         _export,
+    ),
+    "view": (
+        "write a run directory's static HTML report (DIR/report.html: funnel, documents, "
+        "trajectories, toolkits, eval) (exit 0 written, 2 bad input)",
+        _view_arguments,
+        _view,
     ),
 }
