@@ -176,3 +176,73 @@ def test_long_tool_results_are_cut(tmp_path: Path, run_dir: Path) -> None:
     data = load_run(long)
     assert max(len(m["content"]) for m in data["trajectories"][0]["messages"]) < TEXT_LIMIT + 100
     assert cut("abc", 10) == "abc" and "cut" in cut("a" * 20, 10)
+
+
+def _rejected_copy(run_dir: Path, where: Path) -> str:
+    """A directory whose one trajectory is rejected with a finding at message 5."""
+    where.mkdir()
+    t = _lines(run_dir / "trajectories.jsonl")[0]
+    t["id"] = "rejected-one"
+    t["verification"] = {
+        "passed": False,
+        "checks": [
+            {
+                "name": "invariants",
+                "passed": False,
+                "findings": [
+                    {"code": "invariant_violated", "message_index": 5, "detail": "<b>log</b>"}
+                ],
+            }
+        ],
+    }
+    (where / "rejected.jsonl").write_text(json.dumps(t) + "\n", encoding="utf-8")
+    return t["id"]
+
+
+def test_findings_are_kept_with_their_message_index(tmp_path: Path, run_dir: Path) -> None:
+    _rejected_copy(run_dir, tmp_path / "rej")
+    (t,) = load_run(tmp_path / "rej")["trajectories"]
+    assert t["status"] == "rejected" and t["passed"] is False
+    assert t["findings"] == [
+        {
+            "check": "invariants",
+            "code": "invariant_violated",
+            "message_index": 5,
+            "detail": "<b>log</b>",
+        }
+    ]
+
+
+def _browser() -> str | None:
+    return next(
+        (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
+        None,
+    )
+
+
+@pytest.mark.skipif(_browser() is None, reason="no headless chromium")
+def test_the_pages_render_in_a_headless_browser(tmp_path: Path, run_dir: Path) -> None:
+    """The inline JS runs: the pagers fill the tables; #trajectory=ID opens one with its
+    finding marked at its message (escaped, not interpreted)."""
+    import subprocess
+
+    ident = _rejected_copy(run_dir, tmp_path / "rej")
+    page = write_report(tmp_path / "rej")
+    shutil.copy(run_dir / "report.html", tmp_path / "full.html")
+
+    def dom(path: Path, fragment: str = "") -> str:
+        result = subprocess.run(
+            [_browser() or "", "--headless", "--no-sandbox", "--disable-gpu",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000",
+             "--dump-dom", path.resolve().as_uri() + fragment],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        return result.stdout
+
+    full = dom(tmp_path / "full.html")
+    finals = {r["document_id"] for r in _lines(run_dir / "outcomes.jsonl") if r["final"]}
+    assert all(f"<code>{d}</code>" in full for d in finals)
+    assert "page 1 of 1" in full
+    rejected = dom(page, f"#trajectory={ident}")
+    assert 'class="msg tool flagged"' in rejected
+    assert "invariant_violated: &lt;b&gt;log&lt;/b&gt;" in rejected

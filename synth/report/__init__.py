@@ -68,7 +68,9 @@ def render_report(data: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    metrics = (data.get("metrics") or {}).get("metrics") or None
+    report = data.get("metrics") if isinstance(data.get("metrics"), dict) else None
+    metrics = (report or {}).get("metrics") or None
+    counts = _counts(data)
     payload = {
         "outcomes": data["outcomes"],
         "trajectories": data["trajectories"],
@@ -80,12 +82,12 @@ def render_report(data: dict[str, Any]) -> str:
     return env.get_template("report.html.j2").render(
         data=data,
         funnel=data["funnel"],
-        funnel_chart=Markup(funnel_svg(data["funnel"])),
-        eval_report=data.get("metrics"),
+        funnel_chart=Markup(funnel_svg(data["funnel"], (counts["kept"], counts["rejected"]))),
+        eval_report=report,
         metrics=metrics,
         estimates=_estimates(metrics),
         estimates_chart=Markup(estimates_svg(_estimates(metrics))),
-        counts=_counts(data),
+        counts=counts,
         payload=Markup(_script_json(payload)),
         css=Markup((TEMPLATES / "report.css").read_text("utf-8")),
         js=Markup((TEMPLATES / "report.js").read_text("utf-8")),

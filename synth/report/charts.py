@@ -11,12 +11,14 @@ COLORS = {"kept": "#2e8b57", "dropped": "#d9a21b", "failed": "#c0392b"}
 _FONT = 'font-family="system-ui,sans-serif" font-size="12"'
 
 
-def funnel_svg(funnel: dict[str, Any]) -> str:
+def funnel_svg(funnel: dict[str, Any], verified: tuple[int, int] | None = None) -> str:
     """A horizontal stacked bar per stage (and the documents' final outcomes).
 
     Args:
         funnel: ``{"documents": {...}, "stages": {stage: {"in", "kept", "dropped",
             "failed"}}}`` as in ``stats.json``.
+        verified: ``(kept, rejected)`` trajectories, drawn as a last bar (rejected in
+            the colour of failed).
 
     Returns:
         An ``<svg>`` element; bars are scaled to the largest ``in`` count.
@@ -29,7 +31,10 @@ def funnel_svg(funnel: dict[str, Any]) -> str:
     docs = funnel.get("documents") or {}
     if docs.get("total"):
         rows.append(("final", {"in": docs["total"], **docs}))
-    label_w, bar_w, row_h, top = 90, 480, 28, 24
+    if verified and sum(verified):
+        kept, rejected = verified
+        rows.append(("trajectories", {"in": kept + rejected, "kept": kept, "failed": rejected}))
+    label_w, bar_w, row_h, top = 100, 480, 28, 24
     height = top + row_h * max(len(rows), 1) + 10
     scale = max((int(r.get("in") or 0) for _, r in rows), default=0) or 1
     parts = [
@@ -82,7 +87,7 @@ def estimates_svg(estimates: list[tuple[str, dict[str, Any]]]) -> str:
     height = top + row_h * len(rows) + 10
     parts = [
         f'<svg role="img" class="chart" '
-        f'viewBox="0 0 {label_w + bar_w + 130} {height}" width="{label_w + bar_w + 130}" '
+        f'viewBox="0 0 {label_w + bar_w + 190} {height}" width="{label_w + bar_w + 190}" '
         f'height="{height}" {_FONT}><title>estimates with confidence intervals</title>'
     ]
     for tick in (0, 0.25, 0.5, 0.75, 1):

@@ -164,6 +164,7 @@
     var box = document.getElementById("toolkit-detail");
     box.textContent = "";
     if (!k) return;
+    if (history.replaceState) history.replaceState(null, "", "#toolkit=" + encodeURIComponent(file));
     var card = el("div", { "class": "card" });
     card.appendChild(el("h3", {}, el("code", { text: k.name || "?" }), " ", el("span", { "class": "muted", text: k.file })));
     card.appendChild(el("p", { text: (k.description || "") + (k.domain ? " (domain " + k.domain + ")" : "") }));
@@ -231,4 +232,6 @@
   /* -- #trajectory=ID opens that trajectory ------------------------------------------- */
   var m = /^#trajectory=(.*)$/.exec(location.hash);
   if (m) { openTrajectory(decodeURIComponent(m[1])); document.getElementById("trajectory-detail").scrollIntoView(); }
+  var k = /^#toolkit=(.*)$/.exec(location.hash);
+  if (k) openToolkit(decodeURIComponent(k[1]));
 })();
