@@ -233,10 +233,12 @@ def test_the_pages_render_in_a_headless_browser(tmp_path: Path, run_dir: Path) -
     def dom(path: Path, fragment: str = "") -> str:
         result = subprocess.run(
             [_browser() or "", "--headless", "--no-sandbox", "--disable-gpu",
+             "--enable-logging=stderr", "--v=0",
              f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000",
              "--dump-dom", path.resolve().as_uri() + fragment],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
+        assert "Uncaught" not in result.stderr, result.stderr
         return result.stdout
 
     full = dom(tmp_path / "full.html")
@@ -246,3 +248,24 @@ def test_the_pages_render_in_a_headless_browser(tmp_path: Path, run_dir: Path) -
     rejected = dom(page, f"#trajectory={ident}")
     assert 'class="msg tool flagged"' in rejected
     assert "invariant_violated: &lt;b&gt;log&lt;/b&gt;" in rejected
+
+
+def test_records_of_unexpected_shapes_are_tolerated(tmp_path: Path, run_dir: Path) -> None:
+    odd = tmp_path / "odd"
+    shutil.copytree(run_dir, odd, ignore=shutil.ignore_patterns("*.html"))
+    (odd / "stats.json").write_text('{"documents": 3, "stages": [1], "trajectories": []}')
+    metrics = {"model": 1, "episodes": [], "metrics": {"pass_at_k": [1], "tasks": "x"}}
+    (odd / "metrics.json").write_text(json.dumps(metrics))
+    with (odd / "trajectories.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"id": 7, "provenance": "x", "messages": "y", "verification": []}\n[1, 2]\n')
+    with (odd / "workflows.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"steps": 3, "rules": [1]}\n')
+    (odd / "toolkits" / "list.json").write_text("[]")
+    (odd / "toolkits" / "odd.json").write_text('{"tools": "x", "invariants": [1]}')
+    page = _parse(write_report(odd).read_text(encoding="utf-8"))
+    assert set(SECTIONS) <= page.ids and "rect" in page.tags["funnel"]
+    data = json.loads(page.data)
+    assert len(data["trajectories"]) == len(_lines(run_dir / "trajectories.jsonl")) + 1
+    assert len(data["toolkits"]) == len(list((run_dir / "toolkits").glob("*.json"))) + 1
+    assert data["eval_tasks"] == []
+    assert any("stats.json" in p for p in load_run(odd)["problems"])

@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from synth.report.charts import estimates_svg, funnel_svg
+from synth.report.data import funnel as ledger_funnel
 from synth.report.data import is_run_directory, load_run
 
 __all__ = ["ReportError", "render_report", "write_report"]
@@ -51,7 +52,15 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             "stats.json or metrics.json)"
         )
     out = Path(out) if out is not None else run_dir / "report.html"
-    html = render_report(load_run(run_dir))
+    data = load_run(run_dir)
+    try:
+        html = render_report(data)
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+        # stats.json or metrics.json of an unexpected shape: render without them
+        problems = [*data["problems"], f"stats.json / metrics.json not shown: {exc}"]
+        data = {**data, "stats": None, "metrics": None, "problems": problems}
+        data["funnel"] = ledger_funnel(run_dir, None, problems)
+        html = render_report(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
@@ -69,7 +78,8 @@ def render_report(data: dict[str, Any]) -> str:
         lstrip_blocks=True,
     )
     report = data.get("metrics") if isinstance(data.get("metrics"), dict) else None
-    metrics = (report or {}).get("metrics") or None
+    metrics = report.get("metrics") if report and isinstance(report.get("metrics"), dict) else None
+    tasks = (metrics or {}).get("tasks")
     counts = _counts(data)
     payload = {
         "outcomes": data["outcomes"],
@@ -77,7 +87,7 @@ def render_report(data: dict[str, Any]) -> str:
         "sources": data["sources"],
         "toolkits": data["toolkits"],
         "workflows": data["workflows"],
-        "eval_tasks": (metrics or {}).get("tasks") or [],
+        "eval_tasks": [t for t in tasks if isinstance(t, dict)] if isinstance(tasks, list) else [],
     }
     return env.get_template("report.html.j2").render(
         data=data,
@@ -95,13 +105,22 @@ def render_report(data: dict[str, Any]) -> str:
 
 
 def _estimates(metrics: dict[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
-    if not metrics:
+    if not isinstance(metrics, dict):
         return []
-    rows = [(f"pass@{k}", e) for k, e in (metrics.get("pass_at_k") or {}).items()]
-    rows += [(f"pass^{k}", e) for k, e in (metrics.get("pass_hat_k") or {}).items()]
+    rows = [(f"pass@{k}", e) for k, e in _items(metrics.get("pass_at_k"))]
+    rows += [(f"pass^{k}", e) for k, e in _items(metrics.get("pass_hat_k"))]
     if isinstance(metrics.get("mean_reward"), dict):
         rows.append(("mean reward", metrics["mean_reward"]))
-    return rows
+    return [
+        (label, e)
+        for label, e in rows
+        if isinstance(e, dict)
+        and all(isinstance(e.get(k), (int, float)) for k in ("value", "ci_low", "ci_high"))
+    ]
+
+
+def _items(value: Any) -> list[tuple[str, Any]]:
+    return list(value.items()) if isinstance(value, dict) else []
 
 
 def _counts(data: dict[str, Any]) -> dict[str, int]:

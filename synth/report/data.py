@@ -8,11 +8,11 @@ source spans) are cut so that a report of thousands of trajectories stays small.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RUN_FILES", "cut", "is_run_directory", "load_run"]
+__all__ = ["RUN_FILES", "cut", "funnel", "is_run_directory", "load_run"]
 
 # A directory holding any of these is a run directory (or an eval output directory).
 RUN_FILES = (
@@ -58,19 +58,19 @@ def load_run(run_dir: Path) -> dict[str, Any]:
     problems: list[str] = []
     stats = _json_file(run_dir / "stats.json", problems)
     trajectories = [
-        *(_trajectory(t, "kept") for t in _jsonl(run_dir / "trajectories.jsonl", problems)),
-        *(_trajectory(t, "rejected") for t in _jsonl(run_dir / "rejected.jsonl", problems)),
+        *_converted(run_dir / "trajectories.jsonl", problems, lambda t: _trajectory(t, "kept")),
+        *_converted(run_dir / "rejected.jsonl", problems, lambda t: _trajectory(t, "rejected")),
     ]
     config = (stats or {}).get("config") or {}
     return {
         "run_dir": str(run_dir),
         "stats": stats,
-        "funnel": _funnel(run_dir, stats, problems),
+        "funnel": funnel(run_dir, stats, problems),
         "outcomes": _outcomes(run_dir / "outcomes.jsonl", problems),
         "trajectories": trajectories,
         "sources": _sources(config, trajectories, problems),
         "toolkits": _toolkits(run_dir / "toolkits", problems),
-        "workflows": [_workflow(w) for w in _jsonl(run_dir / "workflows.jsonl", problems)],
+        "workflows": _converted(run_dir / "workflows.jsonl", problems, _workflow),
         "metrics": _json_file(run_dir / "metrics.json", problems),
         "problems": problems,
     }
@@ -113,13 +113,50 @@ def _jsonl(path: Path, problems: list[str]) -> Iterator[dict[str, Any]]:
         problems.append(f"{path.name}: {bad} unreadable line(s) skipped")
 
 
+def _converted(
+    path: Path, problems: list[str], convert: Callable[[dict[str, Any]], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`convert` of each record of a JSONL file; records of an unexpected shape are counted."""
+    out, bad = [], 0
+    for record in _jsonl(path, problems):
+        try:
+            out.append(convert(record))
+        except (AttributeError, TypeError, ValueError, KeyError):
+            bad += 1
+    if bad:
+        problems.append(f"{path.name}: {bad} record(s) of an unexpected shape skipped")
+    return out
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 # -- funnel and outcomes ----------------------------------------------------------------
 
 
-def _funnel(run_dir: Path, stats: Any, problems: list[str]) -> dict[str, Any]:
-    """``stats.json``'s documents and stages, else computed (read-only) from the ledger."""
-    if isinstance(stats, dict) and "documents" in stats and "stages" in stats:
+def funnel(run_dir: Path, stats: Any, problems: list[str]) -> dict[str, Any]:
+    """``stats``' documents and stages, else computed (read-only) from the ledger.
+
+    Args:
+        run_dir: the run directory.
+        stats: the parsed ``stats.json``, or None.
+        problems: what cannot be read is appended here.
+
+    Returns:
+        ``{"documents", "stages", "computed"}``; ``computed`` is True when built from
+        ``outcomes.jsonl``.
+    """
+    stats = _dict(stats)
+    documents, stages = _dict(stats.get("documents")), _dict(stats.get("stages"))
+    if documents and stages and all(isinstance(row, dict) for row in stages.values()):
         return {"documents": stats["documents"], "stages": stats["stages"], "computed": False}
+    if stats:
+        problems.append("stats.json: not the shape `gem-env run` writes; funnel recomputed")
     empty: dict[str, Any] = {"documents": {}, "stages": {}, "computed": True}
     if not (run_dir / "outcomes.jsonl").is_file():
         return empty
@@ -155,10 +192,13 @@ def _outcomes(path: Path, problems: list[str]) -> list[dict[str, Any]]:
 
 
 def _trajectory(t: dict[str, Any], status: str) -> dict[str, Any]:
-    provenance = t.get("provenance") or {}
-    verification = t.get("verification") or {}
-    scenario = t.get("scenario") or {}
-    toolkit = t.get("toolkit") or {}
+    provenance = _dict(t.get("provenance"))
+    verification = _dict(t.get("verification"))
+    scenario = _dict(t.get("scenario"))
+    toolkit = _dict(t.get("toolkit"))
+    span = provenance.get("span")
+    if not (isinstance(span, list) and len(span) == 2 and all(isinstance(i, int) for i in span)):
+        span = None
     findings = [
         {
             "check": check.get("name"),
@@ -166,41 +206,40 @@ def _trajectory(t: dict[str, Any], status: str) -> dict[str, Any]:
             "message_index": f.get("message_index"),
             "detail": cut(f.get("detail"), ERROR_LIMIT),
         }
-        for check in verification.get("checks") or []
+        for check in _list(verification.get("checks"))
         if isinstance(check, dict)
-        for f in check.get("findings") or []
+        for f in _list(check.get("findings"))
         if isinstance(f, dict)
     ]
     return {
         "id": str(t.get("id", "")),
         "status": status,
         "document_id": provenance.get("document_id"),
-        "span": provenance.get("span"),
+        "span": span,
         "segment": provenance.get("segment"),
         "created_by": provenance.get("created_by"),
         "models": provenance.get("models"),
-        "toolkit": toolkit.get("name") if isinstance(toolkit, dict) else None,
-        "scenario": scenario.get("id") if isinstance(scenario, dict) else None,
-        "goal": cut((scenario.get("user") or {}).get("goal"), ERROR_LIMIT)
-        if isinstance(scenario, dict)
-        else "",
+        "toolkit": toolkit.get("name"),
+        "scenario": scenario.get("id"),
+        "goal": cut(_dict(scenario.get("user")).get("goal"), ERROR_LIMIT),
         "termination": t.get("termination"),
         "passed": verification.get("passed"),
         "checks": [
             {"name": c.get("name"), "passed": c.get("passed")}
-            for c in verification.get("checks") or []
+            for c in _list(verification.get("checks"))
             if isinstance(c, dict)
         ],
         "findings": findings,
-        "messages": [_message(m) for m in t.get("messages") or [] if isinstance(m, dict)],
+        "messages": [_message(m) for m in _list(t.get("messages")) if isinstance(m, dict)],
     }
 
 
 def _message(m: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"role": m.get("role"), "content": cut(m.get("content"), TEXT_LIMIT)}
     calls = []
-    for call in m.get("tool_calls") or []:
-        function = (call or {}).get("function") or {}
+    for call in _list(m.get("tool_calls")):
+        call = _dict(call)
+        function = _dict(call.get("function"))
         calls.append(
             {
                 "id": call.get("id"),
@@ -222,8 +261,8 @@ def _sources(
     wanted: dict[str, set[tuple[int, int]]] = {}
     for t in trajectories:
         span = t.get("span")
-        if t.get("document_id") and isinstance(span, list) and len(span) == 2:
-            wanted.setdefault(t["document_id"], set()).add((int(span[0]), int(span[1])))
+        if isinstance(t.get("document_id"), str) and span:
+            wanted.setdefault(t["document_id"], set()).add((span[0], span[1]))
     if not wanted:
         return {}
     try:
@@ -267,8 +306,8 @@ def _toolkits(root: Path, problems: list[str]) -> list[dict[str, Any]]:
         if not isinstance(spec, dict):
             continue
         tools = []
-        for tool in spec.get("tools") or []:
-            function = (tool or {}).get("function") or {}
+        for tool in _list(spec.get("tools")):
+            function = _dict(_dict(tool).get("function"))
             tools.append(
                 {
                     "name": function.get("name"),
@@ -282,9 +321,9 @@ def _toolkits(root: Path, problems: list[str]) -> list[dict[str, Any]]:
                 "name": spec.get("name"),
                 "description": spec.get("description"),
                 "domain": spec.get("domain"),
-                "document_id": (spec.get("provenance") or {}).get("document_id"),
+                "document_id": _dict(spec.get("provenance")).get("document_id"),
                 "tools": tools,
-                "invariants": spec.get("invariants") or [],
+                "invariants": [_dict(i) for i in _list(spec.get("invariants"))],
                 "initial_state": cut(json.dumps(spec.get("initial_state"), indent=1), 4000),
                 "source": cut(spec.get("source"), SOURCE_LIMIT),
             }
@@ -298,9 +337,9 @@ def _workflow(w: dict[str, Any]) -> dict[str, Any]:
         "workflow_id": w.get("workflow_id"),
         "description": w.get("description"),
         "segment": w.get("segment"),
-        "steps": w.get("steps") or [],
-        "rules": w.get("rules") or [],
+        "steps": [_dict(step) for step in _list(w.get("steps"))],
+        "rules": [_dict(rule) for rule in _list(w.get("rules"))],
         "execution_graph": w.get("execution_graph"),
         "toolkit": w.get("toolkit"),
-        "scenarios": w.get("scenarios") or [],
+        "scenarios": _list(w.get("scenarios")),
     }

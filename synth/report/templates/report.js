@@ -60,7 +60,7 @@
 
   /* -- indexes ------------------------------------------------------------------------ */
   var trajectoriesByDoc = {};
-  D.trajectories.forEach(function (t) { (trajectoriesByDoc[t.document_id] = trajectoriesByDoc[t.document_id] || []).push(t); });
+  D.trajectories.forEach(function (t) { if (t.document_id) (trajectoriesByDoc[t.document_id] = trajectoriesByDoc[t.document_id] || []).push(t); });
   var toolkitsByName = {};
   D.toolkits.forEach(function (k) { toolkitsByName[k.name] = toolkitsByName[k.name] || k; });
 
@@ -168,7 +168,7 @@
     var card = el("div", { "class": "card" });
     card.appendChild(el("h3", {}, el("code", { text: k.name || "?" }), " ", el("span", { "class": "muted", text: k.file })));
     card.appendChild(el("p", { text: (k.description || "") + (k.domain ? " (domain " + k.domain + ")" : "") }));
-    var ts = trajectoriesByDoc[k.document_id] || [];
+    var ts = (k.document_id && trajectoriesByDoc[k.document_id]) || [];
     if (ts.length) card.appendChild(el("p", {}, el("a", { href: "#trajectories", onclick: function (e) { e.preventDefault(); showDocument(k.document_id); } }, ts.length + " trajectories of document " + k.document_id)));
     var tools = el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "tool" }), el("th", { text: "description" }), el("th", { text: "parameters" }))));
     var tb = el("tbody");
