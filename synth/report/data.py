@@ -8,6 +8,7 @@ source spans) are cut so that a report of thousands of trajectories stays small.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ TEXT_LIMIT = 4000  # a message's text, a tool result
 ERROR_LIMIT = 300  # an outcome's error
 SOURCE_LIMIT = 16000  # a toolkit's source
 SPAN_LIMIT = 6000  # a document's source span
+CORPUS_SECONDS = 15.0  # at most this long reading the corpus for source spans
 
 
 def is_run_directory(path: Path) -> bool:
@@ -257,7 +259,10 @@ def _message(m: dict[str, Any]) -> dict[str, Any]:
 def _sources(
     config: dict[str, Any], trajectories: list[dict[str, Any]], problems: list[str]
 ) -> dict[str, str]:
-    """The source text of each trajectory's span, when the corpus is a readable local file."""
+    """The source text of each trajectory's span, when the corpus is a readable local file.
+
+    ``config`` is ``stats.json``'s; no corpus there means the bundled sample corpus. A
+    Hugging Face dataset (``hf:NAME``) or a path that is gone is skipped."""
     wanted: dict[str, set[tuple[int, int]]] = {}
     for t in trajectories:
         span = t.get("span")
@@ -277,6 +282,7 @@ def _sources(
             return {}
         sources: dict[str, str] = {}
         remaining = set(wanted)
+        deadline = time.monotonic() + CORPUS_SECONDS
         for item in read_corpus(
             corpus,
             text_field=config.get("text_field") or "text",
@@ -288,6 +294,12 @@ def _sources(
                     sources[f"{item.id}|{start}|{end}"] = cut(item.text[start:end], SPAN_LIMIT)
                 if not remaining:
                     break
+            if time.monotonic() > deadline:
+                problems.append(
+                    f"corpus: stopped reading {corpus} after {CORPUS_SECONDS:g} s; "
+                    f"{len(remaining)} document(s) without source span"
+                )
+                break
         return sources
     except Exception as exc:  # the source span is optional
         problems.append(f"corpus: source spans not shown: {exc}")

@@ -61,8 +61,11 @@
   /* -- indexes ------------------------------------------------------------------------ */
   var trajectoriesByDoc = {};
   D.trajectories.forEach(function (t) { if (t.document_id) (trajectoriesByDoc[t.document_id] = trajectoriesByDoc[t.document_id] || []).push(t); });
-  var toolkitsByName = {};
-  D.toolkits.forEach(function (k) { toolkitsByName[k.name] = toolkitsByName[k.name] || k; });
+  var toolkitsByName = {}, toolkitsByDoc = {};
+  D.toolkits.forEach(function (k) {
+    toolkitsByName[k.name] = toolkitsByName[k.name] || k;
+    if (k.document_id) (toolkitsByDoc[k.document_id] = toolkitsByDoc[k.document_id] || []).push(k);
+  });
 
   /* -- documents ---------------------------------------------------------------------- */
   var docFilter = null, statusSelect = null, chip = null, trajectoryPager = null;
@@ -81,8 +84,13 @@
       var link = ts.length
         ? el("a", { href: "#trajectories", onclick: function (e) { e.preventDefault(); showDocument(o.document_id); } }, ts.length + (ts.length === 1 ? " trajectory" : " trajectories"))
         : "";
+      var kits = el("td");
+      (toolkitsByDoc[o.document_id] || []).forEach(function (k) {
+        kits.appendChild(el("a", { href: "#toolkit=" + encodeURIComponent(k.file) }, k.name || k.file));
+        kits.appendChild(document.createTextNode(" "));
+      });
       return el("tr", {}, el("td", {}, el("code", { text: o.document_id })), el("td", { text: o.stage || "" }),
-        el("td", {}, status(o.status)), el("td", { text: o.reason || "" }), el("td", { text: o.error || "" }), el("td", {}, link));
+        el("td", {}, status(o.status)), el("td", { text: o.reason || "" }), el("td", { text: o.error || "" }), el("td", {}, link), kits);
     });
   }
 
@@ -90,7 +98,7 @@
   var selected = null;
   function trajectoryRow(t) {
     var tr = el("tr", { "class": "pick" + (t.id === selected ? " selected" : ""), onclick: function () { openTrajectory(t.id); } },
-      el("td", {}, el("code", { text: t.id })), el("td", {}, status(t.status)), el("td", { text: t.document_id || "" }),
+      el("td", {}, el("a", { href: "#trajectory=" + encodeURIComponent(t.id) }, el("code", { text: t.id }))), el("td", {}, status(t.status)), el("td", { text: t.document_id || "" }),
       el("td", { text: t.toolkit || "" }), el("td", { text: String(t.messages.length) }), el("td", { text: String(t.findings.length) }));
     tr.dataset.id = t.id;
     return tr;
@@ -210,7 +218,7 @@
   }
   if (list("toolkits")) {
     Pager(list("toolkits"), D.toolkits, function (k) {
-      return el("tr", { "class": "pick", onclick: function () { openToolkit(k.file); } }, el("td", {}, el("code", { text: k.name || "?" })),
+      return el("tr", { "class": "pick", onclick: function () { openToolkit(k.file); } }, el("td", {}, el("a", { href: "#toolkit=" + encodeURIComponent(k.file) }, el("code", { text: k.name || "?" }))),
         el("td", { text: k.domain || "" }), el("td", { text: k.document_id || "" }), el("td", { text: String(k.tools.length) }),
         el("td", { text: String(k.invariants.length) }), el("td", { text: k.description || "" }));
     });
@@ -230,8 +238,12 @@
   }
 
   /* -- #trajectory=ID opens that trajectory ------------------------------------------- */
-  var m = /^#trajectory=(.*)$/.exec(location.hash);
-  if (m) { openTrajectory(decodeURIComponent(m[1])); document.getElementById("trajectory-detail").scrollIntoView(); }
-  var k = /^#toolkit=(.*)$/.exec(location.hash);
-  if (k) openToolkit(decodeURIComponent(k[1]));
+  function route() {
+    var m = /^#trajectory=(.*)$/.exec(location.hash);
+    if (m) { openTrajectory(decodeURIComponent(m[1])); document.getElementById("trajectory-detail").scrollIntoView(); }
+    var k = /^#toolkit=(.*)$/.exec(location.hash);
+    if (k) openToolkit(decodeURIComponent(k[1]));
+  }
+  window.addEventListener("hashchange", route);
+  route();
 })();
