@@ -135,9 +135,20 @@
     });
     function finding(f) { return el("div", { "class": "finding", text: "\u26a0 " + f.check + " / " + f.code + ": " + f.detail }); }
     loose.forEach(function (f) { card.appendChild(finding(f)); });
+    var marks = [];
+    if (t.findings.length) {
+      var summary = el("p", {}, "findings (" + t.findings.length + "): ");
+      t.findings.forEach(function (f) {
+        var at = typeof f.message_index === "number" ? f.message_index : null;
+        summary.appendChild(at === null ? el("span", { "class": "tag bad", text: f.code })
+          : el("a", { href: "#trajectories", "class": "tag bad", onclick: function (e) { e.preventDefault(); if (marks[at]) marks[at].scrollIntoView(); } }, f.code + " at #" + at));
+      });
+      card.appendChild(summary);
+    }
     t.messages.forEach(function (m, i) {
       var flagged = byIndex[i];
       var div = el("div", { "class": "msg " + (m.role || "") + (flagged ? " flagged" : "") });
+      marks[i] = div;
       div.appendChild(el("div", { "class": "role", text: "#" + i + " " + (m.role || "?") + (m.tool_call_id ? " (result of " + m.tool_call_id + ")" : "") }));
       if (m.content) div.appendChild(pre(m.content));
       (m.tool_calls || []).forEach(function (c) {
