@@ -125,6 +125,7 @@
       ", created by " + (t.created_by || "?") + ", termination " + (t.termination || "?") + ", toolkit ",
       tk ? el("a", { href: "#toolkits", onclick: function () { openToolkit(tk.file); } }, t.toolkit) : (t.toolkit || "?"),
       ", scenario " + (t.scenario || "?")));
+    if (t.goal) card.appendChild(el("p", {}, "user goal: ", el("i", { text: t.goal })));
     if (t.models) card.appendChild(el("p", { "class": "muted", text: "models: " + JSON.stringify(t.models) }));
     var source = t.span && D.sources[t.document_id + "|" + t.span[0] + "|" + t.span[1]];
     if (source) card.appendChild(el("details", {}, el("summary", { text: "source span" }), pre(source)));
