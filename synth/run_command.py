@@ -97,6 +97,7 @@ async def _run(config: RunConfig, *, progress: bool) -> int:
         bars.close()
     stats = write_stats(out, config, summary.counters)
     print(funnel_text(stats))
+    _write_report(out)
     print(
         f"outputs in {out}: trajectories.jsonl, rejected.jsonl, outcomes.jsonl, "
         f"workflows.jsonl, scenarios.jsonl, toolkits/, stats.json"
@@ -115,6 +116,16 @@ async def _run(config: RunConfig, *, progress: bool) -> int:
         )
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _write_report(out: Path) -> None:
+    """``OUT/report.html`` (`synth.report`); a failure to write it is a warning."""
+    from synth.report import ReportError, write_report
+
+    try:
+        print(f"report: {write_report(out)}")
+    except (ReportError, OSError) as exc:
+        print(f"gem-env run: could not write the report: {exc}", file=sys.stderr)
 
 
 async def validate(config: RunConfig) -> dict[str, Any]:
