@@ -30,7 +30,7 @@ from gymnasium.vector.utils import (
 
 from gem_env import scenarios as scenario_pack
 from gem_env.errors import NoScenariosError, ScenarioError
-from gem_env.scenario import Scenario, is_toolkit_path, load_scenarios
+from gem_env.scenario import Scenario, load_scenarios, named_toolkit
 from gem_env.spaces import ConversationSpace
 from toolkits import (
     CompiledToolkit,
@@ -209,24 +209,17 @@ def _load_spec(source: ToolkitSpec | dict[str, Any] | str | Path) -> ToolkitSpec
 
 
 def _named_toolkit(name: str, scenario_id: str) -> ToolkitSpec:
-    """The toolkit a scenario names: a toolkit file (a path) or a bundled example."""
-    if not is_toolkit_path(name):
-        return _example(name, scenario_id)
+    """The toolkit a scenario names (`gem_env.scenario.named_toolkit`), its problem as a
+    `ScenarioError` at the scenario's ``toolkit`` field."""
     try:
-        return load_toolkit(Path(name))
+        return named_toolkit(name)
     except FileNotFoundError:
         message = f"names toolkit file {name}, which does not exist"
-        raise ScenarioError([Problem(path=f"{scenario_id}.toolkit", message=message)]) from None
     except SpecError as exc:
         message = f"toolkit file {name} is invalid: {exc}"
-        raise ScenarioError([Problem(path=f"{scenario_id}.toolkit", message=message)]) from None
-
-
-def _example(name: str, scenario_id: str) -> ToolkitSpec:
-    try:
-        return load_example(name)
     except UnknownExampleError as exc:
-        raise ScenarioError([Problem(path=f"{scenario_id}.toolkit", message=str(exc))]) from None
+        message = str(exc)
+    raise ScenarioError([Problem(path=f"{scenario_id}.toolkit", message=message)])
 
 
 def _check_unique(scenarios: list[Scenario]) -> None:

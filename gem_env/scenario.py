@@ -9,7 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gem_env.errors import ScenarioError, validation_problems
+from toolkits import ToolkitSpec, load_toolkit
 from toolkits.errors import Problem
+from toolkits.examples import load_example
 
 RUN_SCENARIOS = "scenarios.jsonl"  # the scenarios file of a `gem-env run` output directory
 
@@ -125,6 +127,17 @@ def is_toolkit_path(name: str) -> bool:
     """Whether a scenario's ``toolkit`` names a file (a ``.json`` path) rather than a
     bundled example."""
     return name.endswith(".json") or "/" in name or "\\" in name
+
+
+def named_toolkit(name: str) -> ToolkitSpec:
+    """The toolkit a scenario's ``toolkit`` names: a toolkit file (a path) or a bundled
+    example.
+
+    Raises:
+        FileNotFoundError: a path to no file. SpecError: the file is no valid toolkit.
+        UnknownExampleError: no bundled example has that name.
+    """
+    return load_toolkit(Path(name)) if is_toolkit_path(name) else load_example(name)
 
 
 def _anchored(scenario: Scenario, base: Path) -> Scenario:

@@ -41,7 +41,7 @@ from gem_env.goals import said
 from gem_env.participants._text import say
 from gem_env.participants.explain import summary
 from gem_env.participants.planner import Planner
-from gem_env.scenario import Scenario
+from gem_env.scenario import Scenario, named_toolkit
 from toolkits import (
     CompiledToolkit,
     CompileError,
@@ -49,7 +49,6 @@ from toolkits import (
     compile_toolkit,
     load_toolkit,
 )
-from toolkits.examples import load_example
 from toolkits.spec import ToolkitSpec
 from toolkits.trust import Isolation
 
@@ -100,8 +99,8 @@ def check_scenario(
 
     Args:
         scenario: the scenario (a dict is validated).
-        toolkit: the toolkit (compiled, spec, dict or path); None: the bundled example
-            the scenario names. A compiled toolkit is reset and used as is.
+        toolkit: the toolkit (compiled, spec, dict or path); None: the one the scenario
+            names (a bundled example or a toolkit file). A compiled toolkit is reset and used as is.
         search: run the bounded search for reachability (and for the tool results a
             required output may come from).
         max_calls: the search budget, in tool calls.
@@ -250,7 +249,7 @@ def _compiled(
                 f"scenario {scenario.id!r} names no toolkit: pass toolkit=... "
                 "(on the command line: --toolkit FILE)"
             )
-        spec = load_example(scenario.toolkit)
+        spec = named_toolkit(scenario.toolkit)
     else:
         spec = load_toolkit(toolkit)
     return compile_toolkit(spec, isolation=isolation)

@@ -26,9 +26,8 @@ from gem_env.participants._text import humanize, join_words
 from gem_env.participants.explain import refusal, report
 from gem_env.participants.planner import Plan, PlannedCall, Planner
 from gem_env.protocols import AgentView
-from gem_env.scenario import Scenario, is_toolkit_path
+from gem_env.scenario import Scenario, named_toolkit
 from toolkits import CompiledToolkit, compile_toolkit, load_toolkit
-from toolkits.examples import load_example
 from toolkits.spec import ToolkitSpec
 
 __all__ = ["OracleAgent", "OracleAgentError"]
@@ -89,12 +88,7 @@ class OracleAgent:
                     "scenarios that name a bundled toolkit"
                 )
             cached = self._private.get(scenario.toolkit)
-            if cached:
-                spec = cached[0]
-            elif is_toolkit_path(scenario.toolkit):  # a toolkit file (a run's scenarios)
-                spec = load_toolkit(scenario.toolkit)
-            else:
-                spec = load_example(scenario.toolkit)
+            spec = cached[0] if cached else named_toolkit(scenario.toolkit)
         names = [t.get("function", {}).get("name") for t in tools or [] if isinstance(t, dict)]
         self._scenario = scenario
         cached = self._private.get(spec.name)
