@@ -220,7 +220,9 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
         print(json.dumps(report))
     else:
         _print_table(report, metrics, out, sys.stdout)
-    _write_report(out)
+    from synth.report import write_report_at_end
+
+    write_report_at_end(out, "eval")
     for failure in result.failures[:5]:
         print(
             f"gem-env eval: {failure.scenario_id} trial {failure.trial} failed: {failure.error}",
@@ -364,16 +366,6 @@ def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO
         file=stream,
     )
     stream.flush()
-
-
-def _write_report(out: Path) -> None:
-    """``OUT/report.html`` with the eval tables (`synth.report`); a failure is a warning."""
-    from synth.report import ReportError, write_report
-
-    try:
-        write_report(out)
-    except (ReportError, OSError) as exc:
-        print(f"gem-env eval: could not write the report: {exc}", file=sys.stderr)
 
 
 def _interval(est: Any) -> str:

@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(config: RunConfig, *, progress: bool) -> int:
     from synth.pipeline import Pipeline
+    from synth.report import write_report_at_end
     from synth.stats import funnel_text, write_stats
 
     try:
@@ -97,7 +98,9 @@ async def _run(config: RunConfig, *, progress: bool) -> int:
         bars.close()
     stats = write_stats(out, config, summary.counters)
     print(funnel_text(stats))
-    _write_report(out)
+    written = write_report_at_end(out, "run")
+    if written is not None:
+        print(f"report: {written}")
     print(
         f"outputs in {out}: trajectories.jsonl, rejected.jsonl, outcomes.jsonl, "
         f"workflows.jsonl, scenarios.jsonl, toolkits/, stats.json"
@@ -116,16 +119,6 @@ async def _run(config: RunConfig, *, progress: bool) -> int:
         )
         return EXIT_FAIL
     return EXIT_OK
-
-
-def _write_report(out: Path) -> None:
-    """``OUT/report.html`` (`synth.report`); a failure to write it is a warning."""
-    from synth.report import ReportError, write_report
-
-    try:
-        print(f"report: {write_report(out)}")
-    except (ReportError, OSError) as exc:
-        print(f"gem-env run: could not write the report: {exc}", file=sys.stderr)
 
 
 async def validate(config: RunConfig) -> dict[str, Any]:

@@ -20,13 +20,25 @@ from synth.report.charts import estimates_svg, funnel_svg
 from synth.report.data import funnel as ledger_funnel
 from synth.report.data import is_run_directory, load_run
 
-__all__ = ["ReportError", "render_report", "write_report"]
+__all__ = ["ReportError", "render_report", "write_report", "write_report_at_end"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 class ReportError(ValueError):
     """The directory cannot be reported on (missing, or not a run directory)."""
+
+
+def write_report_at_end(run_dir: Path, command: str) -> Path | None:
+    """``run_dir/report.html`` at the end of `command` (``run``, ``eval``): the path, or
+    None after a warning on stderr (a report that cannot be written fails no run)."""
+    import sys
+
+    try:
+        return write_report(run_dir)
+    except (ReportError, OSError) as exc:
+        print(f"gem-env {command}: could not write the report: {exc}", file=sys.stderr)
+        return None
 
 
 def write_report(run_dir: Path, out: Path | None = None) -> Path:
