@@ -64,7 +64,14 @@ class GroundingStage(Stage):
                 seed = trial_seed(scenario.id, trial, ctx.config.seed)
                 try:
                     grounded = await self._episode(
-                        spec, scenario, seed, backend, offline, item, ctx.config.episode_timeout
+                        spec,
+                        scenario,
+                        seed,
+                        backend,
+                        offline,
+                        item,
+                        ctx.config.episode_timeout,
+                        ctx.backends["extraction"].name,
                     )
                 except Exception as exc:  # a broken episode is an outcome, not a crash
                     why = f"{scenario.id}: {type(exc).__name__}: {exc}"
@@ -97,6 +104,7 @@ class GroundingStage(Stage):
         offline: bool,
         item: Extracted,
         timeout: float,
+        extraction_model: str,
     ) -> Grounded:
         if offline:
             agent: Any = OracleAgent(spec)
@@ -115,12 +123,9 @@ class GroundingStage(Stage):
         trajectory = episode.trajectory
         provenance = trajectory.provenance
         provenance.document_id = item.segment.document_id
-        provenance.models["extraction"] = backend_name(item, backend)
-        extra = dict(provenance.model_extra or {})
-        extra["segment"] = item.segment.id
-        extra["span"] = list(item.segment.span)
-        for key, value in extra.items():
-            setattr(provenance, key, value)
+        provenance.models["extraction"] = extraction_model
+        provenance.segment = item.segment.id  # extra fields of the provenance
+        provenance.span = list(item.segment.span)
         report = await asyncio.to_thread(verify, trajectory, isolation="process")
         data = report.to_dict()
         passed = bool(report.passed)
@@ -140,11 +145,6 @@ class GroundingStage(Stage):
             data["passed"] = False
         trajectory.verification = data
         return Grounded(trajectory, data, passed, scenario.model_dump(mode="json"))
-
-
-def backend_name(item: Extracted, backend: Any) -> str:
-    """The model that wrote the toolkit (recorded in provenance)."""
-    return str(item.toolkit.get("provenance", {}).get("model") or getattr(backend, "name", ""))
 
 
 def _codes(report: dict[str, Any]) -> list[str]:
