@@ -257,3 +257,83 @@ STRONG_VERBS = _w(
     reboot insert plug unplug wait hit
     """
 ) | {"log in", "sign in", "turn on", "turn off", "switch on", "switch off"}
+
+# Words of parameters (synth.heuristic.params): number words, nouns of fields that
+# take a value, units after a number, credentials a sign-in step names.
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
+VALUE_NOUNS = frozenset(
+    [
+        "password",
+        "passcode",
+        "pin",
+        "name",
+        "username",
+        "email",
+        "address",
+        "number",
+        "phone",
+        "code",
+        "title",
+        "description",
+        "note",
+        "comment",
+        "message",
+        "subject",
+        "label",
+        "tag",
+        "nickname",
+        "amount",
+        "date",
+        "time",
+        "url",
+        "ssid",
+        "key",
+        "passphrase",
+        "bio",
+        "caption",
+        "text",
+        "query",
+        "answer",
+        "reference",
+        "reason",
+        "quantity",
+        "price",
+        "day",
+        "weekday",
+        "surname",
+        "names",
+        "colour",
+        "color",
+        "size",
+    ]
+)
+UNITS = frozenset(
+    [
+        "minutes",
+        "minute",
+        "seconds",
+        "second",
+        "hours",
+        "hour",
+        "days",
+        "day",
+        "gb",
+        "mb",
+        "kb",
+        "%",
+        "percent",
+    ]
+)
+CREDENTIALS = ("email", "username", "password", "passcode", "pin", "token")

@@ -20,7 +20,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from synth.heuristic.lexicon import CHOICE_VERBS, ENTRY_VERBS, FIELD_NAMES, FILLERS, UI_NOUNS
+from synth.heuristic.lexicon import (
+    CHOICE_VERBS,
+    CREDENTIALS,
+    ENTRY_VERBS,
+    FIELD_NAMES,
+    FILLERS,
+    NUMBER_WORDS,
+    UI_NOUNS,
+    UNITS,
+    VALUE_NOUNS,
+)
 from synth.heuristic.spans import words
 from synth.heuristic.steps import Step
 
@@ -84,19 +94,6 @@ _SHAPE = re.compile(
     r"(digit|character|char|letter)s?\b",
     re.I,
 )
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-}
 # A relative clause or aside after a field's noun: "the amount you want", "the code the
 # authenticator shows", "a password you will remember".
 _RELATIVE = re.compile(
@@ -105,70 +102,6 @@ _RELATIVE = re.compile(
     r"texts?|emails?|sees?|will|wants?))\b.*$",
     re.I,
 )
-_VALUE_NOUNS = frozenset(
-    [
-        "password",
-        "passcode",
-        "pin",
-        "name",
-        "username",
-        "email",
-        "address",
-        "number",
-        "phone",
-        "code",
-        "title",
-        "description",
-        "note",
-        "comment",
-        "message",
-        "subject",
-        "label",
-        "tag",
-        "nickname",
-        "amount",
-        "date",
-        "time",
-        "url",
-        "ssid",
-        "key",
-        "passphrase",
-        "bio",
-        "caption",
-        "text",
-        "query",
-        "answer",
-        "reference",
-        "reason",
-        "quantity",
-        "price",
-        "day",
-        "weekday",
-        "surname",
-        "names",
-        "colour",
-        "color",
-        "size",
-    ]
-)
-_UNITS = frozenset(
-    [
-        "minutes",
-        "minute",
-        "seconds",
-        "second",
-        "hours",
-        "hour",
-        "days",
-        "day",
-        "gb",
-        "mb",
-        "kb",
-        "%",
-        "percent",
-    ]
-)
-_CREDENTIALS = ("email", "username", "password", "passcode", "pin", "token")
 
 
 @dataclass
@@ -264,7 +197,7 @@ def _field_name(phrase: str) -> str:
     phrase = _phrase(phrase)
     ws = [w for w in words(phrase) if w not in FILLERS]
     for i, w in enumerate(ws):  # the noun that names a value ends the phrase
-        if w in _VALUE_NOUNS and i + 1 < len(ws) and ws[i + 1] not in _VALUE_NOUNS | {"of"}:
+        if w in VALUE_NOUNS and i + 1 < len(ws) and ws[i + 1] not in VALUE_NOUNS | {"of"}:
             return snake(" ".join(ws[: i + 1]))
     return snake(phrase)
 
@@ -274,7 +207,7 @@ def _shape(phrase: str) -> str:
     if not m:
         return ""
     n = m.group(1).lower()
-    size = int(n) if n.isdigit() else _NUMBER_WORDS[n]
+    size = int(n) if n.isdigit() else NUMBER_WORDS[n]
     return f"{'digits' if m.group(2).lower() == 'digit' else 'chars'}:{size}"
 
 
@@ -340,7 +273,7 @@ def params_of(step: Step) -> list[Param]:
     if verb in ("log in", "sign in"):
         said = words(body)
         prefix = "admin_" if "admin" in said or "administrator" in said else ""
-        for cred in _CREDENTIALS:
+        for cred in CREDENTIALS:
             if cred in said or (cred == "email" and "e-mail" in said):
                 name = "api_token" if cred == "token" and "api" in said else prefix + cred
                 out.append(Param(name, "string", f"Your {name.replace('_', ' ')} to sign in"))
@@ -378,7 +311,7 @@ def params_of(step: Step) -> list[Param]:
         if m:
             unit = (m.group(3) or "").lower()
             name = _field_name(m.group(1))
-            if unit in _UNITS and unit.rstrip("s") not in name:
+            if unit in UNITS and unit.rstrip("s") not in name:
                 name = f"{name}_{'percent' if unit in ('%', 'percent') else unit.rstrip('s') + 's'}"
             number = float(m.group(2))
             if name and number.is_integer():
@@ -400,7 +333,7 @@ def params_of(step: Step) -> list[Param]:
     place = _FIELD_IN.search(body) or _FIELD_IN.search(text)
     obj = _object(body)
     head = words(obj)[-1] if words(obj) else ""
-    valued = head in _VALUE_NOUNS or any(s in " ".join(words(obj)) for s, _ in FIELD_NAMES)
+    valued = head in VALUE_NOUNS or any(s in " ".join(words(obj)) for s, _ in FIELD_NAMES)
     editing = verb in ("set", "change", "update", "add", "rename", "name", "search")
     if editing and not place and not valued:
         return []
