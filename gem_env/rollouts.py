@@ -39,6 +39,7 @@ from gem_env.trajectory import Trajectory
 __all__ = [
     "EpisodeFailure",
     "EpisodeResult",
+    "EpisodeRunner",
     "RolloutRun",
     "arun_episode",
     "run_episode",
@@ -59,6 +60,10 @@ class EpisodeResult(BaseModel):
     trajectory: Trajectory
     reward: float = Field(description="Sum of the step rewards (the env pays at the end).")
     info: dict[str, Any] = Field(default_factory=dict, description="Info of the last step.")
+
+
+# Runs one episode elsewhere: (scenario, trial, seed) -> its result (see run_rollouts).
+EpisodeRunner = Callable[[Scenario, int, int], Awaitable[EpisodeResult]]
 
 
 async def arun_episode(
@@ -226,6 +231,7 @@ async def run_rollouts(
     base_seed: int = 0,
     max_failures: int | None = None,
     serialize_env: bool = True,
+    episode_runner: EpisodeRunner | None = None,
 ) -> RolloutRun:
     """Run every scenario `k` times with at most `concurrency` episodes in flight.
 
@@ -246,6 +252,10 @@ async def run_rollouts(
             CPython 3.11's AST compiler (used by the sandbox for goal assertions) is not
             thread-safe. Set False when the user simulator waits on a model server
             (`LLMUser`), so that its calls overlap too.
+        episode_runner: runs an episode elsewhere: ``await episode_runner(scenario,
+            trial, seed)`` returns its `EpisodeResult` (e.g. on a Ray worker, see
+            ``synth.executors.ray_episodes``). No env is built here then; the results,
+            the output file, resume and failures are handled here as for local episodes.
 
     Episodes that raise are reported in `RolloutRun.failures` and not written, so a
     rerun retries them. Errors building the first env are raised before any episode.
@@ -286,7 +296,7 @@ async def run_rollouts(
             return make_env()
 
     async def worker(env: Any) -> None:
-        if env is None:
+        if env is None and episode_runner is None:
             try:
                 async with building:
                     env = await loop.run_in_executor(executor, build)
@@ -297,14 +307,17 @@ async def run_rollouts(
             scenario, trial = queue.get_nowait()
             seed = trial_seed(scenario.id, trial, base_seed)
             try:
-                result = await arun_episode(
-                    env,
-                    agent_factory(),
-                    scenario=scenario,
-                    seed=seed,
-                    executor=executor,
-                    lock=env_lock,
-                )
+                if episode_runner is not None:
+                    result = await episode_runner(scenario, trial, seed)
+                else:
+                    result = await arun_episode(
+                        env,
+                        agent_factory(),
+                        scenario=scenario,
+                        seed=seed,
+                        executor=executor,
+                        lock=env_lock,
+                    )
             except Exception as exc:
                 failures.append(
                     EpisodeFailure(
@@ -321,7 +334,9 @@ async def run_rollouts(
             bar.update(1)
 
     try:
-        if workers:  # the first env is built before any episode: a bad config fails here
+        if workers and episode_runner is not None:
+            await asyncio.gather(*(worker(None) for _ in range(workers)))
+        elif workers:  # the first env is built before any episode: a bad config fails here
             envs.append(await loop.run_in_executor(executor, build))
             await asyncio.gather(worker(envs[0]), *(worker(None) for _ in range(workers - 1)))
     finally:

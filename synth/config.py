@@ -68,6 +68,15 @@ class RunConfig(BaseModel):
     max_tokens: int = Field(default=4096, ge=1)
     request_timeout: float = Field(default=120.0, gt=0)
     concurrency: int = Field(default=4, ge=1, description="Documents in flight.")
+    executor: Literal["local", "ray"] = Field(
+        default="local", description="Where documents run: this process, or a Ray cluster."
+    )
+    ray_address: str | None = Field(
+        default=None, description="Ray cluster to join (default $RAY_ADDRESS, else a local one)."
+    )
+    ray_workers: int | None = Field(
+        default=None, ge=1, description="Ray workers (default: CPUs, at most concurrency)."
+    )
     repair_attempts: int = Field(default=2, ge=0, le=10, description="Repairs per extraction.")
     check_examples: int = Field(default=20, ge=1, description="Property-test examples per tool.")
     trials: int = Field(default=1, ge=1, description="Grounded episodes per scenario.")
@@ -96,7 +105,17 @@ class RunConfig(BaseModel):
     def signature(self) -> str:
         """A hash of the fields that decide the outputs (not paths, keys or concurrency)."""
         decides = self.model_dump(
-            exclude={"out", "api_key", "concurrency", "cache", "request_timeout", "limit"}
+            exclude={
+                "out",
+                "api_key",
+                "concurrency",
+                "cache",
+                "request_timeout",
+                "limit",
+                "executor",
+                "ray_address",
+                "ray_workers",
+            }
         )
         text = json.dumps(decides, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]

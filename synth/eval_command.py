@@ -2,6 +2,7 @@
 
     gem-env eval --scenarios FILE --model M --base-url URL -k 4 [--concurrency N]
                  [--out DIR] [--api-key KEY] [--toolkit FILE]
+                 [--executor local|ray] [--ray-address ADDR] [--ray-workers N]
     gem-env eval --model oracle               # offline: the embedded oracle agent
 
 ``--model oracle`` runs the embedded `OracleAgent`: it is privileged (it reads each
@@ -89,6 +90,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="tokens per reply (default 1024: small models otherwise ramble for minutes)",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default 0)")
+    p.add_argument(
+        "--executor", choices=["local", "ray"], default="local",
+        help="where episodes run: this process (default) or Ray workers (extra 'ray')",
+    )  # fmt: skip
+    p.add_argument(
+        "--ray-address", metavar="ADDR",
+        help="Ray cluster to join (default $RAY_ADDRESS, else a Ray started here)",
+    )  # fmt: skip
+    p.add_argument("--ray-workers", type=_positive_int, metavar="N", help="Ray workers")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the metrics JSON, not the table")
 
@@ -161,17 +171,25 @@ def _check_scenarios(scenarios: list[Any], toolkit: Any, where: str) -> None:
 async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
     from gem_env.metrics import compute_metrics
     from gem_env.rollouts import run_rollouts
+    from synth.executors import ExecutorError
 
     model = None
+    runner: Any = None
+    remote_usage: dict[str, int] = {}
     if args.model != ORACLE:
         model = await _connect(args)
         if model is None:
             return EXIT_BAD_INPUT
     try:
-        make_env, make_agent = _participants(args, plan, model)
+        make_env, make_agent = participants(args, plan, model)
         out: Path = plan["out"]
         out.mkdir(parents=True, exist_ok=True)
         try:
+            if args.executor == "ray":
+                from synth.executors.ray_episodes import RayEpisodeRunner
+
+                runner = RayEpisodeRunner(args, plan)
+                runner.start()
             result = await run_rollouts(
                 make_env,
                 make_agent,
@@ -183,7 +201,11 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
                 base_seed=args.seed,
                 max_failures=max(10, 2 * args.concurrency),
                 serialize_env=args.user != "llm",  # an LLM user waits inside env.step
+                episode_runner=runner.run if runner is not None else None,
             )
+        except ExecutorError as exc:
+            print(f"gem-env eval: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         except Exception as exc:  # a bad config surfaces while building the first env
             from gem_env.errors import GemEnvError
 
@@ -192,6 +214,8 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
                 return EXIT_BAD_INPUT
             raise
     finally:
+        if runner is not None:
+            remote_usage = await runner.close()
         if model is not None:
             await model.aclose()
     outcomes = {sid: rows for sid, rows in result.outcomes().items() if len(rows) == args.k}
@@ -212,7 +236,8 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
             "repaired_lines": result.repaired_lines,
         },
         "failures": [f.model_dump() for f in result.failures],
-        "usage": model.usage.model_dump() if model is not None else None,
+        "executor": args.executor,
+        "usage": _usage(model, remote_usage),
         "metrics": metrics.model_dump(mode="json") if metrics else None,
     }
     (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -243,16 +268,9 @@ async def _connect(args: argparse.Namespace) -> Any:
     """The chat model, after checking the server answers and serves the model."""
     import difflib
 
-    from synth.backends import BackendError, OpenAIChatModel
+    from synth.backends import BackendError
 
-    model = OpenAIChatModel(
-        args.model,
-        base_url=args.base_url,
-        api_key=args.api_key,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        max_concurrency=args.concurrency * 2,
-    )
+    model = chat_model(args)
     try:
         served = await model.list_models()
     except BackendError as exc:
@@ -272,7 +290,23 @@ async def _connect(args: argparse.Namespace) -> Any:
     return model
 
 
-def _participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) -> tuple[Any, Any]:
+def chat_model(args: argparse.Namespace) -> Any:
+    """The agent's (and LLM user's) chat model the arguments name (not contacted)."""
+    from synth.backends import OpenAIChatModel
+
+    return OpenAIChatModel(
+        args.model,
+        base_url=args.base_url,
+        api_key=args.api_key,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        max_concurrency=args.concurrency * 2,
+    )
+
+
+def participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) -> tuple[Any, Any]:
+    """``(make_env, make_agent)`` for the arguments and the checked plan: the factories
+    every episode is built from, here or on a Ray worker."""
     from gem_env.env import ToolUseEnv
     from gem_env.participants.heuristic import HeuristicUser
     from gem_env.participants.oracle import OracleAgent
@@ -311,6 +345,16 @@ def _participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) ->
         )
 
     return make_env, make_agent
+
+
+def _usage(model: Any, remote: dict[str, int]) -> dict[str, int] | None:
+    """The model's token usage: the driver's, plus what Ray workers reported."""
+    if model is None:
+        return None
+    usage = model.usage.model_dump()
+    for key, value in remote.items():
+        usage[key] = usage.get(key, 0) + value
+    return usage
 
 
 def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO) -> None:

@@ -161,6 +161,14 @@ class Pipeline:
         ledger.record(result.final)
         self._maybe_sync(outputs, ledger)
 
+    def _model_name(self, stage: str) -> str:
+        """The model of `stage`: the driver's backend, or (a model hosted on Ray) the
+        executor's."""
+        if stage in self.raw_backends:
+            return self.raw_backends[stage].name
+        names = getattr(self.executor, "model_names", {})
+        return names.get(stage) or self.config.stage(stage).model or self.config.backend
+
     def _maybe_sync(self, outputs: RunOutputs, ledger: Ledger) -> None:
         """Make the committed documents durable about once a second (outputs first)."""
         now = time.monotonic()
@@ -182,7 +190,7 @@ class Pipeline:
             toolkit["provenance"] = {
                 "document_id": document.id,
                 "span": list(x.segment.span),
-                "model": self.raw_backends["extraction"].name,
+                "model": self._model_name("extraction"),
             }
             relative = outputs.write_toolkit(toolkit)
             ids = []

@@ -3,6 +3,7 @@
     gem-env run [CORPUS] [--backend heuristic|openai|vllm|llama-cpp] [--model M]
                 [--base-url URL] [--out DIR] [--concurrency N] [--limit N]
                 [--config FILE.toml] [--print-config] [--no-progress]
+                [--executor local|ray] [--ray-address ADDR] [--ray-workers N]
 
 With no arguments it runs the bundled sample corpus on the embedded heuristic backend
 (offline: no GPU, no key, no download) into ``runs/default``. Everything is checked
@@ -10,6 +11,10 @@ before the first model call (`validate`: the config, the corpus and its fields, 
 output directory, the backend and its model); bad input exits 2. Exit 0 when every
 document has its final outcome (whatever the yield), 1 when some could not be
 processed (the backend was unavailable) and a rerun of the same command would resume.
+
+``--executor ray`` spreads the documents over Ray workers (`synth.executors`): the
+cluster at ``--ray-address`` or ``$RAY_ADDRESS``, else a Ray started on this machine;
+the outputs, the ledger and resume are the same as with the local executor.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from synth.config import STAGES, ConfigError, RunConfig, load_config
+from synth.config import ConfigError, RunConfig, load_config
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 _RUN_FILE = "run.json"
@@ -45,6 +50,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trials", type=int, metavar="N", help="episodes per scenario")
     p.add_argument("--repair-attempts", type=int, metavar="N", help="repairs per extraction")
     p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument(
+        "--executor", choices=["local", "ray"],
+        help="where documents run: this process (default) or Ray workers (extra 'ray')",
+    )  # fmt: skip
+    p.add_argument(
+        "--ray-address", metavar="ADDR",
+        help="Ray cluster to join, e.g. ray://head:10001 (default $RAY_ADDRESS, else a local one)",
+    )  # fmt: skip
+    p.add_argument("--ray-workers", type=int, metavar="N", help="Ray workers (default: CPUs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -65,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         "trials": args.trials,
         "repair_attempts": args.repair_attempts,
         "seed": args.seed,
+        "executor": args.executor,
+        "ray_address": args.ray_address,
+        "ray_workers": args.ray_workers,
     }
     try:
         config = load_config(args.config, overrides)
@@ -91,9 +108,15 @@ async def _run(config: RunConfig, *, progress: bool) -> int:
     (out / _RUN_FILE).write_text(
         json.dumps({"signature": config.signature()}, indent=2) + "\n", encoding="utf-8"
     )
+    from synth.executors import ExecutorError
+
     bars = _Bars(enabled=progress)
     try:
-        summary = await Pipeline(config, backends, progress=bars.tell).run()
+        executor = _executor(config, backends)
+        summary = await Pipeline(config, backends, progress=bars.tell, executor=executor).run()
+    except ExecutorError as exc:
+        print(f"gem-env run: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     finally:
         bars.close()
     stats = write_stats(out, config, summary.counters)
@@ -121,6 +144,17 @@ async def _run(config: RunConfig, *, progress: bool) -> int:
     return EXIT_OK
 
 
+def _executor(config: RunConfig, backends: dict[str, Any]) -> Any:
+    """The executor `config.executor` names (Ray: imported only when chosen)."""
+    if config.executor == "ray":
+        from synth.executors.ray_documents import RayDocumentExecutor
+
+        return RayDocumentExecutor(config)
+    from synth.executors.local import LocalDocumentExecutor
+
+    return LocalDocumentExecutor(config, backends)
+
+
 async def validate(config: RunConfig) -> dict[str, Any]:
     """Check the whole plan before the first model call; return a backend per stage.
 
@@ -130,7 +164,6 @@ async def validate(config: RunConfig) -> dict[str, Any]:
             or a backend cannot serve (unreachable, model not served, extra missing).
     """
     from synth.backends import BackendError
-    from synth.backends.factory import make_backend
     from synth.readers import CorpusError, check_corpus
 
     if config.corpus is not None:
@@ -157,30 +190,34 @@ async def validate(config: RunConfig) -> dict[str, Any]:
                 f"{out} holds a run made with another config ({signature}, this one is "
                 f"{config.signature()}); resume it with its own config, or give a new --out"
             )
+    from synth.executors.ray_hosted import HOSTED_KINDS
+    from synth.stage_backends import make_stage_backends
+
+    if config.executor == "ray":
+        from synth.executors import ExecutorError
+        from synth.executors.ray_cluster import import_ray
+
+        try:
+            import_ray()
+        except ExecutorError as exc:
+            raise ConfigError(str(exc)) from None
+        if config.backend in HOSTED_KINDS:
+            return {}  # loaded once, in Ray actors, by the executor (which checks it)
     backends: dict[str, Any] = {}
-    made: dict[tuple[Any, ...], Any] = {}
     try:
-        for stage in STAGES:
-            settings = config.stage(stage)
-            key = (config.backend, settings.model)
-            if key not in made:
-                backend = make_backend(
-                    config.backend,
-                    model=settings.model,
-                    base_url=config.base_url,
-                    api_key=config.api_key,
-                    model_path=config.model_path,
-                    timeout=config.request_timeout,
-                    max_concurrency=2 * config.concurrency,
-                )
-                await backend.check()
-                made[key] = backend
-            backends[stage] = made[key]
+        backends = make_stage_backends(config)
+        for backend in _distinct(backends):
+            await backend.check()
     except (BackendError, ValueError) as exc:
-        for backend in made.values():
+        for backend in _distinct(backends):
             await backend.aclose()
         raise ConfigError(f"backend {config.backend}: {exc}") from None
     return backends
+
+
+def _distinct(backends: dict[str, Any]) -> list[Any]:
+    """Each backend once (stages naming the same model share one)."""
+    return list({id(b): b for b in backends.values()}.values())
 
 
 class _Bars:

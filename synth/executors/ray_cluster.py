@@ -1,0 +1,85 @@
+"""Joining a Ray cluster (or starting a local one) for ``--executor ray``.
+
+`connect_ray(address)` joins the cluster at `address`, else at ``$RAY_ADDRESS``, else
+starts a Ray instance on this machine; it reuses a Ray already initialized in this
+process (tests, notebooks). `RayConnection.close` shuts down only a Ray it started.
+Every node must have gem-env installed in the same environment as the driver (the
+workers import `synth`, and reach the model servers and the cache path the config
+names); see the README.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from synth.executors.base import ExecutorError
+
+__all__ = ["RAY_HINT", "RayConnection", "connect_ray", "import_ray"]
+
+RAY_HINT = "pip install 'gem-env[ray]'"
+
+
+def import_ray() -> Any:
+    """The `ray` module.
+
+    Raises:
+        ExecutorError: Ray is not installed (with the install command).
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorError(f"--executor ray needs Ray: {RAY_HINT}") from None
+    return ray
+
+
+@dataclass
+class RayConnection:
+    """A joined (or started) Ray: its module, its address, and whether we started it."""
+
+    ray: Any
+    address: str | None
+    started_here: bool
+
+    def cpus(self) -> int:
+        """The cluster's CPUs (at least 1)."""
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+
+    def gpus(self) -> int:
+        """The cluster's GPUs."""
+        return int(self.ray.cluster_resources().get("GPU", 0))
+
+    def close(self) -> None:
+        """Shut Ray down when this connection started it (idempotent)."""
+        if self.started_here and self.ray.is_initialized():
+            self.ray.shutdown()
+        self.started_here = False
+
+
+def connect_ray(address: str | None = None) -> RayConnection:
+    """Join the Ray at `address` (or ``$RAY_ADDRESS``), or start one here.
+
+    Raises:
+        ExecutorError: Ray is missing, or the cluster cannot be reached (the message
+            names the address and how to start a cluster).
+    """
+    ray = import_ray()
+    if ray.is_initialized():
+        return RayConnection(ray, address, started_here=False)
+    target = address or os.environ.get("RAY_ADDRESS") or None
+    try:
+        ray.init(
+            address=target,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            configure_logging=True,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ExecutorError(
+            f"cannot join the Ray cluster at {target}: {exc}. Start one with "
+            "`ray start --head` (then use its address, e.g. ray://HEAD:10001 or "
+            "HEAD:6379), or leave --ray-address and RAY_ADDRESS unset to run Ray here"
+        ) from None
+    return RayConnection(ray, target, started_here=True)
