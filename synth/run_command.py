@@ -195,10 +195,11 @@ async def validate(config: RunConfig) -> dict[str, Any]:
 
     if config.executor == "ray":
         from synth.executors import ExecutorError
-        from synth.executors.ray_cluster import import_ray
+        from synth.executors.ray_cluster import import_ray, probe_address
 
         try:
             import_ray()
+            probe_address(config.ray_address)
         except ExecutorError as exc:
             raise ConfigError(str(exc)) from None
         if config.backend in HOSTED_KINDS:

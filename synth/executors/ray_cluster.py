@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from typing import Any
 
 from synth.executors.base import ExecutorError
 
-__all__ = ["RAY_HINT", "RayConnection", "connect_ray", "import_ray"]
+__all__ = ["RAY_HINT", "RayConnection", "connect_ray", "import_ray", "probe_address"]
 
 RAY_HINT = "pip install 'gem-env[ray]'"
 
@@ -69,6 +70,7 @@ def connect_ray(address: str | None = None) -> RayConnection:
     if ray.is_initialized():
         return RayConnection(ray, address, started_here=False)
     target = address or os.environ.get("RAY_ADDRESS") or None
+    probe_address(target)
     try:
         ray.init(
             address=target,
@@ -83,3 +85,33 @@ def connect_ray(address: str | None = None) -> RayConnection:
             "HEAD:6379), or leave --ray-address and RAY_ADDRESS unset to run Ray here"
         ) from None
     return RayConnection(ray, target, started_here=True)
+
+
+PROBE_SECONDS = 5.0  # how long to wait for a cluster's port before giving up
+
+
+def probe_address(address: str | None) -> None:
+    """Fail fast when nothing listens at `address` (``ray.init`` retries for minutes).
+
+    Raises:
+        ExecutorError: the host does not resolve or refuses the connection.
+    """
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is None or address in ("auto", "local"):
+        return
+    where = address.split("://", 1)[-1].rsplit("/", 1)[0]
+    host, _, port = where.rpartition(":")
+    if not host or not port.isdigit():
+        raise ExecutorError(
+            f"--ray-address {address!r} is not HOST:PORT or ray://HOST:PORT "
+            "(e.g. head-node:6379, or ray://head-node:10001 for Ray Client)"
+        )
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS):
+            pass
+    except OSError as exc:
+        raise ExecutorError(
+            f"cannot join the Ray cluster at {address}: nothing answers at {host}:{port} "
+            f"({exc}). Start one with `ray start --head` and give its address, or leave "
+            "--ray-address and RAY_ADDRESS unset to run Ray here"
+        ) from None

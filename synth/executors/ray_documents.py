@@ -100,6 +100,7 @@ class RayDocumentExecutor:
             cluster's CPUs, at most ``config.concurrency``).
         hosted_kinds: the backend kinds hosted in Ray actors instead of built in every
             worker (tests host the heuristic backend to exercise the proxy).
+        task_retries: times a document is run again after its worker died.
     """
 
     def __init__(
@@ -108,10 +109,12 @@ class RayDocumentExecutor:
         *,
         workers: int | None = None,
         hosted_kinds: tuple[str, ...] = HOSTED_KINDS,
+        task_retries: int = TASK_RETRIES,
     ):
         self.config = worker_config(config)
         self.wanted = workers or config.ray_workers
         self.hosted_kinds = hosted_kinds
+        self.task_retries = task_retries
         self.connection: RayConnection | None = None
         self.hosted: HostedModels | None = None
         self.workers: list[Any] = []
@@ -139,7 +142,7 @@ class RayDocumentExecutor:
         actor_class = ray.remote(DocumentWorker).options(
             num_cpus=min(1.0, cpus / count),
             max_restarts=-1,
-            max_task_retries=TASK_RETRIES,
+            max_task_retries=self.task_retries,
             max_concurrency=per_worker,
         )
         self.workers = [actor_class.remote(self.config, self.hosted) for _ in range(count)]
@@ -154,7 +157,7 @@ class RayDocumentExecutor:
         try:
             return await self.workers[index].process.remote(item)
         except self._ray.exceptions.RayError as exc:
-            return left_for_rerun(item, "worker_lost", _short(exc, TASK_RETRIES))
+            return left_for_rerun(item, "worker_lost", _short(exc, self.task_retries))
         finally:
             self.in_flight[index] -= 1
 
