@@ -143,14 +143,10 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     if not args.no_scenario_check:
         _check_scenarios(scenarios, toolkit, args.scenarios or "the bundled scenarios")
     if args.executor == "ray":
-        from synth.executors import ExecutorError
-        from synth.executors.ray_cluster import import_ray, probe_address
+        from synth.executors.ray_cluster import check_ray
 
-        try:
-            import_ray()
-            probe_address(args.ray_address)
-        except ExecutorError as exc:
-            raise BadInputError(str(exc)) from None
+        if (problem := check_ray(args.ray_address)) is not None:
+            raise BadInputError(problem)
     out = Path(args.out) if args.out else Path(f"eval-{_slug(args.model)}")
     if out.exists() and not out.is_dir():
         raise BadInputError(f"--out {out} exists and is not a directory")

@@ -194,14 +194,10 @@ async def validate(config: RunConfig) -> dict[str, Any]:
     from synth.stage_backends import make_stage_backends
 
     if config.executor == "ray":
-        from synth.executors import ExecutorError
-        from synth.executors.ray_cluster import import_ray, probe_address
+        from synth.executors.ray_cluster import check_ray
 
-        try:
-            import_ray()
-            probe_address(config.ray_address)
-        except ExecutorError as exc:
-            raise ConfigError(str(exc)) from None
+        if (problem := check_ray(config.ray_address)) is not None:
+            raise ConfigError(problem)
         if config.backend in HOSTED_KINDS:
             return {}  # loaded once, in Ray actors, by the executor (which checks it)
     backends: dict[str, Any] = {}

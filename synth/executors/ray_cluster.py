@@ -18,7 +18,7 @@ from typing import Any
 
 from synth.executors.base import ExecutorError
 
-__all__ = ["RAY_HINT", "RayConnection", "connect_ray", "import_ray", "probe_address"]
+__all__ = ["RAY_HINT", "RayConnection", "check_ray", "connect_ray", "import_ray", "probe_address"]
 
 RAY_HINT = "pip install 'gem-env[ray]'"
 
@@ -34,6 +34,17 @@ def import_ray() -> Any:
     except ImportError:
         raise ExecutorError(f"--executor ray needs Ray: {RAY_HINT}") from None
     return ray
+
+
+def check_ray(address: str | None) -> str | None:
+    """Before any work: what stops ``--executor ray`` (Ray missing, nothing answering at
+    the address), as a message, or None when it can start."""
+    try:
+        import_ray()
+        probe_address(address)
+    except ExecutorError as exc:
+        return str(exc)
+    return None
 
 
 @dataclass
