@@ -95,6 +95,12 @@ def _ledger(out: Path, *, final_only: bool = False) -> list[str]:
     )
 
 
+def _why(out: Path, documents: list[str]) -> list[tuple[str, str, str]]:
+    """The rows that left `documents` uncommitted (for a failure message)."""
+    return [(r["document_id"], r["reason"], r["error"][:300]) for r in _rows(out)
+            if r["document_id"] in documents and r["status"] == "failed"]  # fmt: skip
+
+
 def _outputs(out: Path) -> dict[str, list[str]]:
     files = {name: sorted((out / name).read_text().splitlines()) for name in OUTPUT_FILES}
     files["toolkits/"] = sorted(f"{p.name}:{p.read_text()}" for p in (out / "toolkits").iterdir())
@@ -121,7 +127,7 @@ def test_a_run_on_ray_commits_what_a_local_run_commits(
     config = _config(long_corpus, tmp_path / "ray")
     executor = RayDocumentExecutor(config, workers=2)
     summary = asyncio.run(_run(config, executor))
-    assert not summary.uncommitted
+    assert not summary.uncommitted, _why(tmp_path / "ray", summary.uncommitted)
     _assert_same_run(tmp_path / "ray", local_run)
     counted = _counted(summary)
     assert counted == json.loads((local_run.parent / "counters.json").read_text())

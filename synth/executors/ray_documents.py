@@ -128,6 +128,11 @@ class RayDocumentExecutor:
         Raises:
             ExecutorError: Ray missing or unreachable, or a hosted model cannot load.
         """
+        from synth.cache import ModelCallCache
+
+        # Create the cache (and its WAL mode) once here: workers opening a new database
+        # at the same moment race on setting the journal mode ("database is locked").
+        ModelCallCache(self.config.cache_path()).close()
         self.connection = connect_ray(self.config.ray_address)
         ray = self._ray = self.connection.ray
         cpus = self.connection.cpus()
