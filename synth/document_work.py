@@ -55,11 +55,6 @@ class DocumentResult:
     counters: dict[str, dict[str, float]] = field(default_factory=dict)
     events: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
-    def committed(self) -> bool:
-        """The document has its final outcome (False: a rerun retries it)."""
-        return self.final is not None
-
 
 def document_id(item: Document | ReadProblem) -> str:
     """The id the ledger knows an input item by."""

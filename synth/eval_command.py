@@ -30,11 +30,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from synth.eval_participants import ORACLE, chat_model, participants
+from synth.executors.options import add_executor_arguments, positive_int
 from synth.inputs import BadInputError, read_scenarios, read_toolkit
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
-ORACLE = "oracle"
-ORACLE_ALIASES = ("heuristic",)  # its old name
+ORACLE_ALIASES = ("heuristic",)  # the oracle's old name
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,11 +52,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible API root (…/v1)")
     p.add_argument("--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY)")
     p.add_argument(
-        "-k", type=_positive_int, default=4, metavar="K", help="trials per scenario (default 4)"
+        "-k", type=positive_int, default=4, metavar="K", help="trials per scenario (default 4)"
     )
     p.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=positive_int,
         default=8,
         metavar="N",
         help="episodes in flight (default 8)",
@@ -84,21 +85,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature")
     p.add_argument(
         "--max-tokens",
-        type=_positive_int,
+        type=positive_int,
         default=1024,
         metavar="N",
         help="tokens per reply (default 1024: small models otherwise ramble for minutes)",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="base seed (default 0)")
-    p.add_argument(
-        "--executor", choices=["local", "ray"], default="local",
-        help="where episodes run: this process (default) or Ray workers (extra 'ray')",
-    )  # fmt: skip
-    p.add_argument(
-        "--ray-address", metavar="ADDR",
-        help="Ray cluster to join (default $RAY_ADDRESS, else a Ray started here)",
-    )  # fmt: skip
-    p.add_argument("--ray-workers", type=_positive_int, metavar="N", help="Ray workers")
+    add_executor_arguments(p, "episodes", default="local")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the metrics JSON, not the table")
 
@@ -295,63 +288,6 @@ async def _connect(args: argparse.Namespace) -> Any:
     return model
 
 
-def chat_model(args: argparse.Namespace) -> Any:
-    """The agent's (and LLM user's) chat model the arguments name (not contacted)."""
-    from synth.backends import OpenAIChatModel
-
-    return OpenAIChatModel(
-        args.model,
-        base_url=args.base_url,
-        api_key=args.api_key,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        max_concurrency=args.concurrency * 2,
-    )
-
-
-def participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) -> tuple[Any, Any]:
-    """``(make_env, make_agent)`` for the arguments and the checked plan: the factories
-    every episode is built from, here or on a Ray worker."""
-    from gem_env.env import ToolUseEnv
-    from gem_env.participants.heuristic import HeuristicUser
-    from gem_env.participants.oracle import OracleAgent
-
-    scenarios, toolkit = plan["scenarios"], plan["toolkit"]
-    if model is None:  # the oracle plans on the toolkit it is given, or each scenario's
-
-        def make_agent() -> Any:
-            return OracleAgent(toolkit) if toolkit is not None else OracleAgent()
-
-    else:
-        from gem_env.participants.llm import LLMAgent
-
-        def make_agent() -> Any:
-            return LLMAgent(model)
-
-    def make_user() -> Any:
-        if args.user == "llm":
-            from gem_env.participants.llm import LLMUser
-
-            return LLMUser(model)
-        return HeuristicUser()
-
-    def make_reward() -> Any:
-        if args.reward == "goal":
-            from gem_env.rewards import GoalReward
-
-            return GoalReward()
-        from verifiers import VerifierReward
-
-        return VerifierReward()
-
-    def make_env() -> Any:
-        return ToolUseEnv(
-            toolkit=toolkit, scenarios=scenarios, user=make_user(), reward=make_reward()
-        )
-
-    return make_env, make_agent
-
-
 def _usage(model: Any, remote: dict[str, int]) -> dict[str, int] | None:
     """The model's token usage: the driver's, plus what Ray workers reported."""
     if model is None:
@@ -427,10 +363,3 @@ def _interval(est: Any) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "model"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.config import ConfigError, RunConfig, load_config
+from synth.executors.options import add_executor_arguments
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 _RUN_FILE = "run.json"
@@ -50,15 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trials", type=int, metavar="N", help="episodes per scenario")
     p.add_argument("--repair-attempts", type=int, metavar="N", help="repairs per extraction")
     p.add_argument("--seed", type=int, metavar="S")
-    p.add_argument(
-        "--executor", choices=["local", "ray"],
-        help="where documents run: this process (default) or Ray workers (extra 'ray')",
-    )  # fmt: skip
-    p.add_argument(
-        "--ray-address", metavar="ADDR",
-        help="Ray cluster to join, e.g. ray://head:10001 (default $RAY_ADDRESS, else a local one)",
-    )  # fmt: skip
-    p.add_argument("--ray-workers", type=int, metavar="N", help="Ray workers (default: CPUs)")
+    add_executor_arguments(p, "documents", default=None)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -190,11 +183,11 @@ async def validate(config: RunConfig) -> dict[str, Any]:
                 f"{out} holds a run made with another config ({signature}, this one is "
                 f"{config.signature()}); resume it with its own config, or give a new --out"
             )
-    from synth.executors.ray_hosted import HOSTED_KINDS
     from synth.stage_backends import make_stage_backends
 
     if config.executor == "ray":
         from synth.executors.ray_cluster import check_ray
+        from synth.executors.ray_hosted import HOSTED_KINDS
 
         if (problem := check_ray(config.ray_address)) is not None:
             raise ConfigError(problem)

@@ -164,7 +164,8 @@ async def _pid_after_restart(executor: Any, index: int) -> int:
 
 async def _run_killing_a_worker(config: RunConfig, executor: RayDocumentExecutor) -> Any:
     """The pipeline, with one Ray worker SIGKILLed while it has documents in flight;
-    returns (summary, killed pid, that worker's pid afterwards)."""
+    returns the summary and ``{"pid", "index", "after"}`` (the killed worker's pid, its
+    index, its pid once restarted)."""
     killed: dict[str, int] = {}
 
     async def kill_when_busy() -> None:
@@ -265,7 +266,8 @@ def test_an_eval_worker_killed_mid_episode_loses_nothing(local_eval: Path, tmp_p
     import argparse
 
     from gem_env.rollouts import run_rollouts
-    from synth.eval_command import _plan, participants
+    from synth.eval_command import _plan
+    from synth.eval_participants import participants
     from synth.executors.ray_episodes import RayEpisodeRunner
 
     args = argparse.Namespace(

@@ -2,6 +2,6 @@
 (`local`) or spread over a Ray cluster (`ray_documents`, `ray_episodes`; the ``ray``
 extra). The driver stays the one writer of every output in both cases."""
 
-from synth.executors.base import EXECUTORS, DocumentExecutor, ExecutorError
+from synth.executors.options import EXECUTORS, ExecutorError
 
-__all__ = ["EXECUTORS", "DocumentExecutor", "ExecutorError"]
+__all__ = ["EXECUTORS", "ExecutorError"]

@@ -13,14 +13,7 @@ from typing import Protocol, runtime_checkable
 from synth.document_work import DocumentResult
 from synth.readers import Document, ReadProblem
 
-__all__ = ["EXECUTORS", "DocumentExecutor", "ExecutorError"]
-
-EXECUTORS = ("local", "ray")
-
-
-class ExecutorError(RuntimeError):
-    """The executor cannot start (Ray missing, cluster unreachable); the message says
-    what to install or which address to give."""
+__all__ = ["DocumentExecutor"]
 
 
 @runtime_checkable

@@ -16,7 +16,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from synth.executors.base import ExecutorError
+from synth.executors.options import ExecutorError
 
 __all__ = ["RAY_HINT", "RayConnection", "check_ray", "connect_ray", "import_ray", "probe_address"]
 

@@ -25,9 +25,10 @@ from typing import Any
 from synth.backends.errors import BackendError
 from synth.config import RunConfig
 from synth.document_work import DocumentResult, left_for_rerun
-from synth.executors.base import ExecutorError
+from synth.executors.options import ExecutorError
 from synth.executors.ray_cluster import RayConnection, connect_ray
 from synth.executors.ray_hosted import HOSTED_KINDS, HostedModels, start_hosted_models
+from synth.executors.ray_pool import RayActorPool, close_actors
 from synth.readers import Document, ReadProblem
 
 __all__ = ["DocumentWorker", "RayDocumentExecutor", "worker_config"]
@@ -117,10 +118,18 @@ class RayDocumentExecutor:
         self.task_retries = task_retries
         self.connection: RayConnection | None = None
         self.hosted: HostedModels | None = None
-        self.workers: list[Any] = []
-        self.in_flight: list[int] = []
+        self.pool: RayActorPool | None = None
         self.model_names: dict[str, str] = {}
-        self._ray: Any = None
+
+    @property
+    def workers(self) -> list[Any]:
+        """The worker actors (empty before `start` and after `close`)."""
+        return self.pool.actors if self.pool is not None else []
+
+    @property
+    def in_flight(self) -> list[int]:
+        """Documents in flight per worker."""
+        return self.pool.in_flight if self.pool is not None else []
 
     async def start(self) -> None:
         """Join Ray, start the hosted models and the workers.
@@ -134,64 +143,42 @@ class RayDocumentExecutor:
         # at the same moment race on setting the journal mode ("database is locked").
         ModelCallCache(self.config.cache_path()).close()
         self.connection = connect_ray(self.config.ray_address)
-        ray = self._ray = self.connection.ray
-        cpus = self.connection.cpus()
-        count = self.wanted or min(cpus, self.config.concurrency)
         if self.config.backend in self.hosted_kinds:
             try:
-                self.hosted = await start_hosted_models(ray, self.config, self.connection.gpus())
+                self.hosted = await start_hosted_models(
+                    self.connection.ray, self.config, self.connection.gpus()
+                )
             except BackendError as exc:
                 raise ExecutorError(f"backend {self.config.backend}: {exc}") from None
             self.model_names = {s: d["name"] for s, d in self.hosted.described.items()}
-        per_worker = -(-self.config.concurrency // count)  # documents in flight per worker
-        actor_class = ray.remote(DocumentWorker).options(
-            num_cpus=min(1.0, cpus / count),
-            max_restarts=-1,
-            max_task_retries=self.task_retries,
-            max_concurrency=per_worker,
-        )
-        self.workers = [actor_class.remote(self.config, self.hosted) for _ in range(count)]
-        self.in_flight = [0] * count
+        self.pool = RayActorPool(
+            self.connection, DocumentWorker, count=self.wanted,
+            concurrency=self.config.concurrency, task_retries=self.task_retries,
+            make_args=lambda _share: (self.config, self.hosted),
+        )  # fmt: skip
 
     async def process(self, item: Document | ReadProblem) -> DocumentResult:
         """Process `item` on the least busy worker; a lost one comes back for a rerun."""
-        if not self.workers:
+        if self.pool is None:
             await self.start()
-        index = min(range(len(self.workers)), key=self.in_flight.__getitem__)
-        self.in_flight[index] += 1
+        assert self.pool is not None
         try:
-            return await self.workers[index].process.remote(item)
-        except self._ray.exceptions.RayError as exc:
+            return await self.pool.call("process", item)
+        except self.pool.ray.exceptions.RayError as exc:
             return left_for_rerun(item, "worker_lost", _short(exc, self.task_retries))
-        finally:
-            self.in_flight[index] -= 1
 
     async def worker_pids(self) -> list[int]:
         """The process id of each worker (for tests that kill one)."""
-        return list(await asyncio.gather(*(w.pid.remote() for w in self.workers)))
+        return await self.pool.pids() if self.pool is not None else []
 
     async def close(self) -> dict[str, float]:
         """Close every worker (summing their cache counters), the hosted models, and
         Ray when this executor started it."""
-        totals: dict[str, float] = {}
         try:
-            for worker in self.workers:
-                try:
-                    stats = await worker.close.remote()
-                except self._ray.exceptions.RayError:
-                    continue  # a dead worker has nothing left to close
-                for key, value in stats.items():
-                    totals[key] = totals.get(key, 0) + value
-            if self.hosted is not None:
-                for actor in self.hosted.every_actor():
-                    try:
-                        await actor.close.remote()
-                    except self._ray.exceptions.RayError:
-                        continue
+            totals = await self.pool.close() if self.pool is not None else {}
+            if self.hosted is not None and self.connection is not None:
+                await close_actors(self.connection.ray, self.hosted.every_actor())
         finally:
-            for actor in self.workers + (self.hosted.every_actor() if self.hosted else []):
-                self._ray.kill(actor)
-            self.workers = []
             if self.connection is not None:
                 self.connection.close()
         return totals

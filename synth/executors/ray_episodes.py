@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from synth.executors.ray_cluster import RayConnection, connect_ray
+from synth.executors.ray_pool import RayActorPool
 
 __all__ = ["EpisodeWorker", "RayEpisodeRunner"]
 
@@ -50,7 +51,7 @@ class EpisodeWorker:
     async def _factories(self) -> tuple[Any, Any]:
         async with self._starting:  # built on first use: again after a restart
             if self.factories is None:
-                from synth.eval_command import ORACLE, chat_model, participants
+                from synth.eval_participants import ORACLE, chat_model, participants
 
                 if self.args.model != ORACLE:
                     self.model = chat_model(self.args)
@@ -103,9 +104,12 @@ class RayEpisodeRunner:
         self.args = args
         self.plan = plan
         self.connection: RayConnection | None = None
-        self.workers: list[Any] = []
-        self.in_flight: list[int] = []
-        self._ray: Any = None
+        self.pool: RayActorPool | None = None
+
+    @property
+    def in_flight(self) -> list[int]:
+        """Episodes in flight per worker."""
+        return self.pool.in_flight if self.pool is not None else []
 
     def start(self) -> None:
         """Join Ray and start the workers.
@@ -114,59 +118,38 @@ class RayEpisodeRunner:
             ExecutorError: Ray is missing or the cluster cannot be reached.
         """
         self.connection = connect_ray(getattr(self.args, "ray_address", None))
-        ray = self._ray = self.connection.ray
-        cpus = self.connection.cpus()
-        count = getattr(self.args, "ray_workers", None) or min(cpus, self.args.concurrency)
-        per_worker = -(-self.args.concurrency // count)
-        actor_class = ray.remote(EpisodeWorker).options(
-            num_cpus=min(1.0, cpus / count),
-            max_restarts=-1,
-            max_task_retries=TASK_RETRIES,
-            max_concurrency=per_worker,
-        )
         scenarios, toolkit = self.plan["scenarios"], self.plan["toolkit"]
-        self.workers = [
-            actor_class.remote(self.args, scenarios, toolkit, per_worker) for _ in range(count)
-        ]
-        self.in_flight = [0] * count
+        self.pool = RayActorPool(
+            self.connection, EpisodeWorker, count=getattr(self.args, "ray_workers", None),
+            concurrency=self.args.concurrency, task_retries=TASK_RETRIES,
+            make_args=lambda share: (self.args, scenarios, toolkit, share),
+        )  # fmt: skip
 
     async def run(self, scenario: Any, trial: int, seed: int) -> Any:
         """Run one episode on the least busy worker (a lost worker raises, so the
         episode is a failure that a rerun retries)."""
-        index = min(range(len(self.workers)), key=self.in_flight.__getitem__)
-        self.in_flight[index] += 1
+        assert self.pool is not None, "call start() first"
+        errors = self.pool.ray.exceptions
         try:
-            return await self.workers[index].run.remote(scenario, trial, seed)
-        except self._ray.exceptions.RayTaskError as exc:  # the episode itself raised
+            return await self.pool.call("run", scenario, trial, seed)
+        except errors.RayTaskError as exc:  # the episode itself raised
             cause = getattr(exc, "cause", None)
             raise (cause if isinstance(cause, Exception) else exc) from None
-        except self._ray.exceptions.RayError as exc:
+        except errors.RayError as exc:
             raise RuntimeError(
                 f"its Ray worker was lost after {TASK_RETRIES} retries: {exc}"
             ) from None
-        finally:
-            self.in_flight[index] -= 1
 
     async def worker_pids(self) -> list[int]:
         """The process id of each worker (for tests that kill one)."""
-        return list(await asyncio.gather(*(w.pid.remote() for w in self.workers)))
+        return await self.pool.pids() if self.pool is not None else []
 
     async def close(self) -> dict[str, int]:
         """Close the workers (summing the model usage they report) and Ray when this
         runner started it."""
-        totals: dict[str, int] = {}
         try:
-            for worker in self.workers:
-                try:
-                    usage = await worker.close.remote()
-                except self._ray.exceptions.RayError:
-                    continue
-                for key, value in usage.items():
-                    totals[key] = totals.get(key, 0) + value
+            totals = await self.pool.close() if self.pool is not None else {}
         finally:
-            for worker in self.workers:
-                self._ray.kill(worker)
-            self.workers = []
             if self.connection is not None:
                 self.connection.close()
-        return totals
+        return {key: int(value) for key, value in totals.items()}
