@@ -3,7 +3,10 @@
 A tool's randomness must replay, so the module-level functions (which draw from a
 generator seeded by the OS) are refused, and so is a `Random` without a seed: the seed
 comes from the state (``random.Random(state["seed"])``). Draws are CPython's own
-Mersenne Twister, so results equal CPython's for the same seed. ``choices``, ``sample``
+Mersenne Twister, so results equal CPython's for the same seed. ``getstate()`` gives the
+generator's state as a JSON value (``[3, [625 ints], gauss_next]``, lists where CPython
+has tuples) so a toolkit can keep a generator in its state between calls, and
+``setstate()`` takes it back, checked. ``choices``, ``sample``
 and ``getrandbits`` are bounded; ``shuffle`` of a list in the state goes through the
 state's journal, so a call that fails afterwards rolls the order back.
 """
@@ -27,6 +30,23 @@ def _seed(guards: Any, seed: Any) -> Any:
     if seed != seed:  # NaN: CPython seeds from its hash, which is its address
         raise ValueError("the seed must not be NaN")
     return seed
+
+
+_STATE_SHAPE = "a generator state is [3, [625 ints in 0..2**32-1, the last <= 624], None or float]"
+
+
+def _checked_state(state: Any) -> tuple[Any, ...]:
+    """CPython's form of a `getstate` value, or ValueError saying what shape it needs."""
+    if type(state) not in (list, tuple) or len(state) != 3:
+        raise ValueError(_STATE_SHAPE)
+    version, internal, gauss_next = state
+    if version != 3 or type(internal) not in (list, tuple) or len(internal) != 625:
+        raise ValueError(_STATE_SHAPE)
+    if any(type(w) is not int or not 0 <= w < 1 << 32 for w in internal) or internal[-1] > 624:
+        raise ValueError(_STATE_SHAPE)
+    if gauss_next is not None and type(gauss_next) not in (int, float):
+        raise ValueError(_STATE_SHAPE)
+    return (3, tuple(internal), gauss_next)
 
 
 class RandomBase:
@@ -109,6 +129,17 @@ class RandomBase:
         g.ctx.charge((k + len(population)) >> 4)
         return self._r.sample(population, k, counts=counts)
 
+    def getstate(self) -> list[Any]:
+        """The generator's state as JSON: ``[version, [625 ints], gauss_next]``."""
+        self._g.ctx.charge(40)
+        version, internal, gauss_next = self._r.getstate()
+        return [version, list(internal), gauss_next]
+
+    def setstate(self, state: Any) -> None:
+        """Restore a state `getstate` gave (lists or tuples), after checking its shape."""
+        self._g.ctx.charge(40)
+        self._r.setstate(_checked_state(state))
+
     def shuffle(self, x: Any) -> None:
         """Shuffle a list in place (a list in the state through its journal)."""
         g = self._g
@@ -126,13 +157,12 @@ class RandomBase:
 
 _NAMES = ("seed", "random", "uniform", "triangular", "gauss", "normalvariate", "expovariate")
 _NAMES += ("betavariate", "randint", "randrange", "getrandbits", "choice", "choices", "sample")
-_NAMES += ("shuffle",)
+_NAMES += ("shuffle", "getstate", "setstate")
 
 INSTANCE_RULES: dict[type, Rules] = {
     RandomBase: Rules(
         "random.Random",
         dict.fromkeys(_NAMES, PLAIN),
-        refused={"getstate": "store the seed in the state instead", "setstate": _SEED_IT},
         text=lambda g, v, r: "<random.Random object>",
         hint="store the seed (and a draw counter) in the state, not the generator",
         exposed=True,

@@ -1,0 +1,179 @@
+"""`import-python --check N`: the original class and its toolkit run side by side.
+
+Each of N sequences starts both from the same initial state (a fresh instance, after
+its loader) and makes the same random calls (a tool drawn at random, arguments drawn
+from its schema, reusing values of the current state so calls hit real records). A
+call agrees when both return the same JSON value, or both fail; a sequence's final
+state agrees when the instance's attributes, as JSON (`normalized`), equal the
+toolkit's state. The first disagreements are kept, with both sides.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import random
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from gem_env.schema_sampler import SchemaSampler, UnsupportedSchemaError, known_values
+from synth.import_python.values import random_state
+
+__all__ = ["Agreement", "Disagreement", "check_agreement", "normalized"]
+
+MAX_LISTED = 10
+SYNTHETIC_KEYS = ("_now", "_random")  # state keys the conversion adds
+PARTIAL_WRITE = (
+    "the class kept what the call wrote before it failed; the toolkit rolled the call "
+    "back (a gem-env call is atomic)"
+)
+
+
+class Disagreement(BaseModel):
+    """One call (or final state) on which the class and the toolkit differ."""
+
+    sequence: int
+    step: int | None = Field(default=None, description="None for the final state.")
+    tool: str = ""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    original: Any = None
+    toolkit: Any = None
+    cause: str = ""
+
+
+class Agreement(BaseModel):
+    """The agreement of N sequences of calls."""
+
+    calls: int = 0
+    calls_agree: int = 0
+    states: int = 0
+    states_agree: int = 0
+    disagreements: list[Disagreement] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        """``calls 78/80 agree (97.5%), final states 10/10 agree (100.0%)``."""
+        return (
+            f"calls {self.calls_agree}/{self.calls} agree ({_pct(self.calls_agree, self.calls)}), "
+            f"final states {self.states_agree}/{self.states} agree "
+            f"({_pct(self.states_agree, self.states)})"
+        )
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def normalized(value: Any) -> Any:
+    """A Python value as JSON, the way the conversion stores it: tuples and sets (sorted)
+    as lists, dict keys as strings, a `random.Random` as its state, dates as ISO text,
+    anything else as its repr."""
+    if isinstance(value, random.Random):
+        return random_state(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [normalized(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        items = [normalized(v) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return items
+    if isinstance(value, dict):
+        return {str(k): normalized(v) for k, v in value.items()}
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    return repr(value)
+
+
+def instance_state(instance: Any, keys: Any = None) -> dict[str, Any]:
+    """An instance's attributes as JSON (only `keys` when given)."""
+    return {k: normalized(v) for k, v in vars(instance).items() if keys is None or k in keys}
+
+
+def check_agreement(
+    make_instance: Callable[[], Any],
+    toolkit: Any,
+    *,
+    sequences: int,
+    length: int = 8,
+    seed: int = 0,
+) -> Agreement:
+    """Run `sequences` random call sequences on fresh instances and on `toolkit`.
+
+    Args:
+        make_instance: a fresh instance of the class, in the toolkit's initial state.
+        toolkit: the compiled toolkit (`toolkits.compile_toolkit`).
+    """
+    rng = np.random.default_rng(seed)
+    report = Agreement()
+    tools = {t["function"]["name"]: t["function"]["parameters"] for t in toolkit.tools}
+    names = sorted(tools)
+    for number in range(sequences):
+        instance = make_instance()
+        toolkit.reset()
+        diverged = False  # a partial write was reported for this sequence
+        for step in range(length):
+            name = names[int(rng.integers(len(names)))]
+            sampler = SchemaSampler(rng, tools[name], known_values([toolkit.state]))
+            try:
+                arguments = sampler.value(tools[name])
+            except UnsupportedSchemaError:
+                continue
+            if not isinstance(arguments, dict):
+                continue
+            original = _call_original(instance, name, copy.deepcopy(arguments))
+            result = toolkit.call(name, arguments)
+            ours = ("ok", result.value) if result.ok else ("error", result.error)
+            report.calls += 1
+            if _same(original, ours):
+                report.calls_agree += 1
+                if original[0] == "error" and not diverged and len(report.disagreements) < MAX_LISTED:
+                    theirs, mine = instance_state(instance), toolkit.state
+                    if any(mine.get(k) != v for k, v in theirs.items()):
+                        diverged = True
+                        report.disagreements.append(Disagreement(
+                            sequence=number, step=step, tool=name, arguments=arguments,
+                            original=_differing(theirs, mine)[0],
+                            toolkit=_differing(theirs, mine)[1], cause=PARTIAL_WRITE))
+            elif len(report.disagreements) < MAX_LISTED:
+                report.disagreements.append(
+                    Disagreement(sequence=number, step=step, tool=name, arguments=arguments,
+                                 original=list(original), toolkit=list(ours))
+                )
+        report.states += 1
+        state = toolkit.state
+        theirs = instance_state(instance)
+        mine = {k: v for k, v in state.items() if k in theirs or k not in SYNTHETIC_KEYS}
+        if theirs == mine:
+            report.states_agree += 1
+        elif len(report.disagreements) < MAX_LISTED:
+            before, after = _differing(theirs, mine)
+            cause = PARTIAL_WRITE if diverged else ""
+            report.disagreements.append(
+                Disagreement(sequence=number, original=before, toolkit=after, cause=cause)
+            )
+    return report
+
+
+def _differing(theirs: dict[str, Any], mine: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    keys = sorted(k for k in theirs if theirs.get(k) != mine.get(k))
+    return {k: theirs.get(k) for k in keys}, {k: mine.get(k) for k in keys}
+
+
+def _call_original(instance: Any, name: str, arguments: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        return "ok", normalized(getattr(instance, name)(**arguments))
+    except Exception as exc:  # the user's code may raise anything: that is an outcome
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+def _same(original: tuple[str, Any], ours: tuple[str, Any]) -> bool:
+    if original[0] != ours[0]:
+        return False
+    return original[0] == "error" or original[1] == ours[1]

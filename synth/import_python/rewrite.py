@@ -1,0 +1,611 @@
+"""The syntax-tree rewrite of one method (or module function) into a toolkit function.
+
+`rewrite_function` turns ``def m(self, a: int, b=1) -> dict`` into ``def NAME(state, a,
+b=1)``: ``self.attr`` becomes ``state["attr"]``, ``self.method(...)`` a call of the
+method's converted function with ``state``, a class constant its module constant, and
+each module-level name the body reads is resolved against the user's module (an import
+the sandbox offers, a constant, a module function, or a problem). Docstrings and
+annotations are dropped. What the sandbox cannot do as written is rewritten and
+reported as a warning: draws of a generator kept in ``self`` go through its state
+(`prelude.RANDOM_CALL`), a clock read becomes ``state["_now"]``, naive local time is
+read as UTC, and a dict attribute with int keys is indexed by ``str(key)``. Constructs
+with no conversion (``super()``, ``self`` used as a value, a class of the user's
+module) are `ImportProblem` errors at their line.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import datetime as _dt
+import inspect
+import random
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from synth.import_python.problems import ImportProblem
+from toolkits.sandbox.modules.names import module_problem, name_problem
+
+__all__ = ["ClassFacts", "Rewritten", "rewrite_function"]
+
+_CLOCK = {
+    _dt.datetime.now: "datetime",
+    _dt.datetime.today: "datetime",
+    _dt.datetime.utcnow: "datetime",
+    _dt.date.today: "date",
+}
+_DICT_KEY_METHODS = ("get", "pop", "setdefault")
+_SET_METHODS = {"add": "_set_add", "discard": "_set_discard", "remove": "_set_remove",
+                "update": "_set_update"}
+
+
+@dataclass
+class ClassFacts:
+    """What the rewrite knows of the class and its module.
+
+    Attributes:
+        name: the class's name.
+        module: the user's module (names the bodies read are resolved in it).
+        methods: the class's methods by name (helpers and tools alike).
+        constants: class-level constants by name.
+        randoms: instance attributes holding a `random.Random`.
+        int_keyed: instance attributes holding a dict with int keys.
+        sets: instance attributes holding a set (kept as a sorted list).
+        imports: module-level import bindings: name -> (module, imported name or None).
+        emitted: the name a member (method, constant, function) gets in the toolkit.
+    """
+
+    name: str
+    module: types.ModuleType
+    methods: dict[str, ast.FunctionDef]
+    constants: dict[str, Any]
+    randoms: set[str]
+    int_keyed: set[str]
+    sets: set[str]
+    imports: dict[str, tuple[str, str | None]]
+    emitted: Callable[[str, str], str]
+
+
+@dataclass
+class Rewritten:
+    """One converted function: its source and what it needs."""
+
+    source: str
+    methods_called: set[str] = field(default_factory=set)
+    functions_called: set[str] = field(default_factory=set)
+    constants: set[str] = field(default_factory=set)  # module constants read
+    class_constants: set[str] = field(default_factory=set)
+    imports: set[str] = field(default_factory=set)  # import statements
+    prelude: set[str] = field(default_factory=set)  # prelude helpers used
+    state_keys: set[str] = field(default_factory=set)  # synthetic state keys needed
+    attributes: set[str] = field(default_factory=set)  # instance attributes read or written
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+def rewrite_function(
+    node: ast.FunctionDef, facts: ClassFacts, name: str, member: str, is_method: bool = True
+) -> Rewritten:
+    """Rewrite `node` (a method when `is_method`, else a module function) as `name`."""
+    out = Rewritten(source="")
+    locals_ = _bound_names(node)
+    self_name = node.args.args[0].arg if is_method and node.args.args else None
+    if self_name is not None:
+        locals_.discard(self_name)
+    state_name = "state"
+    transformer = _Body(facts, out, member, self_name, locals_, state_name)
+    node = _renamed_local(node, "state", "state_") if "state" in locals_ else node
+    if "state" in locals_:
+        locals_ = (locals_ - {"state"}) | {"state_"}
+        transformer.locals = locals_
+    new = transformer.visit(copy.deepcopy(node))
+    args = new.args
+    if self_name is not None:
+        args.args = args.args[1:]
+        args.posonlyargs = []
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        arg.annotation = None
+    if args.vararg or args.kwarg:
+        star = args.vararg or args.kwarg
+        out.problems.append(
+            _error(star, member, f"*{star.arg}", "tools take named parameters; list them")
+        )
+    if is_method:
+        args.args.insert(0, ast.arg(arg=state_name))
+    elif out.prelude & {"_random_call", "_now"}:
+        out.problems.append(
+            _error(node, member, "a draw or a clock read in a module function",
+                   "only methods reach the state; make the function a method of the class")
+        )
+    new.name = name
+    new.returns = None
+    new.decorator_list = []
+    body = new.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if isinstance(body[0].value.value, str):
+            body = body[1:]
+    new.body = body or [ast.Pass()]
+    for deco in node.decorator_list:
+        out.problems.append(
+            _error(deco, member, f"@{ast.unparse(deco)}", "decorators do not convert; remove it")
+        )
+    out.source = ast.unparse(ast.fix_missing_locations(new))
+    return out
+
+
+def _renamed_local(node: ast.FunctionDef, old: str, new: str) -> ast.FunctionDef:
+    node = copy.deepcopy(node)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id == old:
+            sub.id = new
+        elif isinstance(sub, ast.arg) and sub.arg == old:
+            sub.arg = new
+    return node
+
+
+def _bound_names(node: ast.FunctionDef) -> set[str]:
+    """Every name bound anywhere in the function (parameters, assignments, loop and
+    comprehension targets, ``except ... as``, nested definitions): its locals."""
+    names: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+            names.add(sub.id)
+        elif isinstance(sub, ast.arg):
+            names.add(sub.arg)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub is not node:
+            names.add(sub.name)
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            names.add(sub.name)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+    return names
+
+
+def _error(node: Any, member: str, construct: str, message: str) -> ImportProblem:
+    return ImportProblem(
+        severity="error",
+        line=getattr(node, "lineno", None),
+        member=member,
+        found=construct,
+        message=message,
+    )
+
+
+def _warning(node: Any, member: str, construct: str, message: str) -> ImportProblem:
+    return ImportProblem(
+        severity="warning",
+        line=getattr(node, "lineno", None),
+        member=member,
+        found=construct,
+        message=message,
+    )
+
+
+def _call(name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
+
+
+def _str(node: ast.expr) -> ast.Call:
+    return _call("str", node)
+
+
+class _Body(ast.NodeTransformer):
+    """Rewrites the body of one function (see the module docstring)."""
+
+    def __init__(
+        self,
+        facts: ClassFacts,
+        out: Rewritten,
+        member: str,
+        self_name: str | None,
+        locals_: set[str],
+        state_name: str,
+    ):
+        self.facts = facts
+        self.out = out
+        self.member = member
+        self.self_name = self_name
+        self.locals = locals_
+        self.state_name = state_name
+        self._warned: set[str] = set()
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _state(self) -> ast.Name:
+        return ast.Name(id=self.state_name, ctx=ast.Load())
+
+    def _is_self(self, node: ast.expr) -> bool:
+        return (
+            self.self_name is not None
+            and isinstance(node, ast.Name)
+            and node.id == self.self_name
+        )
+
+    def _self_attr(self, node: ast.expr) -> str | None:
+        """``attr`` when `node` is ``self.attr``."""
+        if isinstance(node, ast.Attribute) and self._is_self(node.value):
+            return node.attr
+        return None
+
+    def _slot(self, attr: str, ctx: ast.expr_context) -> ast.Subscript:
+        self.out.attributes.add(attr)
+        return ast.Subscript(value=self._state(), slice=ast.Constant(attr), ctx=ctx)
+
+    def _resolve(self, node: ast.expr) -> Any:
+        """The module-level object a ``name.attr.attr`` chain names, or `_MISSING`."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id in self.locals:
+            return _MISSING
+        if node.id not in vars(self.facts.module):
+            return _MISSING
+        value = vars(self.facts.module)[node.id]
+        for part in reversed(parts):
+            try:
+                value = getattr(value, part)
+            except Exception:  # the user's own attribute may raise anything
+                return _MISSING
+        return value
+
+    def _warn_once(self, node: Any, key: str, construct: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.out.problems.append(_warning(node, self.member, construct, message))
+
+    # -- attributes and names ------------------------------------------------------
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        attr = self._self_attr(node)
+        facts = self.facts
+        if attr is not None:
+            if attr in facts.methods:
+                self.out.problems.append(
+                    _error(
+                        node,
+                        self.member,
+                        f"self.{attr} as a value",
+                        "a bound method cannot be stored or passed; call it instead",
+                    )
+                )
+                return node
+            if attr in facts.constants:
+                self.out.class_constants.add(attr)
+                return ast.Name(id=facts.emitted("constant", attr), ctx=ast.Load())
+            if attr.startswith("__") and attr.endswith("__"):
+                self.out.problems.append(
+                    _error(node, self.member, f"self.{attr}", "dunder attributes do not convert")
+                )
+                return node
+            return self._slot(attr, node.ctx)
+        if (
+            isinstance(node.value, ast.Name)
+            and node.value.id == facts.name
+            and node.value.id not in self.locals
+            and node.attr in facts.constants
+        ):
+            self.out.class_constants.add(node.attr)
+            return ast.Name(id=facts.emitted("constant", node.attr), ctx=ast.Load())
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if self._is_self(node):
+            self.out.problems.append(
+                _error(
+                    node,
+                    self.member,
+                    "self as a value",
+                    "the instance becomes the state; pass the attributes the code needs",
+                )
+            )
+            return node
+        if not isinstance(node.ctx, ast.Load) or node.id in self.locals:
+            return node
+        module_vars = vars(self.facts.module)
+        if node.id not in module_vars:
+            return node  # a builtin, or a name the compiler will report
+        return self._global(node, module_vars[node.id])
+
+    def _global(self, node: ast.Name, value: Any) -> Any:
+        facts, name = self.facts, node.id
+        bound = facts.imports.get(name)
+        if bound is not None:
+            module_name, imported = bound
+            why = (
+                module_problem(module_name)
+                if imported is None
+                else module_problem(module_name, True) or name_problem(module_name, imported)
+            )
+            if why is None:
+                if imported is None:
+                    alias = f" as {name}" if name != module_name else ""
+                    self.out.imports.add(f"import {module_name}{alias}")
+                else:
+                    alias = f" as {name}" if name != imported else ""
+                    self.out.imports.add(f"from {module_name} import {imported}{alias}")
+                return node
+            if not _is_literal(value):
+                construct = f"import {module_name}" if imported is None else (
+                    f"from {module_name} import {imported}"
+                )
+                self.out.problems.append(_error(node, self.member, construct, why))
+                return node
+        if name == facts.name:
+            self.out.problems.append(
+                _error(
+                    node,
+                    self.member,
+                    f"the class {name} as a value",
+                    "only its constants (Class.NAME) convert",
+                )
+            )
+            return node
+        if inspect.isfunction(value) and value.__module__ == facts.module.__name__:
+            self.out.functions_called.add(name)
+            return ast.Name(id=facts.emitted("function", name), ctx=ast.Load())
+        if inspect.isclass(value) or inspect.ismodule(value) or callable(value):
+            kind = "class" if inspect.isclass(value) else type(value).__name__
+            self.out.problems.append(
+                _error(
+                    node,
+                    self.member,
+                    f"{kind} {name}",
+                    f"{name} is a {kind} of the user's code, which the sandbox cannot run; "
+                    "only JSON values (dicts, lists, str, numbers, bool, None) convert",
+                )
+            )
+            return node
+        self.out.constants.add(name)
+        return ast.Name(id=facts.emitted("module_constant", name), ctx=ast.Load())
+
+    # -- statements ----------------------------------------------------------------
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        if node.value is None:
+            return None  # a declaration only
+        assign = ast.Assign(targets=[node.target], value=node.value, lineno=node.lineno)
+        return self.visit(ast.copy_location(assign, node))
+
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        value = node.value
+        if (
+            len(node.targets) == 1
+            and self._self_attr(node.targets[0]) is not None
+            and isinstance(value, ast.Call)
+            and self._resolve(value.func) is random.Random
+        ):
+            self.out.prelude.add("_random_new")
+            args = [self.visit(a) for a in value.args]
+            target = self._slot(self._self_attr(node.targets[0]) or "", ast.Store())
+            return ast.copy_location(
+                ast.Assign(targets=[target], value=_call("_random_new", *args)), node
+            )
+        return self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        value = node.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            if value.func.id == "print" and "print" not in self.locals:
+                self._warn_once(
+                    node, "print", "print()", "the sandbox has no output; the call is dropped"
+                )
+                return None
+        return self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        node = self.generic_visit(node)
+        for i, (op, right) in enumerate(zip(node.ops, node.comparators)):
+            if isinstance(op, (ast.In, ast.NotIn)) and self._int_keyed_slot(right):
+                left = node.left if i == 0 else node.comparators[i - 1]
+                if i == 0:
+                    node.left = _str(left)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        attr = self._self_attr(node.value)
+        node = self.generic_visit(node)
+        if attr is not None and attr in self.facts.int_keyed:
+            self._int_keys_warning(node, attr)
+            node.slice = _str(node.slice)
+        return node
+
+    def visit_For(self, node: ast.For) -> Any:
+        attr = self._self_attr(node.iter)
+        node = self.generic_visit(node)
+        if attr is not None and attr in self.facts.int_keyed:
+            node.iter = self._int_keys(node.iter)
+        return node
+
+    # -- calls ---------------------------------------------------------------------
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        func = node.func
+        attr = self._self_attr(func)
+        if attr is not None and attr in self.facts.methods:
+            self.out.methods_called.add(attr)
+            call = ast.Call(
+                func=ast.Name(id=self.facts.emitted("method", attr), ctx=ast.Load()),
+                args=[self._state(), *[self.visit(a) for a in node.args]],
+                keywords=[self.visit(k) for k in node.keywords],
+            )
+            return ast.copy_location(call, node)
+        if isinstance(func, ast.Name) and func.id not in self.locals:
+            special = self._builtin_call(node, func.id)
+            if special is not None:
+                return special
+        if isinstance(func, ast.Attribute):
+            special = self._method_call(node, func)
+            if special is not None:
+                return special
+        return self.generic_visit(node)
+
+    def _builtin_call(self, node: ast.Call, name: str) -> Any:
+        args = node.args
+        if name == "super":
+            self.out.problems.append(
+                _error(node, self.member, "super()", "inheritance does not convert; "
+                       "copy what the base class method does into the method")
+            )
+            return node
+        if name in ("hasattr", "getattr") and args and self._is_self(args[0]):
+            if len(args) >= 2 and isinstance(args[1], ast.Constant):
+                key = args[1]
+                if name == "hasattr":
+                    return ast.Compare(left=key, ops=[ast.In()], comparators=[self._state()])
+                rest = [self.visit(a) for a in args[2:]]
+                get = ast.Attribute(value=self._state(), attr="get", ctx=ast.Load())
+                return ast.Call(func=get, args=[key, *rest], keywords=[])
+        if name in ("vars", "setattr", "delattr", "getattr", "hasattr"):
+            if args and self._is_self(args[0]):
+                self.out.problems.append(
+                    _error(node, self.member, f"{name}(self, ...)",
+                           "give the attribute by a constant name: self.name")
+                )
+                return node
+        return None
+
+    def _method_call(self, node: ast.Call, func: ast.Attribute) -> Any:
+        owner_attr = self._self_attr(func.value)
+        if owner_attr is not None and owner_attr in self.facts.randoms:
+            return self._draw(node, func, owner_attr)
+        resolved = self._resolve(func)
+        if resolved is not _MISSING:
+            if _hashable(resolved) and resolved in _CLOCK:
+                self.out.prelude.add("_now")
+                self.out.state_keys.add("_now")
+                self._warn_once(
+                    node, "clock", ast.unparse(func) + "()",
+                    "the sandbox has no clock: the time is state['_now'] (the time of the "
+                    "import), so results that depend on the day are frozen there",
+                )
+                now = _call("_now", self._state())
+                if _CLOCK[resolved] == "date":
+                    now = ast.Call(
+                        func=ast.Attribute(value=now, attr="date", ctx=ast.Load()),
+                        args=[], keywords=[],
+                    )
+                return ast.copy_location(now, node)
+            if _hashable(resolved) and resolved == _dt.datetime.fromtimestamp and len(node.args) == 1 and not node.keywords:
+                self.out.prelude.add("_fromtimestamp")
+                self._local_time_warning(node)
+                return ast.copy_location(_call("_fromtimestamp", self.visit(node.args[0])), node)
+            module = self._resolve(func.value)
+            if module is random and func.attr != "Random":
+                self.out.prelude.add("_random_call")
+                self.out.state_keys.add("_random")
+                self._warn_once(
+                    node, "module-random", f"random.{func.attr}()",
+                    "the module's generator is seeded by the OS; the toolkit keeps one "
+                    "in state['_random'] (seed 0), so draws replay but differ from a run",
+                )
+                return self._draw(node, func, "_random")
+        if func.attr == "timestamp" and not node.args and not node.keywords:
+            self.out.prelude.add("_timestamp")
+            self._local_time_warning(node)
+            return ast.copy_location(_call("_timestamp", self.visit(func.value)), node)
+        owner = self._self_attr(func.value)
+        if owner is not None and owner in self.facts.sets and func.attr in _SET_METHODS:
+            helper = _SET_METHODS[func.attr]
+            self.out.prelude.add(helper)
+            self._warn_once(
+                node, f"set:{owner}", f"self.{owner} (a set)",
+                "a state holds no sets: it is a sorted list, and add/discard/remove/update "
+                "keep it one",
+            )
+            args = [self.visit(a) for a in node.args]
+            return ast.copy_location(_call(helper, self._slot(owner, ast.Load()), *args), node)
+        if owner is not None and owner in self.facts.int_keyed:
+            self._int_keys_warning(node, owner)
+            call = self.generic_visit(node)
+            if func.attr in _DICT_KEY_METHODS and call.args:
+                call.args[0] = _str(call.args[0])
+            elif func.attr in ("keys", "items") and not call.args:
+                return ast.copy_location(self._int_keys(call.func.value, func.attr), node)
+            return call
+        return None
+
+    def _draw(self, node: ast.Call, func: ast.Attribute, key: str) -> ast.expr:
+        """``self.rng.M(args)`` as ``_random_call(state, "rng", lambda _rng: _rng.M(args))``."""
+        self.out.prelude.add("_random_call")
+        draw = ast.Call(
+            func=ast.Attribute(value=ast.Name(id="_rng", ctx=ast.Load()), attr=func.attr,
+                               ctx=ast.Load()),
+            args=[self.visit(a) for a in node.args],
+            keywords=[self.visit(k) for k in node.keywords],
+        )
+        lam = ast.Lambda(
+            args=ast.arguments(posonlyargs=[], args=[ast.arg(arg="_rng")], kwonlyargs=[],
+                               kw_defaults=[], defaults=[]),
+            body=draw,
+        )
+        return ast.copy_location(
+            _call("_random_call", self._state(), ast.Constant(key), lam), node
+        )
+
+    def _int_keyed_slot(self, node: ast.expr) -> bool:
+        """Whether `node` (already rewritten) is ``state["A"]`` of an int-keyed A."""
+        return (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == self.state_name
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value in self.facts.int_keyed
+        )
+
+    def _int_keys(self, mapping: ast.expr, view: str = "keys") -> ast.expr:
+        """``[_int_key(k) for k in mapping]`` (``items``: pairs with int keys)."""
+        self.out.prelude.add("_int_key")
+        key = ast.Name(id="_key", ctx=ast.Load())
+        if view == "items":
+            elt: ast.expr = ast.Tuple(
+                elts=[_call("_int_key", key), ast.Name(id="_value", ctx=ast.Load())],
+                ctx=ast.Load(),
+            )
+            target: ast.expr = ast.Tuple(
+                elts=[ast.Name(id="_key", ctx=ast.Store()), ast.Name(id="_value", ctx=ast.Store())],
+                ctx=ast.Store(),
+            )
+            source: ast.expr = ast.Call(
+                func=ast.Attribute(value=mapping, attr="items", ctx=ast.Load()),
+                args=[], keywords=[],
+            )
+        else:
+            elt, target, source = _call("_int_key", key), ast.Name(id="_key", ctx=ast.Store()), mapping
+        return ast.ListComp(
+            elt=elt,
+            generators=[ast.comprehension(target=target, iter=source, ifs=[], is_async=0)],
+        )
+
+    def _int_keys_warning(self, node: Any, attr: str) -> None:
+        self._warn_once(
+            node, f"int-keys:{attr}", f"self.{attr} (int keys)",
+            "a state's keys are strings: the dict is stored with str keys, indexed by "
+            "str(key), and its keys()/items()/iteration give them back as ints; "
+            "other uses see the string keys",
+        )
+
+    def _local_time_warning(self, node: Any) -> None:
+        self._warn_once(
+            node, "local-time", "naive local time",
+            "the sandbox has no local time zone: naive times are read as UTC "
+            "(the same on a machine set to UTC)",
+        )
+
+
+_MISSING: Any = object()
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _is_literal(value: Any) -> bool:
+    return value is None or isinstance(
+        value, (bool, int, float, str, list, tuple, dict, set, frozenset, _dt.date, _dt.timedelta)
+    )
