@@ -2,9 +2,9 @@
 
 `main(argv)` returns the exit code (0 all pass, 1 some fail, 2 bad input) so it works
 both as the console-script entry point (`sys.exit(main())`) and from tests.
-Subcommands register in `_COMMANDS`; today: `check-toolkit`, `check-scenario` (in
-`synth.check_scenario_command`), `eval` (in `synth.eval_command`) and `verify` (in
-`synth.verify_command`).
+Subcommands register in `_COMMANDS`; most live in a module of their own
+(`synth.<name>_command`, `synth.import_python.command`, `synth.suites.command`), imported
+only when used.
 """
 
 from __future__ import annotations
@@ -238,6 +238,19 @@ def _view(args: argparse.Namespace) -> int:
     return view_command.run(args)
 
 
+def _lazy(module: str) -> tuple[Callable[[argparse.ArgumentParser], None], Handler]:
+    """``(add_arguments, run)`` of a command module, imported only when used."""
+    import importlib
+
+    def add_arguments(p: argparse.ArgumentParser) -> None:
+        importlib.import_module(module).add_arguments(p)
+
+    def run(args: argparse.Namespace) -> int:
+        return int(importlib.import_module(module).run(args))
+
+    return add_arguments, run
+
+
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "run": (
         "mine text for procedures: relevance, extraction, grounding, verification into "
@@ -279,5 +292,18 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handl
         "trajectories, toolkits, eval) (exit 0 written, 2 bad input)",
         _view_arguments,
         _view,
+    ),
+    "import-python": (
+        "convert a stateful Python class (MODULE:CLASS) into a toolkit by rewriting its "
+        "syntax tree; --check N compares the two on random calls (exit 0 all converted "
+        "and agreeing, 1 some tools left out or disagreeing, 2 bad input)",
+        *_lazy("synth.import_python.command"),
+    ),
+    "suite": (
+        "build an external eval suite (bfcl: BFCL multi-turn) as toolkits and scenarios "
+        "for `gem-env eval`; --check replays its ground truth against the suite's own "
+        "executor (exit 0 built and agreeing, 1 some entries not built or disagreeing, "
+        "2 bad input)",
+        *_lazy("synth.suites.command"),
     ),
 }

@@ -27,7 +27,7 @@ from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
 from synth.import_python.schemas import signature_tool, tool_from_doc
 from synth.import_python.values import NotJSON, literal_source, random_state, state_value
 
-__all__ = ["ClassUnit", "assemble", "convert_class", "snake_case"]
+__all__ = ["ClassUnit", "assemble", "class_state", "convert_class", "snake_case"]
 
 _JSON_TYPE = {bool: "boolean", int: "integer", float: "number", str: "string"}
 _JSON_TYPE |= {list: "array", dict: "object"}
@@ -243,9 +243,9 @@ class _Naming:
     def emitted(self, kind: str, name: str) -> str:
         ns = self.namespace
         if kind == "method":
-            return name if ns is None else f"_{ns}_m_{name.lstrip('_')}" + (
-                "_" if name.startswith("_") else ""
-            )
+            if ns is None:
+                return name
+            return f"_{ns}_p_{name.lstrip('_')}" if name.startswith("_") else f"_{ns}_m_{name}"
         if kind == "constant":
             return f"_C_{name}" if ns is None else f"_{ns}_c_{name}"
         if kind == "module_constant":
@@ -562,3 +562,31 @@ def _state_schema(state: dict[str, Any]) -> dict[str, Any]:
             properties[key] = {"type": "number"}
     return {"type": "object", "properties": properties}
 
+
+
+def class_state(
+    cls: type,
+    unit: ClassUnit,
+    *,
+    loader: str | None,
+    config: dict[str, Any] | None,
+    loader_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The state of a fresh instance of `cls` after `loader` ran on `config`, in the form
+    `unit`'s functions expect (with the keys the conversion added, as in `unit.state`).
+
+    Raises:
+        ImportPythonError: the loader fails, or an attribute has no JSON form.
+    """
+    instance = _instance(cls, loader, config, loader_kwargs)
+    state: dict[str, Any] = {}
+    for attr, value in vars(instance).items():
+        try:
+            state[attr] = state_value(value, attr, set(), set())
+        except NotJSON as exc:
+            if attr in unit.state:
+                raise ImportPythonError(str(exc)) from None
+    for key in ("_now", "_random"):
+        if key in unit.state and key not in state:
+            state[key] = copy.deepcopy(unit.state[key])
+    return state

@@ -1,0 +1,261 @@
+"""`gem-env suite bfcl`: BFCL multi-turn entries as toolkits and scenarios.
+
+Each BFCL class converts once (`synth.import_python`, namespaced by its name); an
+entry's toolkit composes its involved classes (state ``{"TicketAPI": {...}, ...}``)
+minus its excluded functions, one file per distinct combination. An entry's scenario
+has BFCL's per-turn user queries as a script (``user.script``, played by a scripted
+user), its ``initial_config`` loaded by each class's own loader as the initial state,
+and a goal that is BFCL's check: each involved class's public attributes equal what the
+ground truth produces (computed by replaying it through the toolkit), and every result
+the ground-truth calls return is among the agent's call results (BFCL's response check,
+over the whole episode). ``reference_calls`` (the ground truth, per turn) is what the
+oracle plays. Every entry ends with one line in ``entries.jsonl``: built, or not built
+and why.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import hashlib
+import inspect
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synth.import_python.convert import ClassUnit, assemble, class_state, convert_class
+from synth.import_python.problems import ImportPythonError
+from synth.suites.bfcl import data
+from toolkits import compile_toolkit
+from toolkits.errors import ToolkitError
+
+__all__ = ["BuiltEntry", "SuiteBuilder", "parse_call"]
+
+LOADER = "_load_scenario"
+TURN_BUDGET = 12  # agent turns allowed per user turn
+SYSTEM_PROMPT = (
+    "You are an assistant that completes the user's requests with the tools you are given. "
+    "Each user message is one request: make the tool calls it needs, then answer briefly. "
+    "If a request lacks information you need, or no tool can do it, say so instead of "
+    "guessing."
+)
+TOOLKITS_DIR = "toolkits"
+
+
+class CallParseError(ValueError):
+    """A ground-truth call that is not ``name(arg=literal, ...)``."""
+
+
+def parse_call(text: str, parameters: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
+    """``"mv(source='a', destination='b')"`` -> ``("mv", {"source": "a", ...})``;
+    positional arguments take the method's parameter names (`parameters`)."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise CallParseError(f"not a call: {text!r} ({exc.msg})") from None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise CallParseError(f"not a call of a function by name: {text!r}")
+    name = node.func.id
+    if name not in parameters:
+        raise CallParseError(f"{name} is no function of the entry's classes")
+    try:
+        arguments = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+        positional = [ast.literal_eval(a) for a in node.args]
+    except ValueError:
+        raise CallParseError(f"an argument of {text!r} is not a literal") from None
+    names = parameters[name]
+    if len(positional) > len(names):
+        raise CallParseError(f"{text!r} passes more positional arguments than {name} takes")
+    arguments.update(zip(names, positional))
+    return name, arguments
+
+
+@dataclass
+class BuiltEntry:
+    """One entry's outcome: its scenario (when built) or why it is not built."""
+
+    id: str
+    category: str
+    scenario: dict[str, Any] | None = None
+    reason: str = ""
+    toolkit_file: str | None = None
+    replay: list[list[dict[str, Any]]] = field(default_factory=list)  # the ground truth's results
+    final_state: dict[str, Any] | None = None  # after the ground truth, through gem-env
+
+
+class SuiteBuilder:
+    """Builds entries, converting each class once and each toolkit once per combination.
+
+    Args:
+        out: the suite's directory (toolkits are written under ``out/toolkits``).
+        now: the time converted clock reads give (BFCL's TravelAPI reads the clock).
+    """
+
+    def __init__(self, out: Path, now: _dt.datetime | None = None):
+        self.out = out
+        self.now = now or _dt.datetime.now().replace(microsecond=0)
+        self._units: dict[str, ClassUnit | str] = {}
+        self._classes: dict[str, type] = {}
+        self._toolkits: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, Any, dict]] = {}
+
+    def unit(self, name: str) -> ClassUnit | str:
+        """The converted class, or the reason it does not convert."""
+        if name not in self._units:
+            try:
+                cls = data.load_class(name)
+                self._classes[name] = cls
+                loader = None if data.stateless(name) else LOADER
+                self._units[name] = convert_class(
+                    cls, docs=data.function_docs(name), loader=loader, config={},
+                    namespace=name, now=self.now,
+                )
+            except (data.SuiteError, ImportPythonError) as exc:
+                self._units[name] = f"{name} does not convert: {exc}"
+        return self._units[name]
+
+    def build(self, entry: dict[str, Any], category: str) -> BuiltEntry:
+        """The scenario of one entry (never raises: a failure is a reason)."""
+        built = BuiltEntry(id=str(entry.get("id")), category=category)
+        try:
+            self._build(entry, category, built)
+        except (data.SuiteError, ImportPythonError, CallParseError, ToolkitError, KeyError,
+                TypeError, ValueError) as exc:
+            built.scenario, built.reason = None, f"{type(exc).__name__}: {exc}"
+        return built
+
+    def _build(self, entry: dict[str, Any], category: str, built: BuiltEntry) -> None:
+        if entry.get("missed_function"):
+            raise ValueError(
+                "functions revealed at a later turn (missed_function) need the env to add "
+                "tools mid-episode, which it does not yet do"
+            )
+        classes = tuple(entry["involved_classes"])
+        units: list[ClassUnit] = []
+        for name in classes:
+            unit = self.unit(name)
+            if isinstance(unit, str):
+                raise ValueError(unit)
+            units.append(unit)
+        excluded = tuple(sorted(entry.get("excluded_function") or []))
+        file, compiled, spec = self._toolkit(classes, excluded, units)
+        parameters = self._parameters(classes)
+        turns = [[parse_call(c, parameters) for c in turn] for turn in entry["ground_truth"]]
+        available = {t["function"]["name"] for t in spec["tools"]}
+        for turn in turns:
+            for name, _ in turn:
+                if name not in available:
+                    left_out = next((u.class_name for u in units if name in u.left_out), None)
+                    why = f"{left_out} does not convert {name}" if left_out else "excluded"
+                    raise ValueError(f"the ground truth calls {name}, which the toolkit lacks "
+                                     f"({why}; see import-python's report)")
+        long_context = "long_context" in category
+        state = {
+            name: class_state(
+                self._classes[name], unit, loader=None if data.stateless(name) else LOADER,
+                config=entry["initial_config"].get(name, {}),
+                loader_kwargs=None if data.stateless(name) else {"long_context": long_context},
+            )
+            for name, unit in zip(classes, units)
+        }
+        compiled.reset(state)
+        replay: list[list[dict[str, Any]]] = []
+        for turn in turns:
+            results = []
+            for name, arguments in turn:
+                result = compiled.call(name, arguments)
+                results.append({"name": name, "arguments": arguments, "ok": result.ok,
+                                "result": result.value if result.ok else None,
+                                "error": result.error,
+                                "error_kind": result.error_kind.value if result.error_kind
+                                else None})
+            replay.append(results)
+        final = compiled.state
+        built.replay, built.final_state, built.toolkit_file = replay, final, file
+        built.scenario = _scenario(entry, category, file, state, final, replay, classes)
+
+    def _toolkit(
+        self, classes: tuple[str, ...], excluded: tuple[str, ...], units: list[ClassUnit]
+    ) -> tuple[str, Any, dict[str, Any]]:
+        key = (classes, excluded)
+        if key not in self._toolkits:
+            name = "bfcl_" + "_".join(u.class_name.lower() for u in units)
+            spec = assemble(units, name=name, domain="bfcl",
+                            description="BFCL multi-turn: " + " ".join(u.description
+                                                                       for u in units))
+            spec["tools"] = [t for t in spec["tools"] if t["function"]["name"] not in excluded]
+            text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+            file = f"{TOOLKITS_DIR}/{name}-{digest}.json"
+            path = self.out / file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", "utf-8")
+            self._toolkits[key] = (file, compile_toolkit(spec), spec)
+        return self._toolkits[key]
+
+    def _parameters(self, classes: tuple[str, ...]) -> dict[str, list[str]]:
+        parameters: dict[str, list[str]] = {}
+        for name in classes:
+            cls = self._classes[name]
+            for method_name, method in inspect.getmembers(cls, inspect.isfunction):
+                if not method_name.startswith("_"):
+                    params = list(inspect.signature(method).parameters)[1:]
+                    parameters[method_name] = params
+        return parameters
+
+
+def _public(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if not k.startswith("_")}
+
+
+def _scenario(
+    entry: dict[str, Any],
+    category: str,
+    toolkit_file: str,
+    state: dict[str, Any],
+    final: dict[str, Any],
+    replay: list[list[dict[str, Any]]],
+    classes: tuple[str, ...],
+) -> dict[str, Any]:
+    script = [
+        "\n".join(str(m.get("content", "")) for m in turn) or data.REVEAL_PROMPT
+        for turn in entry["question"]
+    ]
+    assertions = []
+    for name in classes:
+        expected = _public(final[name])
+        if not expected:
+            continue  # a stateless class (MathAPI): BFCL checks nothing of it
+        keys = sorted(expected)
+        assertions.append({
+            "description": f"{name}'s state equals the state BFCL's ground truth produces",
+            "expr": f"{{k: state[{name!r}].get(k) for k in {keys!r}}} == {expected!r}",
+        })
+    results = [c["result"] for turn in replay for c in turn if c["ok"]]
+    if results:
+        assertions.append({
+            "description": "every result the ground-truth calls return is among the agent's "
+            "(BFCL's response check)",
+            "expr": f"all(any(c['ok'] and c['result'] == r for c in calls) for r in {results!r})",
+        })
+    return {
+        "id": entry["id"],
+        "system_prompt": SYSTEM_PROMPT,
+        "user": {
+            "goal": " Then: ".join(script),
+            "persona": "BFCL's scripted user: one request per turn, as BFCL wrote them.",
+            "known_info": {},
+            "script": script,
+        },
+        "initial_state": state,
+        "goal_assertions": assertions,
+        "required_outputs": [],
+        "max_turns": TURN_BUDGET * max(1, len(script)),
+        "toolkit": toolkit_file,
+        "reference_calls": [
+            [{"name": c["name"], "arguments": c["arguments"]} for c in turn] for turn in replay
+        ],
+        "bfcl": {"category": category, "involved_classes": list(classes),
+                 "excluded_function": entry.get("excluded_function") or []},
+    }
