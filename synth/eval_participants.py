@@ -31,12 +31,13 @@ def participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) -> 
     from gem_env.env import ToolUseEnv
     from gem_env.participants.heuristic import HeuristicUser
     from gem_env.participants.oracle import OracleAgent
+    from gem_env.participants.reference import ReferenceAgent, ScriptFollowingUser
 
     scenarios, toolkit = plan["scenarios"], plan["toolkit"]
     if model is None:  # the oracle plans on the toolkit it is given, or each scenario's
 
-        def make_agent() -> Any:
-            return OracleAgent(toolkit) if toolkit is not None else OracleAgent()
+        def make_agent() -> Any:  # a scenario's reference solution first (external suites)
+            return ReferenceAgent(OracleAgent(toolkit) if toolkit is not None else OracleAgent())
 
     else:
         from gem_env.participants.llm import LLMAgent
@@ -44,12 +45,12 @@ def participants(args: argparse.Namespace, plan: dict[str, Any], model: Any) -> 
         def make_agent() -> Any:
             return LLMAgent(model)
 
-    def make_user() -> Any:
+    def make_user() -> Any:  # a scenario's script is played as written (external suites)
         if args.user == "llm":
             from gem_env.participants.llm import LLMUser
 
-            return LLMUser(model)
-        return HeuristicUser()
+            return ScriptFollowingUser(LLMUser(model))
+        return ScriptFollowingUser(HeuristicUser())
 
     def make_reward() -> Any:
         if args.reward == "goal":

@@ -133,18 +133,35 @@ def check_agreement(
             report.calls += 1
             if _same(original, ours):
                 report.calls_agree += 1
-                if original[0] == "error" and not diverged and len(report.disagreements) < MAX_LISTED:
+                if (
+                    original[0] == "error"
+                    and not diverged
+                    and len(report.disagreements) < MAX_LISTED
+                ):
                     theirs, mine = instance_state(instance), toolkit.state
                     if any(mine.get(k) != v for k, v in theirs.items()):
                         diverged = True
-                        report.disagreements.append(Disagreement(
-                            sequence=number, step=step, tool=name, arguments=arguments,
-                            original=_differing(theirs, mine)[0],
-                            toolkit=_differing(theirs, mine)[1], cause=PARTIAL_WRITE))
+                        report.disagreements.append(
+                            Disagreement(
+                                sequence=number,
+                                step=step,
+                                tool=name,
+                                arguments=arguments,
+                                original=_differing(theirs, mine)[0],
+                                toolkit=_differing(theirs, mine)[1],
+                                cause=PARTIAL_WRITE,
+                            )
+                        )
             elif len(report.disagreements) < MAX_LISTED:
                 report.disagreements.append(
-                    Disagreement(sequence=number, step=step, tool=name, arguments=arguments,
-                                 original=list(original), toolkit=list(ours))
+                    Disagreement(
+                        sequence=number,
+                        step=step,
+                        tool=name,
+                        arguments=arguments,
+                        original=list(original),
+                        toolkit=list(ours),
+                    )
                 )
         report.states += 1
         state = toolkit.state

@@ -19,22 +19,40 @@ EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of `import-python`."""
     p.add_argument("target", metavar="MODULE:CLASS", help="the class, e.g. mypkg.api:TicketAPI")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.json",
-                   help="where to write the toolkit")
-    p.add_argument("--doc", type=Path, metavar="FUNC_DOC.json",
-                   help="function docs (BFCL's format: one JSON object per line, or a list) "
-                   "for the tool schemas; default: signatures, type hints and docstrings")
-    p.add_argument("--state-from", metavar="LOADER",
-                   help="a method that loads --config into a fresh instance "
-                   "(e.g. _load_scenario); default: the fresh instance's attributes")
-    p.add_argument("--config", type=Path, metavar="CONFIG.json",
-                   help="the configuration LOADER is called with (default {})")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="FILE.json", help="where to write the toolkit"
+    )
+    p.add_argument(
+        "--doc",
+        type=Path,
+        metavar="FUNC_DOC.json",
+        help="function docs (BFCL's format: one JSON object per line, or a list) "
+        "for the tool schemas; default: signatures, type hints and docstrings",
+    )
+    p.add_argument(
+        "--state-from",
+        metavar="LOADER",
+        help="a method that loads --config into a fresh instance "
+        "(e.g. _load_scenario); default: the fresh instance's attributes",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="CONFIG.json",
+        help="the configuration LOADER is called with (default {})",
+    )
     p.add_argument("--name", help="the toolkit's name (default: the class's, in snake_case)")
-    p.add_argument("--check", type=int, default=0, metavar="N",
-                   help="run N random call sequences on the class and on the toolkit and "
-                   "print their agreement")
-    p.add_argument("--length", type=int, default=8, metavar="L",
-                   help="calls per --check sequence (default 8)")
+    p.add_argument(
+        "--check",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N random call sequences on the class and on the toolkit and "
+        "print their agreement",
+    )
+    p.add_argument(
+        "--length", type=int, default=8, metavar="L", help="calls per --check sequence (default 8)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the --check calls")
 
 
@@ -70,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
             for problem in unit.problems:
                 print(problem, file=sys.stderr)
             raise ImportPythonError(f"no method of {cls.__name__} converted (see above)")
-        toolkit = assemble([unit], name=args.name or snake_case(cls.__name__),
-                           description=unit.description)
+        toolkit = assemble(
+            [unit], name=args.name or snake_case(cls.__name__), description=unit.description
+        )
     except ImportPythonError as exc:
         print(f"gem-env import-python: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -116,15 +135,21 @@ def _check(cls: type, toolkit: dict[str, Any], args: argparse.Namespace, config:
         return instance
 
     compiled = compile_toolkit(toolkit)
-    report = check_agreement(make_instance, compiled, sequences=args.check, length=args.length,
-                             seed=args.seed)
+    report = check_agreement(
+        make_instance, compiled, sequences=args.check, length=args.length, seed=args.seed
+    )
     print(f"--check {args.check} x {args.length}: {report.summary()}")
     for d in report.disagreements:
-        where = f"sequence {d.sequence} call {d.step} {d.tool}({json.dumps(d.arguments)})" if (
-            d.step is not None) else f"sequence {d.sequence} final state"
+        where = (
+            f"sequence {d.sequence} call {d.step} {d.tool}({json.dumps(d.arguments)})"
+            if (d.step is not None)
+            else f"sequence {d.sequence} final state"
+        )
         cause = f"\n    cause:   {d.cause}" if d.cause else ""
-        print(f"  {where}\n    class:   {_short(d.original)}\n    toolkit: {_short(d.toolkit)}"
-              + cause)
+        print(
+            f"  {where}\n    class:   {_short(d.original)}\n    toolkit: {_short(d.toolkit)}"
+            + cause
+        )
     agree = report.calls_agree == report.calls and report.states_agree == report.states
     return EXIT_OK if agree else EXIT_FAIL
 

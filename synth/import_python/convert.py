@@ -25,7 +25,7 @@ from synth.import_python.prelude import helper_source
 from synth.import_python.problems import ImportProblem, ImportPythonError
 from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
 from synth.import_python.schemas import signature_tool, tool_from_doc
-from synth.import_python.values import NotJSON, literal_source, random_state, state_value
+from synth.import_python.values import NotJSONError, literal_source, random_state, state_value
 
 __all__ = ["ClassUnit", "assemble", "class_state", "convert_class", "snake_case"]
 
@@ -107,7 +107,8 @@ def convert_class(
     methods = {
         n.name: n
         for n in class_node.body
-        if isinstance(n, ast.FunctionDef) and not (n.name.startswith("__") and n.name.endswith("__"))
+        if isinstance(n, ast.FunctionDef)
+        and not (n.name.startswith("__") and n.name.endswith("__"))
     }
     if class_node.bases and not all(ast.unparse(b) == "object" for b in class_node.bases):
         unit.problems.append(
@@ -136,8 +137,10 @@ def convert_class(
         imports=_import_bindings(tree),
         emitted=naming.emitted,
     )
-    rewritten = {m: rewrite_function(node, facts, naming.emitted("method", m), m)
-                 for m, node in methods.items()}
+    rewritten = {
+        m: rewrite_function(node, facts, naming.emitted("method", m), m)
+        for m, node in methods.items()
+    }
     functions = _module_functions(tree, module, facts, rewritten, naming)
     constant_sources = _constants(facts, rewritten, functions, unit.problems, naming)
     public = [m for m in methods if not m.startswith("_")]
@@ -151,13 +154,18 @@ def convert_class(
         elif key == "_random" and key not in state:
             state[key] = random_state(random.Random(0))
     unit.state = state
-    unit.tools = [_tool(m, methods[m], getattr(cls, m), docs, unit.problems) for m in public
-                  if m in included]
+    unit.tools = [
+        _tool(m, methods[m], getattr(cls, m), docs, unit.problems) for m in public if m in included
+    ]
     if docs:
         for name in sorted(set(docs) - set(methods)):
             unit.problems.append(
-                ImportProblem(severity="warning", member=name, found="function doc",
-                              message=f"{cls.__name__} has no method {name}; the doc is unused")
+                ImportProblem(
+                    severity="warning",
+                    member=name,
+                    found="function doc",
+                    message=f"{cls.__name__} has no method {name}; the doc is unused",
+                )
             )
     unit.problems = _deduplicated(unit.problems)
     return unit
@@ -198,14 +206,12 @@ def assemble(
             tools.append(tool)
             if composed:
                 params, impl = unit.wrappers[tool_name]
-                call = ", ".join(
-                    [f"state[{unit.class_name!r}]", *_param_names(params)]
+                call = ", ".join([f"state[{unit.class_name!r}]", *_param_names(params)])
+                chunks.append(
+                    f"def {tool_name}(state{', ' if params else ''}{params}):\n"
+                    f"    return {impl}({call})"
                 )
-                chunks.append(f"def {tool_name}(state{', ' if params else ''}{params}):\n"
-                              f"    return {impl}({call})")
-    prelude, prelude_imports = helper_source(
-        {h for u in units for h in u.prelude}
-    )
+    prelude, prelude_imports = helper_source({h for u in units for h in u.prelude})
     imports |= prelude_imports
     source = "\n".join(sorted(imports)) + "\n\n\n" + "\n\n\n".join([*prelude, *chunks]) + "\n"
     if composed:
@@ -226,8 +232,10 @@ def assemble(
         "state_schema": state_schema,
         "initial_state": state,
         "source": source,
-        "provenance": {"document_id": "python:" + "+".join(u.class_name for u in units),
-                       "model": "import-python"},
+        "provenance": {
+            "document_id": "python:" + "+".join(u.class_name for u in units),
+            "model": "import-python",
+        },
     }
 
 
@@ -251,8 +259,10 @@ class _Naming:
         if kind == "module_constant":
             return name if ns is None else f"_{ns}_k_{name}"
         if kind == "function":
-            return (name if name.startswith("_") else f"_{name}") if ns is None else (
-                f"_{ns}_f_{name}"
+            return (
+                (name if name.startswith("_") else f"_{name}")
+                if ns is None
+                else (f"_{ns}_f_{name}")
             )
         raise ValueError(kind)
 
@@ -317,11 +327,15 @@ def _initial_state(
         found: set[str] = set()
         try:
             state[attr] = state_value(value, attr, found, sets)
-        except NotJSON as exc:
+        except NotJSONError as exc:
             bad.add(attr)
             problems.append(
-                ImportProblem(line=lines.get(attr), member=attr, found=f"self.{attr}",
-                              message=f"{exc}; the methods that use it are left out")
+                ImportProblem(
+                    line=lines.get(attr),
+                    member=attr,
+                    found=f"self.{attr}",
+                    message=f"{exc}; the methods that use it are left out",
+                )
             )
             continue
         if attr in found:
@@ -332,8 +346,10 @@ def _initial_state(
 def _assignment_lines(class_node: ast.ClassDef) -> dict[str, int]:
     lines: dict[str, int] = {}
     for node in ast.walk(class_node):
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else ([node.target] if isinstance(node, ast.AnnAssign) else [])
         )
         for target in targets:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -347,8 +363,11 @@ def _int_keyed_annotations(class_node: ast.ClassDef) -> set[str]:
     for node in ast.walk(class_node):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Attribute):
             ann = node.annotation
-            if isinstance(ann, ast.Subscript) and ast.unparse(ann.value) in ("Dict", "dict",
-                                                                            "typing.Dict"):
+            if isinstance(ann, ast.Subscript) and ast.unparse(ann.value) in (
+                "Dict",
+                "dict",
+                "typing.Dict",
+            ):
                 key = ann.slice.elts[0] if isinstance(ann.slice, ast.Tuple) else None
                 if isinstance(key, ast.Name) and key.id == "int":
                     found.add(node.target.attr)
@@ -358,19 +377,24 @@ def _int_keyed_annotations(class_node: ast.ClassDef) -> set[str]:
 def _random_attributes(class_node: ast.ClassDef) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(class_node):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            if ast.unparse(node.value.func) in ("random.Random", "Random"):
-                for target in node.targets:
-                    if isinstance(target, ast.Attribute):
-                        found.add(target.attr)
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) in ("random.Random", "Random")
+        ):
+            found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))
     return found
 
 
 def _class_constants(class_node: ast.ClassDef, cls: type) -> dict[str, Any]:
     constants: dict[str, Any] = {}
     for node in class_node.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else (
+                [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+            )
         )
         for target in targets:
             if isinstance(target, ast.Name) and hasattr(cls, target.id):
@@ -413,12 +437,20 @@ def _module_functions(
         if name in functions:
             continue
         if name not in nodes:
-            functions[name] = Rewritten(source="", problems=[ImportProblem(
-                member=name, found=f"function {name}",
-                message="its source is not in the module; define it there")])
+            functions[name] = Rewritten(
+                source="",
+                problems=[
+                    ImportProblem(
+                        member=name,
+                        found=f"function {name}",
+                        message="its source is not in the module; define it there",
+                    )
+                ],
+            )
             continue
-        done = rewrite_function(nodes[name], facts, naming.emitted("function", name), name,
-                                is_method=False)
+        done = rewrite_function(
+            nodes[name], facts, naming.emitted("function", name), name, is_method=False
+        )
         functions[name] = done
         pending.extend(sorted(done.functions_called - set(functions)))
     return functions
@@ -441,9 +473,14 @@ def _constants(
         value = facts.constants[name] if kind == "constant" else vars(facts.module)[name]
         try:
             text, imports = literal_source(value, name)
-        except NotJSON as exc:
-            problems.append(ImportProblem(member=name, found=f"constant {name}",
-                                          message=f"{exc}; the methods that read it are left out"))
+        except NotJSONError as exc:
+            problems.append(
+                ImportProblem(
+                    member=name,
+                    found=f"constant {name}",
+                    message=f"{exc}; the methods that read it are left out",
+                )
+            )
             out[(kind, name)] = None
             continue
         out[(kind, name)] = (f"{naming.emitted(kind, name)} = {text}", imports)
@@ -459,7 +496,7 @@ def _included(
     unit: ClassUnit,
 ) -> set[str]:
     """The methods that convert with all they need (the public ones, and their helpers)."""
-    for name, done in [*rewritten.items(), *functions.items()]:
+    for done in [*rewritten.values(), *functions.values()]:
         unit.problems.extend(done.problems)
     ok_cache: dict[str, bool] = {}
 
@@ -512,7 +549,9 @@ def _emit(
         if name not in used_functions:
             used_functions.add(name)
             pending.extend(functions[name].functions_called)
-    parts = [rewritten[m] for m in sorted(included)] + [functions[f] for f in sorted(used_functions)]
+    parts = [rewritten[m] for m in sorted(included)] + [
+        functions[f] for f in sorted(used_functions)
+    ]
     wanted = {("constant", c) for p in parts for c in p.class_constants}
     wanted |= {("module_constant", c) for p in parts for c in p.constants}
     for key in sorted(wanted):
@@ -546,9 +585,15 @@ def _tool(
     if docs and name in docs:
         return tool_from_doc(docs[name])
     if docs:
-        problems.append(ImportProblem(
-            severity="warning", line=node.lineno, member=name, found="no function doc",
-            message="its schema comes from the signature, type hints and docstring"))
+        problems.append(
+            ImportProblem(
+                severity="warning",
+                line=node.lineno,
+                member=name,
+                found="no function doc",
+                message="its schema comes from the signature, type hints and docstring",
+            )
+        )
     return signature_tool(name, method)
 
 
@@ -561,7 +606,6 @@ def _state_schema(state: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
             properties[key] = {"type": "number"}
     return {"type": "object", "properties": properties}
-
 
 
 def class_state(
@@ -583,7 +627,7 @@ def class_state(
     for attr, value in vars(instance).items():
         try:
             state[attr] = state_value(value, attr, set(), set())
-        except NotJSON as exc:
+        except NotJSONError as exc:
             if attr in unit.state:
                 raise ImportPythonError(str(exc)) from None
     for key in ("_now", "_random"):

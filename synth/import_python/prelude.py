@@ -21,19 +21,19 @@ HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
     value = draw(generator)
     state[key] = generator.getstate()
     return value''',
-        (_RANDOM,)
+        (_RANDOM,),
     ),
     "_random_new": (
         '''def _random_new(seed):
     """The state of a generator seeded with `seed`, as the state keeps it."""
     return _random_module.Random(seed).getstate()''',
-        (_RANDOM,)
+        (_RANDOM,),
     ),
     "_now": (
         '''def _now(state):
     """The time: the sandbox has no clock, so it is state['_now']."""
     return _datetime.datetime.fromisoformat(state["_now"])''',
-        (_DATETIME,)
+        (_DATETIME,),
     ),
     "_timestamp": (
         '''def _timestamp(moment):
@@ -41,20 +41,20 @@ HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_datetime.timezone.utc)
     return moment.timestamp()''',
-        (_DATETIME,)
+        (_DATETIME,),
     ),
     "_fromtimestamp": (
         '''def _fromtimestamp(seconds):
     """The naive time of POSIX seconds, read as UTC (no local zone here)."""
     moment = _datetime.datetime.fromtimestamp(seconds, _datetime.timezone.utc)
     return moment.replace(tzinfo=None)''',
-        (_DATETIME,)
+        (_DATETIME,),
     ),
     "_int_key": (
         '''def _int_key(key):
     """A key the state holds as text, as the int it was."""
     return int(key) if key.lstrip("-").isdigit() else key''',
-        ()
+        (),
     ),
     "_set_add": (
         '''def _set_add(items, value):

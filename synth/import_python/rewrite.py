@@ -37,8 +37,12 @@ _CLOCK = {
     _dt.date.today: "date",
 }
 _DICT_KEY_METHODS = ("get", "pop", "setdefault")
-_SET_METHODS = {"add": "_set_add", "discard": "_set_discard", "remove": "_set_remove",
-                "update": "_set_update"}
+_SET_METHODS = {
+    "add": "_set_add",
+    "discard": "_set_discard",
+    "remove": "_set_remove",
+    "update": "_set_update",
+}
 
 
 @dataclass
@@ -115,16 +119,20 @@ def rewrite_function(
         args.args.insert(0, ast.arg(arg=state_name))
     elif out.prelude & {"_random_call", "_now"}:
         out.problems.append(
-            _error(node, member, "a draw or a clock read in a module function",
-                   "only methods reach the state; make the function a method of the class")
+            _error(
+                node,
+                member,
+                "a draw or a clock read in a module function",
+                "only methods reach the state; make the function a method of the class",
+            )
         )
     new.name = name
     new.returns = None
     new.decorator_list = []
     body = new.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        if isinstance(body[0].value.value, str):
-            body = body[1:]
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        body = body[1:] if isinstance(first.value.value, str) else body
     new.body = body or [ast.Pass()]
     for deco in node.decorator_list:
         out.problems.append(
@@ -153,9 +161,9 @@ def _bound_names(node: ast.FunctionDef) -> set[str]:
             names.add(sub.id)
         elif isinstance(sub, ast.arg):
             names.add(sub.arg)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub is not node:
-            names.add(sub.name)
-        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+        elif (isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub is not node) or (
+            isinstance(sub, ast.ExceptHandler) and sub.name
+        ):
             names.add(sub.name)
         elif isinstance(sub, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in sub.names)
@@ -217,9 +225,7 @@ class _Body(ast.NodeTransformer):
 
     def _is_self(self, node: ast.expr) -> bool:
         return (
-            self.self_name is not None
-            and isinstance(node, ast.Name)
-            and node.id == self.self_name
+            self.self_name is not None and isinstance(node, ast.Name) and node.id == self.self_name
         )
 
     def _self_attr(self, node: ast.expr) -> str | None:
@@ -327,8 +333,10 @@ class _Body(ast.NodeTransformer):
                     self.out.imports.add(f"from {module_name} import {imported}{alias}")
                 return node
             if not _is_literal(value):
-                construct = f"import {module_name}" if imported is None else (
-                    f"from {module_name} import {imported}"
+                construct = (
+                    f"import {module_name}"
+                    if imported is None
+                    else (f"from {module_name} import {imported}")
                 )
                 self.out.problems.append(_error(node, self.member, construct, why))
                 return node
@@ -386,12 +394,16 @@ class _Body(ast.NodeTransformer):
 
     def visit_Expr(self, node: ast.Expr) -> Any:
         value = node.value
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-            if value.func.id == "print" and "print" not in self.locals:
-                self._warn_once(
-                    node, "print", "print()", "the sandbox has no output; the call is dropped"
-                )
-                return None
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id == "print"
+            and "print" not in self.locals
+        ):
+            self._warn_once(
+                node, "print", "print()", "the sandbox has no output; the call is dropped"
+            )
+            return None
         return self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> Any:
@@ -445,25 +457,34 @@ class _Body(ast.NodeTransformer):
         args = node.args
         if name == "super":
             self.out.problems.append(
-                _error(node, self.member, "super()", "inheritance does not convert; "
-                       "copy what the base class method does into the method")
+                _error(
+                    node,
+                    self.member,
+                    "super()",
+                    "inheritance does not convert; "
+                    "copy what the base class method does into the method",
+                )
             )
             return node
-        if name in ("hasattr", "getattr") and args and self._is_self(args[0]):
-            if len(args) >= 2 and isinstance(args[1], ast.Constant):
-                key = args[1]
-                if name == "hasattr":
-                    return ast.Compare(left=key, ops=[ast.In()], comparators=[self._state()])
-                rest = [self.visit(a) for a in args[2:]]
-                get = ast.Attribute(value=self._state(), attr="get", ctx=ast.Load())
-                return ast.Call(func=get, args=[key, *rest], keywords=[])
-        if name in ("vars", "setattr", "delattr", "getattr", "hasattr"):
-            if args and self._is_self(args[0]):
-                self.out.problems.append(
-                    _error(node, self.member, f"{name}(self, ...)",
-                           "give the attribute by a constant name: self.name")
+        on_self = bool(args) and self._is_self(args[0])
+        constant_name = len(args) >= 2 and isinstance(args[1], ast.Constant)
+        if name in ("hasattr", "getattr") and on_self and constant_name:
+            key = args[1]
+            if name == "hasattr":
+                return ast.Compare(left=key, ops=[ast.In()], comparators=[self._state()])
+            rest = [self.visit(a) for a in args[2:]]
+            get = ast.Attribute(value=self._state(), attr="get", ctx=ast.Load())
+            return ast.Call(func=get, args=[key, *rest], keywords=[])
+        if name in ("vars", "setattr", "delattr", "getattr", "hasattr") and on_self:
+            self.out.problems.append(
+                _error(
+                    node,
+                    self.member,
+                    f"{name}(self, ...)",
+                    "give the attribute by a constant name: self.name",
                 )
-                return node
+            )
+            return node
         return None
 
     def _method_call(self, node: ast.Call, func: ast.Attribute) -> Any:
@@ -476,7 +497,9 @@ class _Body(ast.NodeTransformer):
                 self.out.prelude.add("_now")
                 self.out.state_keys.add("_now")
                 self._warn_once(
-                    node, "clock", ast.unparse(func) + "()",
+                    node,
+                    "clock",
+                    ast.unparse(func) + "()",
                     "the sandbox has no clock: the time is state['_now'] (the time of the "
                     "import), so results that depend on the day are frozen there",
                 )
@@ -484,10 +507,16 @@ class _Body(ast.NodeTransformer):
                 if _CLOCK[resolved] == "date":
                     now = ast.Call(
                         func=ast.Attribute(value=now, attr="date", ctx=ast.Load()),
-                        args=[], keywords=[],
+                        args=[],
+                        keywords=[],
                     )
                 return ast.copy_location(now, node)
-            if _hashable(resolved) and resolved == _dt.datetime.fromtimestamp and len(node.args) == 1 and not node.keywords:
+            if (
+                _hashable(resolved)
+                and resolved == _dt.datetime.fromtimestamp
+                and len(node.args) == 1
+                and not node.keywords
+            ):
                 self.out.prelude.add("_fromtimestamp")
                 self._local_time_warning(node)
                 return ast.copy_location(_call("_fromtimestamp", self.visit(node.args[0])), node)
@@ -496,7 +525,9 @@ class _Body(ast.NodeTransformer):
                 self.out.prelude.add("_random_call")
                 self.out.state_keys.add("_random")
                 self._warn_once(
-                    node, "module-random", f"random.{func.attr}()",
+                    node,
+                    "module-random",
+                    f"random.{func.attr}()",
                     "the module's generator is seeded by the OS; the toolkit keeps one "
                     "in state['_random'] (seed 0), so draws replay but differ from a run",
                 )
@@ -510,7 +541,9 @@ class _Body(ast.NodeTransformer):
             helper = _SET_METHODS[func.attr]
             self.out.prelude.add(helper)
             self._warn_once(
-                node, f"set:{owner}", f"self.{owner} (a set)",
+                node,
+                f"set:{owner}",
+                f"self.{owner} (a set)",
                 "a state holds no sets: it is a sorted list, and add/discard/remove/update "
                 "keep it one",
             )
@@ -530,19 +563,23 @@ class _Body(ast.NodeTransformer):
         """``self.rng.M(args)`` as ``_random_call(state, "rng", lambda _rng: _rng.M(args))``."""
         self.out.prelude.add("_random_call")
         draw = ast.Call(
-            func=ast.Attribute(value=ast.Name(id="_rng", ctx=ast.Load()), attr=func.attr,
-                               ctx=ast.Load()),
+            func=ast.Attribute(
+                value=ast.Name(id="_rng", ctx=ast.Load()), attr=func.attr, ctx=ast.Load()
+            ),
             args=[self.visit(a) for a in node.args],
             keywords=[self.visit(k) for k in node.keywords],
         )
         lam = ast.Lambda(
-            args=ast.arguments(posonlyargs=[], args=[ast.arg(arg="_rng")], kwonlyargs=[],
-                               kw_defaults=[], defaults=[]),
+            args=ast.arguments(
+                posonlyargs=[],
+                args=[ast.arg(arg="_rng")],
+                kwonlyargs=[],
+                kw_defaults=[],
+                defaults=[],
+            ),
             body=draw,
         )
-        return ast.copy_location(
-            _call("_random_call", self._state(), ast.Constant(key), lam), node
-        )
+        return ast.copy_location(_call("_random_call", self._state(), ast.Constant(key), lam), node)
 
     def _int_keyed_slot(self, node: ast.expr) -> bool:
         """Whether `node` (already rewritten) is ``state["A"]`` of an int-keyed A."""
@@ -569,10 +606,15 @@ class _Body(ast.NodeTransformer):
             )
             source: ast.expr = ast.Call(
                 func=ast.Attribute(value=mapping, attr="items", ctx=ast.Load()),
-                args=[], keywords=[],
+                args=[],
+                keywords=[],
             )
         else:
-            elt, target, source = _call("_int_key", key), ast.Name(id="_key", ctx=ast.Store()), mapping
+            elt, target, source = (
+                _call("_int_key", key),
+                ast.Name(id="_key", ctx=ast.Store()),
+                mapping,
+            )
         return ast.ListComp(
             elt=elt,
             generators=[ast.comprehension(target=target, iter=source, ifs=[], is_async=0)],
@@ -580,7 +622,9 @@ class _Body(ast.NodeTransformer):
 
     def _int_keys_warning(self, node: Any, attr: str) -> None:
         self._warn_once(
-            node, f"int-keys:{attr}", f"self.{attr} (int keys)",
+            node,
+            f"int-keys:{attr}",
+            f"self.{attr} (int keys)",
             "a state's keys are strings: the dict is stored with str keys, indexed by "
             "str(key), and its keys()/items()/iteration give them back as ints; "
             "other uses see the string keys",
@@ -588,7 +632,9 @@ class _Body(ast.NodeTransformer):
 
     def _local_time_warning(self, node: Any) -> None:
         self._warn_once(
-            node, "local-time", "naive local time",
+            node,
+            "local-time",
+            "naive local time",
             "the sandbox has no local time zone: naive times are read as UTC "
             "(the same on a machine set to UTC)",
         )

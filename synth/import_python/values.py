@@ -14,12 +14,12 @@ import math
 import random
 from typing import Any
 
-__all__ = ["NotJSON", "literal_source", "random_state", "state_value"]
+__all__ = ["NotJSONError", "literal_source", "random_state", "state_value"]
 
 MAX_LITERAL_CHARS = 5_000_000
 
 
-class NotJSON(ValueError):
+class NotJSONError(ValueError):
     """A value with no JSON form: the message names its type and where it is."""
 
 
@@ -40,7 +40,7 @@ def state_value(
         sets: collects the paths of sets (stored as sorted lists).
 
     Raises:
-        NotJSON: the value holds an object with no JSON form (a class instance, a set
+        NotJSONError: the value holds an object with no JSON form (a class instance, a set
             of mixed types, a datetime, a NaN).
     """
     if isinstance(value, random.Random):
@@ -51,7 +51,7 @@ def state_value(
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise NotJSON(f"{where} is {value!r}, which JSON cannot hold")
+            raise NotJSONError(f"{where} is {value!r}, which JSON cannot hold")
         return value
     if isinstance(value, (list, tuple)):
         return [state_value(v, f"{where}[{i}]", int_keyed, sets) for i, v in enumerate(value)]
@@ -60,13 +60,17 @@ def state_value(
         try:
             ordered = sorted(value)
         except TypeError:
-            raise NotJSON(f"{where} is a set of values with no order; keep it as a list") from None
+            raise NotJSONError(
+                f"{where} is a set of values with no order; keep it as a list"
+            ) from None
         return [state_value(v, f"{where}[{i}]", int_keyed, sets) for i, v in enumerate(ordered)]
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
             if isinstance(key, bool) or not isinstance(key, (str, int)):
-                raise NotJSON(f"{where} has a {type(key).__name__} key {key!r}; keys are strings")
+                raise NotJSONError(
+                    f"{where} has a {type(key).__name__} key {key!r}; keys are strings"
+                )
             if isinstance(key, int) and int_keyed is not None:
                 int_keyed.add(where)
             out[str(key)] = state_value(item, f"{where}[{key!r}]", int_keyed, sets)
@@ -77,19 +81,19 @@ def state_value(
         hint = "; keep it as an ISO string (d.isoformat()) and parse it where it is used"
     elif isinstance(value, (set, frozenset)):
         hint = "; keep it as a sorted list"
-    raise NotJSON(f"{where} holds a {kind.__module__}.{kind.__qualname__}, not JSON{hint}")
+    raise NotJSONError(f"{where} holds a {kind.__module__}.{kind.__qualname__}, not JSON{hint}")
 
 
 def literal_source(value: Any, where: str) -> tuple[str, set[str]]:
     """Python source for constant `value`, and the imports it needs (``datetime``).
 
     Raises:
-        NotJSON: the value is no literal the sandbox can rebuild.
+        NotJSONError: the value is no literal the sandbox can rebuild.
     """
     imports: set[str] = set()
     text = _literal(value, where, imports)
     if len(text) > MAX_LITERAL_CHARS:
-        raise NotJSON(f"{where} is {len(text):,} characters of source; keep it in the state")
+        raise NotJSONError(f"{where} is {len(text):,} characters of source; keep it in the state")
     return text, imports
 
 
@@ -110,7 +114,7 @@ def _literal(value: Any, where: str, imports: set[str]) -> str:
     if isinstance(value, (set, frozenset)):
         if not value:
             return "set()"
-        items = sorted((_literal(v, where, imports) for v in value))
+        items = sorted(_literal(v, where, imports) for v in value)
         return "{" + ", ".join(items) + "}"
     if isinstance(value, dict):
         pairs = (
@@ -120,8 +124,8 @@ def _literal(value: Any, where: str, imports: set[str]) -> str:
         return "{" + ", ".join(pairs) + "}"
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time, _dt.timedelta)):
         if getattr(value, "tzinfo", None) is not None:
-            raise NotJSON(f"{where} is a datetime with a time zone; give it as UTC text")
+            raise NotJSONError(f"{where} is a datetime with a time zone; give it as UTC text")
         imports.add("import datetime as _datetime")
         return "_datetime." + repr(value).removeprefix("datetime.")
     kind = type(value)
-    raise NotJSON(f"{where} is a {kind.__module__}.{kind.__qualname__}, not a literal")
+    raise NotJSONError(f"{where} is a {kind.__module__}.{kind.__qualname__}, not a literal")

@@ -107,8 +107,12 @@ class SuiteBuilder:
                 self._classes[name] = cls
                 loader = None if data.stateless(name) else LOADER
                 self._units[name] = convert_class(
-                    cls, docs=data.function_docs(name), loader=loader, config={},
-                    namespace=name, now=self.now,
+                    cls,
+                    docs=data.function_docs(name),
+                    loader=loader,
+                    config={},
+                    namespace=name,
+                    now=self.now,
                 )
             except (data.SuiteError, ImportPythonError) as exc:
                 self._units[name] = f"{name} does not convert: {exc}"
@@ -119,8 +123,15 @@ class SuiteBuilder:
         built = BuiltEntry(id=str(entry.get("id")), category=category)
         try:
             self._build(entry, category, built)
-        except (data.SuiteError, ImportPythonError, CallParseError, ToolkitError, KeyError,
-                TypeError, ValueError) as exc:
+        except (
+            data.SuiteError,
+            ImportPythonError,
+            CallParseError,
+            ToolkitError,
+            KeyError,
+            TypeError,
+            ValueError,
+        ) as exc:
             built.scenario, built.reason = None, f"{type(exc).__name__}: {exc}"
         return built
 
@@ -147,12 +158,16 @@ class SuiteBuilder:
                 if name not in available:
                     left_out = next((u.class_name for u in units if name in u.left_out), None)
                     why = f"{left_out} does not convert {name}" if left_out else "excluded"
-                    raise ValueError(f"the ground truth calls {name}, which the toolkit lacks "
-                                     f"({why}; see import-python's report)")
+                    raise ValueError(
+                        f"the ground truth calls {name}, which the toolkit lacks "
+                        f"({why}; see import-python's report)"
+                    )
         long_context = "long_context" in category
         state = {
             name: class_state(
-                self._classes[name], unit, loader=None if data.stateless(name) else LOADER,
+                self._classes[name],
+                unit,
+                loader=None if data.stateless(name) else LOADER,
                 config=entry["initial_config"].get(name, {}),
                 loader_kwargs=None if data.stateless(name) else {"long_context": long_context},
             )
@@ -164,11 +179,16 @@ class SuiteBuilder:
             results = []
             for name, arguments in turn:
                 result = compiled.call(name, arguments)
-                results.append({"name": name, "arguments": arguments, "ok": result.ok,
-                                "result": result.value if result.ok else None,
-                                "error": result.error,
-                                "error_kind": result.error_kind.value if result.error_kind
-                                else None})
+                results.append(
+                    {
+                        "name": name,
+                        "arguments": arguments,
+                        "ok": result.ok,
+                        "result": result.value if result.ok else None,
+                        "error": result.error,
+                        "error_kind": result.error_kind.value if result.error_kind else None,
+                    }
+                )
             replay.append(results)
         final = compiled.state
         built.replay, built.final_state, built.toolkit_file = replay, final, file
@@ -180,9 +200,12 @@ class SuiteBuilder:
         key = (classes, excluded)
         if key not in self._toolkits:
             name = "bfcl_" + "_".join(u.class_name.lower() for u in units)
-            spec = assemble(units, name=name, domain="bfcl",
-                            description="BFCL multi-turn: " + " ".join(u.description
-                                                                       for u in units))
+            spec = assemble(
+                units,
+                name=name,
+                domain="bfcl",
+                description="BFCL multi-turn: " + " ".join(u.description for u in units),
+            )
             spec["tools"] = [t for t in spec["tools"] if t["function"]["name"] not in excluded]
             text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             digest = hashlib.sha256(text.encode()).hexdigest()[:8]
@@ -228,17 +251,22 @@ def _scenario(
         if not expected:
             continue  # a stateless class (MathAPI): BFCL checks nothing of it
         keys = sorted(expected)
-        assertions.append({
-            "description": f"{name}'s state equals the state BFCL's ground truth produces",
-            "expr": f"{{k: state[{name!r}].get(k) for k in {keys!r}}} == {expected!r}",
-        })
+        assertions.append(
+            {
+                "description": f"{name}'s state equals the state BFCL's ground truth produces",
+                "expr": f"{{k: state[{name!r}].get(k) for k in {keys!r}}} == {expected!r}",
+            }
+        )
     results = [c["result"] for turn in replay for c in turn if c["ok"]]
     if results:
-        assertions.append({
-            "description": "every result the ground-truth calls return is among the agent's "
-            "(BFCL's response check)",
-            "expr": f"all(any(c['ok'] and c['result'] == r for c in calls) for r in {results!r})",
-        })
+        assertions.append(
+            {
+                "description": "every result the ground-truth calls return is among the agent's "
+                "(BFCL's response check)",
+                "expr": "all(any(c['ok'] and c['result'] == r for c in calls) "
+                f"for r in {results!r})",
+            }
+        )
     return {
         "id": entry["id"],
         "system_prompt": SYSTEM_PROMPT,
@@ -256,6 +284,9 @@ def _scenario(
         "reference_calls": [
             [{"name": c["name"], "arguments": c["arguments"]} for c in turn] for turn in replay
         ],
-        "bfcl": {"category": category, "involved_classes": list(classes),
-                 "excluded_function": entry.get("excluded_function") or []},
+        "bfcl": {
+            "category": category,
+            "involved_classes": list(classes),
+            "excluded_function": entry.get("excluded_function") or [],
+        },
     }

@@ -53,8 +53,9 @@ class AgreementRow(BaseModel):
     disagreements: list[EntryDisagreement] = Field(default_factory=list)
 
 
-def check_entry(entry: dict[str, Any], built: BuiltEntry, rows: dict[str, AgreementRow],
-                owners: dict[str, str]) -> None:
+def check_entry(
+    entry: dict[str, Any], built: BuiltEntry, rows: dict[str, AgreementRow], owners: dict[str, str]
+) -> None:
     """Replay `entry`'s ground truth through BFCL and compare with `built.replay`.
 
     Args:
@@ -67,8 +68,13 @@ def check_entry(entry: dict[str, Any], built: BuiltEntry, rows: dict[str, Agreem
     try:
         for turn_index, (calls, ours) in enumerate(zip(entry["ground_truth"], built.replay)):
             texts, instances = utils.execute_multi_turn_func_call(
-                calls, entry["initial_config"], entry["involved_classes"], _MODEL,
-                built.id, long_context=long_context, is_evaL_run=False,
+                calls,
+                entry["initial_config"],
+                entry["involved_classes"],
+                _MODEL,
+                built.id,
+                long_context=long_context,
+                is_evaL_run=False,
             )
             for text, call, mine in zip(texts, calls, ours):
                 row = rows.setdefault(owners.get(mine["name"], "?"), AgreementRow())
@@ -77,10 +83,17 @@ def check_entry(entry: dict[str, Any], built: BuiltEntry, rows: dict[str, Agreem
                 if cause is None:
                     row.calls_agree += 1
                 else:
-                    row.disagreements.append(EntryDisagreement(
-                        entry=built.id, turn=turn_index, call=call,
-                        class_name=owners.get(mine["name"], "?"), bfcl=text,
-                        gem_env=mine["result"] if mine["ok"] else mine["error"], cause=cause))
+                    row.disagreements.append(
+                        EntryDisagreement(
+                            entry=built.id,
+                            turn=turn_index,
+                            call=call,
+                            class_name=owners.get(mine["name"], "?"),
+                            bfcl=text,
+                            gem_env=mine["result"] if mine["ok"] else mine["error"],
+                            cause=cause,
+                        )
+                    )
         for name, instance in instances.items():
             row = rows.setdefault(name, AgreementRow())
             row.states += 1
@@ -90,12 +103,20 @@ def check_entry(entry: dict[str, Any], built: BuiltEntry, rows: dict[str, Agreem
                 row.states_agree += 1
             else:
                 keys = sorted(k for k in {*theirs, *mine} if theirs.get(k) != mine.get(k))
-                cause = BFCL_ORDER if all(_same_unordered(theirs.get(k), mine.get(k))
-                                          for k in keys) else _state_cause(built)
-                row.disagreements.append(EntryDisagreement(
-                    entry=built.id, class_name=name, cause=cause,
-                    bfcl={k: theirs.get(k) for k in keys},
-                    gem_env={k: mine.get(k) for k in keys}))
+                cause = (
+                    BFCL_ORDER
+                    if all(_same_unordered(theirs.get(k), mine.get(k)) for k in keys)
+                    else _state_cause(built)
+                )
+                row.disagreements.append(
+                    EntryDisagreement(
+                        entry=built.id,
+                        class_name=name,
+                        cause=cause,
+                        bfcl={k: theirs.get(k) for k in keys},
+                        gem_env={k: mine.get(k) for k in keys},
+                    )
+                )
     finally:
         _forget(utils, built.id)
 
@@ -147,8 +168,9 @@ def _key(value: Any) -> str:
 
 def _sorted(value: Any) -> Any:
     if isinstance(value, list):
-        return sorted((_sorted(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True,
-                                                                              default=str))
+        return sorted(
+            (_sorted(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str)
+        )
     if isinstance(value, dict):
         return {k: _sorted(v) for k, v in value.items()}
     return value
@@ -161,4 +183,3 @@ def _forget(utils: Any, entry_id: str) -> None:
     prefix = re.sub(r"[-./:]", "_", f"{_MODEL}_{entry_id}_")
     for name in [n for n in vars(utils) if n.startswith(prefix)]:
         del vars(utils)[name]
-

@@ -23,15 +23,27 @@ EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of `suite bfcl`."""
-    p.add_argument("--categories", default="base", metavar="LIST",
-                   help="comma-separated multi-turn categories: base, miss_param, miss_func, "
-                   "long_context (default base)")
+    p.add_argument(
+        "--categories",
+        default="base",
+        metavar="LIST",
+        help="comma-separated multi-turn categories: base, miss_param, miss_func, "
+        "long_context (default base)",
+    )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the suite directory")
-    p.add_argument("--limit", type=int, default=0, metavar="N",
-                   help="only the first N entries of each category")
-    p.add_argument("--check", action="store_true",
-                   help="replay every ground truth through BFCL's executor too and report "
-                   "the agreement per class")
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the first N entries of each category",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="replay every ground truth through BFCL's executor too and report "
+        "the agreement per class",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,26 +63,33 @@ def run(args: argparse.Namespace) -> int:
     builder = SuiteBuilder(out)
     rows: dict[str, Any] = {}
     built_count = total = 0
-    with (out / "scenarios.jsonl").open("w", encoding="utf-8") as scenarios, (
-        out / "entries.jsonl"
-    ).open("w", encoding="utf-8") as outcomes:
+    with (
+        (out / "scenarios.jsonl").open("w", encoding="utf-8") as scenarios,
+        (out / "entries.jsonl").open("w", encoding="utf-8") as outcomes,
+    ):
         for category, entries in selected:
             for entry in entries[: args.limit or None]:
                 total += 1
                 built = builder.build(entry, category)
-                outcomes.write(json.dumps({
-                    "id": built.id, "category": category,
-                    "status": "built" if built.scenario else "not_built",
-                    "reason": built.reason, "toolkit": built.toolkit_file,
-                }) + "\n")
+                outcomes.write(
+                    json.dumps(
+                        {
+                            "id": built.id,
+                            "category": category,
+                            "status": "built" if built.scenario else "not_built",
+                            "reason": built.reason,
+                            "toolkit": built.toolkit_file,
+                        }
+                    )
+                    + "\n"
+                )
                 if built.scenario is None:
                     continue
                 built_count += 1
                 scenarios.write(json.dumps(built.scenario, ensure_ascii=False) + "\n")
                 if args.check:
                     _check(entry, built, builder, rows)
-    print(f"{out}: {built_count}/{total} entries built (entries.jsonl says why the others "
-          "are not)")
+    print(f"{out}: {built_count}/{total} entries built (entries.jsonl says why the others are not)")
     for reason, count in _reasons(out / "entries.jsonl"):
         print(f"  not built x{count}: {reason}")
     code = EXIT_OK if built_count == total else EXIT_FAIL
@@ -107,18 +126,26 @@ def _report(rows: dict[str, Any], out: Path) -> int:
     disagreements = []
     for name in sorted(rows):
         row = rows[name]
-        print(f"  {name:<20} {row.calls_agree:>6}/{row.calls:<6} {row.states_agree:>6}/"
-              f"{row.states:<6}")
+        print(
+            f"  {name:<20} {row.calls_agree:>6}/{row.calls:<6} {row.states_agree:>6}/"
+            f"{row.states:<6}"
+        )
         disagreements.extend(row.disagreements)
     for d in disagreements[:20]:
         where = f"turn {d.turn} {d.call}" if d.turn is not None else "final state"
-        print(f"  - {d.entry} {d.class_name} {where}: {d.cause}\n      bfcl:    "
-              f"{_short(d.bfcl)}\n      gem-env: {_short(d.gem_env)}")
+        print(
+            f"  - {d.entry} {d.class_name} {where}: {d.cause}\n      bfcl:    "
+            f"{_short(d.bfcl)}\n      gem-env: {_short(d.gem_env)}"
+        )
     if len(disagreements) > 20:
         print(f"  ... {len(disagreements) - 20} more in agreement.json")
     (out / "agreement.json").write_text(
-        json.dumps({name: row.model_dump() for name, row in sorted(rows.items())}, indent=1,
-                   default=str) + "\n", "utf-8")
+        json.dumps(
+            {name: row.model_dump() for name, row in sorted(rows.items())}, indent=1, default=str
+        )
+        + "\n",
+        "utf-8",
+    )
     return EXIT_OK if not disagreements else EXIT_FAIL
 
 

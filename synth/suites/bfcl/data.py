@@ -60,8 +60,9 @@ def entries(category: str) -> list[dict[str, Any]]:
     questions = _jsonl(next(root.glob(f"BFCL_*_multi_turn_{category}.json"), None))
     answers = {
         e["id"]: e["ground_truth"]
-        for e in _jsonl(next((root / "possible_answer").glob(f"BFCL_*_multi_turn_{category}.json"),
-                             None))
+        for e in _jsonl(
+            next((root / "possible_answer").glob(f"BFCL_*_multi_turn_{category}.json"), None)
+        )
     }
     out = []
     for entry in questions:
@@ -75,8 +76,11 @@ def _jsonl(path: Path | None) -> list[dict[str, Any]]:
     if path is None or not path.is_file():
         raise SuiteError(f"a BFCL data file is missing; reinstall: {INSTALL}")
     try:
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
+        return [
+            json.loads(line)
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
     except json.JSONDecodeError as exc:
         raise SuiteError(f"{path}: not JSON lines: {exc}") from None
 

@@ -1,0 +1,117 @@
+"""Small stateful classes written for the import-python tests (hand-written test input,
+not LLM output): each exercises constructs the converter must handle or refuse."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import random
+from copy import deepcopy
+
+DEFAULT_STOCK = {"apple": 3, "pear": 0}
+LOW_STOCK = 1
+
+
+class Inventory:
+    """A shop's inventory: items, orders keyed by int id, a seeded id generator."""
+
+    MAX_ORDER = 5
+
+    def __init__(self):
+        self.stock: dict[str, int] = deepcopy(DEFAULT_STOCK)
+        self.orders: dict[int, dict] = {}
+        self.tags = set()
+        self.next_id = 1
+        self._rng = random.Random(7)
+
+    def _load(self, config: dict) -> None:
+        self.stock = config.get("stock", deepcopy(DEFAULT_STOCK))
+        self._rng = random.Random(config.get("seed", 7))
+
+    def _check_item(self, item: str) -> str | None:
+        if item not in self.stock:
+            return f"no item {item}"
+        return None
+
+    def add_item(self, item: str, count: int = 1) -> dict[str, int]:
+        """Add units of an item to the stock.
+
+        Args:
+            item (str): The item's name.
+            count (int): How many units. Defaults to 1.
+        """
+        self.stock[item] = self.stock.get(item, 0) + count
+        self.tags.add(item[:1])
+        return {item: self.stock[item]}
+
+    def order(self, item: str, count: int = 1) -> dict:
+        """Order units of an item; the order gets a random code."""
+        problem = self._check_item(item)
+        if problem:
+            return {"error": problem}
+        if count > Inventory.MAX_ORDER or count > self.MAX_ORDER:
+            raise ValueError(f"at most {self.MAX_ORDER} per order")
+        if self.stock[item] < count:
+            return {"error": "not enough stock"}
+        self.stock[item] -= count
+        order_id = self.next_id
+        self.next_id += 1
+        self.orders[order_id] = {
+            "item": item,
+            "count": count,
+            "code": self._rng.randint(1000, 9999),
+        }
+        return {"order_id": order_id, "low": self.stock[item] <= LOW_STOCK}
+
+    def cancel(self, order_id: int) -> dict:
+        """Cancel an order by its id."""
+        if order_id not in self.orders:
+            return {"error": f"no order {order_id}"}
+        order = self.orders.pop(order_id)
+        self.stock[order["item"]] += order["count"]
+        return {"cancelled": order_id}
+
+    def order_ids(self) -> list[int]:
+        """The ids of all orders."""
+        return sorted(self.orders.keys())
+
+    def stamp(self) -> str:
+        """Today's date."""
+        return datetime.date.today().isoformat()
+
+
+class Refusals:
+    """Constructs the converter must refuse, each in its own method."""
+
+    def __init__(self):
+        self.count = 0
+        self.handle = Helper()
+
+    def fine(self, n: int) -> int:
+        """Add n."""
+        self.count += n
+        return self.count
+
+    def uses_super(self) -> str:
+        return super().__repr__()
+
+    def uses_self(self) -> object:
+        return self
+
+    def uses_os(self) -> str:
+        return os.getcwd()
+
+    def uses_handle(self) -> str:
+        return self.handle.name
+
+    def calls_bad(self) -> str:
+        return self.uses_os()
+
+    def star(self, *names: str) -> int:
+        return len(names)
+
+
+class Helper:
+    """Not JSON: an instance of this class in a state cannot convert."""
+
+    name = "h"

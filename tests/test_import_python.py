@@ -1,0 +1,240 @@
+"""import-python: a stateful Python class as a toolkit@1 (tests/import_python_classes.py
+holds the hand-written classes converted here)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from gem_env.env import ToolUseEnv
+from gem_env.participants.heuristic import HeuristicUser
+from gem_env.participants.oracle import OracleAgent
+from gem_env.participants.reference import ReferenceAgent, ScriptFollowingUser
+from gem_env.participants.scripted import ScriptedAgent
+from gem_env.rollouts import run_episode
+from gem_env.scenario import load_scenarios
+from synth.cli import main
+from synth.import_python import assemble, convert_class
+from synth.import_python.agreement import check_agreement
+from synth.import_python.schemas import json_schema, signature_tool
+from tests import import_python_classes as fixtures
+from toolkits import compile_toolkit
+
+NOW = dt.datetime(2025, 3, 4, 12, 0)
+
+
+def _toolkit(cls: type, **kwargs):
+    unit = convert_class(cls, now=NOW, **kwargs)
+    return unit, assemble([unit], name="t", description=unit.description)
+
+
+def test_converted_class_compiles_with_tools_helpers_and_constants():
+    unit, spec = _toolkit(fixtures.Inventory)
+    names = [t["function"]["name"] for t in spec["tools"]]
+    assert names == ["add_item", "order", "cancel", "order_ids", "stamp"]  # public methods
+    assert "def _check_item(state, item)" in spec["source"]  # helper, not a tool
+    assert "_C_MAX_ORDER = 5" in spec["source"] and "LOW_STOCK = 1" in spec["source"]
+    assert unit.left_out == []
+    toolkit = compile_toolkit(spec)
+    assert json.loads(toolkit.call("add_item", {"item": "kiwi"}).content) == {"kiwi": 1}
+    assert toolkit.state["tags"] == ["k"]  # a set, kept as a sorted list
+    over = toolkit.call("order", {"item": "apple", "count": 6})
+    assert not over.ok and "at most 5 per order" in over.error  # class constant, raise
+    assert toolkit.call("order", {"item": "plum"}).value == {"error": "no item plum"}
+
+
+def test_random_draws_and_int_keys_match_the_original_class():
+    _, spec = _toolkit(fixtures.Inventory)
+    toolkit = compile_toolkit(spec)
+    original = fixtures.Inventory()
+    for _ in range(2):
+        ours = toolkit.call("order", {"item": "apple"}).value
+        assert ours == original.order("apple")
+    assert toolkit.state["orders"]["1"]["code"] == original.orders[1]["code"]  # same draws
+    assert toolkit.call("order_ids", {}).value == [1, 2]  # int keys come back as ints
+    assert toolkit.call("cancel", {"order_id": 1}).value == {"cancelled": 1}
+    assert toolkit.call("cancel", {"order_id": 1}).value == {"error": "no order 1"}
+
+
+def test_clock_is_frozen_in_the_state_and_reported():
+    unit, spec = _toolkit(fixtures.Inventory)
+    assert spec["initial_state"]["_now"] == NOW.isoformat()
+    assert compile_toolkit(spec).call("stamp", {}).value == "2025-03-04"
+    clock = [p for p in unit.problems if "clock" in p.message]
+    assert clock and clock[0].severity == "warning" and clock[0].member == "stamp"
+
+
+def test_agreement_on_random_sequences_is_total():
+    unit = convert_class(fixtures.Inventory)  # the clock frozen now: the same day as the class
+    spec = assemble([unit], name="t", description="d")
+    report = check_agreement(fixtures.Inventory, compile_toolkit(spec), sequences=20, length=6)
+    assert report.calls == 120 and report.calls_agree == 120, report.disagreements
+    assert report.states_agree == report.states == 20
+
+
+def test_agreement_reports_a_real_difference():
+    spec = copy.deepcopy(assemble([convert_class(fixtures.Inventory)], name="t", description="d"))
+    changed = spec["source"].replace(
+        "state['stock'].get(item, 0) + count", "state['stock'].get(item, 0) + count + 1"
+    )
+    assert changed != spec["source"]
+    spec["source"] = changed
+    report = check_agreement(fixtures.Inventory, compile_toolkit(spec), sequences=20, length=6)
+    assert report.calls_agree < report.calls and report.disagreements
+    assert report.disagreements[0].tool == "add_item"
+
+
+def test_loader_gives_the_initial_state():
+    _, spec = _toolkit(fixtures.Inventory, loader="_load", config={"stock": {"fig": 2}, "seed": 3})
+    assert spec["initial_state"]["stock"] == {"fig": 2}
+    expected = random.Random(3)
+    toolkit = compile_toolkit(spec)
+    toolkit.call("order", {"item": "fig"})
+    assert toolkit.state["orders"]["1"]["code"] == expected.randint(1000, 9999)
+
+
+def test_refused_constructs_are_reported_with_lines_and_left_out():
+    unit, spec = _toolkit(fixtures.Refusals)
+    assert [t["function"]["name"] for t in spec["tools"]] == ["fine"]
+    assert sorted(unit.left_out) == [
+        "calls_bad",
+        "star",
+        "uses_handle",
+        "uses_os",
+        "uses_self",
+        "uses_super",
+    ]
+    found = {p.member: p for p in unit.problems if p.severity == "error"}
+    assert "super()" in found["uses_super"].found
+    assert "self as a value" in found["uses_self"].found
+    assert "import os" in found["uses_os"].found and "sandbox offers" in found["uses_os"].message
+    assert "Helper" in found["handle"].message and found["handle"].line is not None
+    assert found["star"].found == "*names"
+    source = Path(fixtures.__file__).read_text().splitlines()
+    assert "super()" in source[found["uses_super"].line - 1]  # the line is the user's
+    assert compile_toolkit(spec).call("fine", {"n": 2}).value == 2
+
+
+def test_bfcl_function_doc_types_map_to_json_schema():
+    doc = {
+        "type": "dict",
+        "properties": {
+            "price": {"type": "float"},
+            "when": {"type": "tuple", "items": {"type": "string"}},
+            "meta": {"type": "dict", "properties": {"x": {"type": "any"}}},
+        },
+    }
+    assert json_schema(doc) == {
+        "type": "object",
+        "properties": {
+            "price": {"type": "number"},
+            "when": {"type": "array", "items": {"type": "string"}},
+            "meta": {"type": "object", "properties": {"x": {}}},
+        },
+    }
+
+
+def test_signature_schema_from_hints_defaults_and_docstring():
+    tool = signature_tool("add_item", fixtures.Inventory.add_item)["function"]
+    assert tool["description"] == "Add units of an item to the stock."
+    params = tool["parameters"]
+    assert params["required"] == ["item"]
+    assert params["properties"]["count"] == {
+        "type": "integer",
+        "default": 1,
+        "description": "How many units. Defaults to 1.",
+    }
+
+
+def test_composed_toolkit_namespaces_state_and_names():
+    a = convert_class(fixtures.Inventory, namespace="Inventory", now=NOW)
+    b = convert_class(fixtures.Refusals, namespace="Refusals", now=NOW)
+    spec = assemble([a, b], name="both", description="d")
+    toolkit = compile_toolkit(spec)
+    assert set(toolkit.state) == {"Inventory", "Refusals"}
+    assert toolkit.call("fine", {"n": 3}).value == 3
+    assert toolkit.call("add_item", {"item": "fig", "count": 2}).value == {"fig": 2}
+    assert (
+        toolkit.state["Refusals"]["count"] == 3 and toolkit.state["Inventory"]["stock"]["fig"] == 2
+    )
+
+
+def test_cli_writes_the_toolkit_and_checks_it(tmp_path, capsys):
+    out = tmp_path / "inv.json"
+    code = main(
+        [
+            "import-python",
+            "tests.import_python_classes:Inventory",
+            "--out",
+            str(out),
+            "--check",
+            "5",
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert json.loads(out.read_text())["format"] == "gem-env/toolkit@1"
+    assert "calls 40/40 agree" in printed and "final states 5/5 agree" in printed
+    assert (
+        main(
+            [
+                "import-python",
+                "tests.import_python_classes:Refusals",
+                "--out",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 1
+    )  # some tools left out
+    assert main(["import-python", "tests.import_python_classes", "--out", str(out)]) == 2
+    assert main(["import-python", "no_such_module_x:Y", "--out", str(out)]) == 2
+    assert "cannot import no_such_module_x" in capsys.readouterr().err
+
+
+def test_suite_without_bfcl_installed_says_how_to_install(monkeypatch, tmp_path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "bfcl_eval", None)  # import fails as if not installed
+    assert main(["suite", "bfcl", "--out", str(tmp_path)]) == 2
+    assert "pip install --no-deps bfcl-eval" in capsys.readouterr().err
+
+
+def _scripted_scenario(tmp_path):
+    _, spec = _toolkit(fixtures.Inventory)
+    (tmp_path / "inv.json").write_text(json.dumps(spec))
+    scenario = {
+        "id": "s1",
+        "system_prompt": "Help.",
+        "toolkit": "inv.json",
+        "user": {"goal": "order", "script": ["Order one apple.", "Now cancel it."]},
+        "goal_assertions": [
+            {"expr": "state['stock']['apple'] == 3 and state['orders'] == {}"},
+            {"expr": "any(c['name'] == 'cancel' and c['ok'] for c in calls)"},
+        ],
+        "reference_calls": [
+            [{"name": "order", "arguments": {"item": "apple"}}],
+            [{"name": "cancel", "arguments": {"order_id": 1}}],
+        ],
+        "max_turns": 10,
+    }
+    (tmp_path / "s.json").write_text(json.dumps([scenario]))
+    return load_scenarios(tmp_path / "s.json")[0]
+
+
+@pytest.mark.parametrize("agent_kind", ["reference", "lazy"])
+def test_script_user_and_reference_oracle(tmp_path, agent_kind):
+    scenario = _scripted_scenario(tmp_path)
+    user = ScriptFollowingUser(HeuristicUser())
+    env = ToolUseEnv(scenarios=[scenario], user=user)
+    agent = (
+        ReferenceAgent(OracleAgent()) if agent_kind == "reference" else ScriptedAgent(["ok"] * 5)
+    )
+    result = run_episode(env, agent, scenario="s1", seed=0)
+    users = [m.content for m in result.trajectory.messages if m.role == "user"]
+    assert users[:2] == ["Order one apple.", "Now cancel it."]  # the script, in order
+    assert (result.reward == 1.0) is (agent_kind == "reference")
