@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import os
 import random
+import threading
 from copy import deepcopy
 
 DEFAULT_STOCK = {"apple": 3, "pear": 0}
@@ -85,7 +86,7 @@ class Refusals:
 
     def __init__(self):
         self.count = 0
-        self.handle = Helper()
+        self.handle = threading.Lock()
 
     def fine(self, n: int) -> int:
         """Add n."""
@@ -101,8 +102,8 @@ class Refusals:
     def uses_os(self) -> str:
         return os.getcwd()
 
-    def uses_handle(self) -> str:
-        return self.handle.name
+    def uses_handle(self) -> bool:
+        return self.handle.locked()
 
     def calls_bad(self) -> str:
         return self.uses_os()
@@ -111,7 +112,59 @@ class Refusals:
         return len(names)
 
 
-class Helper:
-    """Not JSON: an instance of this class in a state cannot convert."""
+class Node:
+    """A folder of `Folders`: its parent is a back-reference (a cycle)."""
 
-    name = "h"
+    def __init__(self, name: str, parent: Node | None = None):
+        self.name = name
+        self.parent = parent
+        self.children: dict[str, Node] = {}
+        self._created = datetime.datetime.now()  # private and never read: not kept
+
+    def _child(self, name: str) -> Node | None:
+        return self.children.get(name)
+
+
+class Folders:
+    """Folders with a current folder, as an object graph (like BFCL's file system)."""
+
+    def __init__(self):
+        self.root = Node("/")
+        self._cwd = self.root
+
+    def mkdir(self, name: str) -> dict:
+        """Make a folder in the current folder."""
+        if self._cwd._child(name) is not None:
+            return {"error": f"{name} exists"}
+        self._cwd.children[name] = Node(name, self._cwd)
+        return {"created": name}
+
+    def cd(self, name: str) -> dict:
+        """Enter a folder ('..' for the parent)."""
+        if name == "..":
+            if self._cwd.parent is None:
+                return {"error": "at the root"}
+            self._cwd = self._cwd.parent
+            return {"cwd": self._cwd.name}
+        target = self._cwd._child(name)
+        if not isinstance(target, Node):
+            return {"error": f"no folder {name}"}
+        self._cwd = target
+        return {"cwd": target.name}
+
+    def rename(self, old: str, new: str) -> dict:
+        """Rename a folder of the current folder."""
+        node = self._cwd.children.pop(old, None)
+        if node is None:
+            return {"error": f"no folder {old}"}
+        node.name = new
+        self._cwd.children[new] = node
+        return {"renamed": new}
+
+    def pwd(self) -> str:
+        """The current folder's path."""
+        parts, node = [], self._cwd
+        while node.parent is not None:
+            parts.append(node.name)
+            node = node.parent
+        return "/" + "/".join(reversed(parts))

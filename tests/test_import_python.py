@@ -113,11 +113,36 @@ def test_refused_constructs_are_reported_with_lines_and_left_out():
     assert "super()" in found["uses_super"].found
     assert "self as a value" in found["uses_self"].found
     assert "import os" in found["uses_os"].found and "sandbox offers" in found["uses_os"].message
-    assert "Helper" in found["handle"].message and found["handle"].line is not None
+    assert "_thread.lock" in found["handle"].message and found["handle"].line is not None
     assert found["star"].found == "*names"
     source = Path(fixtures.__file__).read_text().splitlines()
     assert "super()" in source[found["uses_super"].line - 1]  # the line is the user's
     assert compile_toolkit(spec).call("fine", {"n": 2}).value == 2
+
+
+def test_objects_of_helper_classes_live_in_a_heap_and_agree():
+    unit, spec = _toolkit(fixtures.Folders)
+    assert unit.left_out == [] and set(unit.helper_classes) == {"Node"}
+    state = spec["initial_state"]
+    assert state["root"] == state["_cwd"] and state["root"] in state["_objects"]  # shared
+    assert "_created" not in state["_objects"][state["root"]]  # private, never read
+    assert any("never read" in p.found for p in unit.problems)
+    toolkit = compile_toolkit(spec)
+    assert toolkit.call("mkdir", {"name": "a"}).value == {"created": "a"}
+    assert toolkit.call("cd", {"name": "a"}).value == {"cwd": "a"}
+    assert toolkit.call("pwd", {}).value == "/a"
+    assert toolkit.call("cd", {"name": ".."}).value == {"cwd": "/"}  # through parent
+    assert toolkit.call("cd", {"name": "zz"}).value == {"error": "no folder zz"}  # isinstance
+    report = check_agreement(
+        fixtures.Folders,
+        compile_toolkit(spec),
+        sequences=30,
+        length=8,
+        classes=set(unit.helper_classes.values()),
+        skip=unit.dropped[""],
+    )
+    assert report.calls_agree == report.calls == 240, report.disagreements
+    assert report.states_agree == report.states == 30
 
 
 def test_bfcl_function_doc_types_map_to_json_schema():

@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from gem_env.schema_sampler import SchemaSampler, UnsupportedSchemaError, known_values
+from synth.import_python.objects import NEXT, OBJECTS, REF_MARK, python_view, state_view
 from synth.import_python.values import random_state
 
 __all__ = ["Agreement", "Disagreement", "check_agreement", "normalized"]
@@ -91,9 +92,23 @@ def normalized(value: Any) -> Any:
     return repr(value)
 
 
-def instance_state(instance: Any, keys: Any = None) -> dict[str, Any]:
-    """An instance's attributes as JSON (only `keys` when given)."""
-    return {k: normalized(v) for k, v in vars(instance).items() if keys is None or k in keys}
+def instance_state(
+    instance: Any, classes: set[type] | None = None, skip: set[str] | None = None
+) -> dict[str, Any]:
+    """An instance's attributes as JSON, helper-class objects as their tree view
+    (`synth.import_python.objects`), leaving out `skip`."""
+    skip = skip or set()
+    return {
+        k: normalized(python_view(v, classes or set()))
+        for k, v in vars(instance).items()
+        if k not in skip
+    }
+
+
+def toolkit_state(state: dict[str, Any], skip: set[str] | None = None) -> dict[str, Any]:
+    """A converted state as `instance_state` shows the instance (objects expanded)."""
+    skip = (skip or set()) | {OBJECTS, NEXT}
+    return {k: state_view(state, v) for k, v in state.items() if k not in skip}
 
 
 def check_agreement(
@@ -103,12 +118,16 @@ def check_agreement(
     sequences: int,
     length: int = 8,
     seed: int = 0,
+    classes: set[type] | None = None,
+    skip: set[str] | None = None,
 ) -> Agreement:
     """Run `sequences` random call sequences on fresh instances and on `toolkit`.
 
     Args:
         make_instance: a fresh instance of the class, in the toolkit's initial state.
         toolkit: the compiled toolkit (`toolkits.compile_toolkit`).
+        classes: the helper classes whose objects live in the state's heap.
+        skip: attributes the state does not keep (written, never read).
     """
     rng = np.random.default_rng(seed)
     report = Agreement()
@@ -120,7 +139,8 @@ def check_agreement(
         diverged = False  # a partial write was reported for this sequence
         for step in range(length):
             name = names[int(rng.integers(len(names)))]
-            sampler = SchemaSampler(rng, tools[name], known_values([toolkit.state]))
+            known = [v for v in known_values([toolkit.state]) if not _is_ref(v)]
+            sampler = SchemaSampler(rng, tools[name], known)
             try:
                 arguments = sampler.value(tools[name])
             except UnsupportedSchemaError:
@@ -138,7 +158,8 @@ def check_agreement(
                     and not diverged
                     and len(report.disagreements) < MAX_LISTED
                 ):
-                    theirs, mine = instance_state(instance), toolkit.state
+                    theirs = instance_state(instance, classes, skip)
+                    mine = toolkit_state(toolkit.state, skip)
                     if any(mine.get(k) != v for k, v in theirs.items()):
                         diverged = True
                         report.disagreements.append(
@@ -164,8 +185,8 @@ def check_agreement(
                     )
                 )
         report.states += 1
-        state = toolkit.state
-        theirs = instance_state(instance)
+        state = toolkit_state(toolkit.state, skip)
+        theirs = instance_state(instance, classes, skip)
         mine = {k: v for k, v in state.items() if k in theirs or k not in SYNTHETIC_KEYS}
         if theirs == mine:
             report.states_agree += 1
@@ -176,6 +197,11 @@ def check_agreement(
                 Disagreement(sequence=number, original=before, toolkit=after, cause=cause)
             )
     return report
+
+
+def _is_ref(value: Any) -> bool:
+    """Whether a known value is an object reference (internal: no caller passes one)."""
+    return isinstance(value, str) and value.startswith(REF_MARK)
 
 
 def _differing(theirs: dict[str, Any], mine: dict[str, Any]) -> tuple[dict[str, Any], ...]:

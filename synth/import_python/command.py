@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     )
     code = EXIT_FAIL if unit.left_out else EXIT_OK
     if args.check > 0:
-        code = max(code, _check(cls, toolkit, args, config))
+        code = max(code, _check(cls, unit, toolkit, args, config))
     return code
 
 
@@ -122,7 +122,9 @@ def _config(path: Path | None) -> dict[str, Any]:
     return value
 
 
-def _check(cls: type, toolkit: dict[str, Any], args: argparse.Namespace, config: Any) -> int:
+def _check(
+    cls: type, unit: Any, toolkit: dict[str, Any], args: argparse.Namespace, config: Any
+) -> int:
     from synth.import_python.agreement import check_agreement
     from toolkits import compile_toolkit
 
@@ -136,8 +138,15 @@ def _check(cls: type, toolkit: dict[str, Any], args: argparse.Namespace, config:
 
     compiled = compile_toolkit(toolkit)
     report = check_agreement(
-        make_instance, compiled, sequences=args.check, length=args.length, seed=args.seed
+        make_instance,
+        compiled,
+        sequences=args.check,
+        length=args.length,
+        seed=args.seed,
+        classes=set(unit.helper_classes.values()),
+        skip=unit.dropped.get("", set()),
     )
+
     print(f"--check {args.check} x {args.length}: {report.summary()}")
     for d in report.disagreements:
         where = (

@@ -21,11 +21,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from synth.import_python.helper_classes import find_helper_classes, helper_definitions, write_only
+from synth.import_python.objects import HeapEncoder
 from synth.import_python.prelude import helper_source
 from synth.import_python.problems import ImportProblem, ImportPythonError
 from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
 from synth.import_python.schemas import signature_tool, tool_from_doc
-from synth.import_python.values import NotJSONError, literal_source, random_state, state_value
+from synth.import_python.values import NotJSONError, literal_source, random_state
 
 __all__ = ["ClassUnit", "assemble", "class_state", "convert_class", "snake_case"]
 
@@ -59,6 +61,8 @@ class ClassUnit:
     definitions: list[tuple[str, str, int | None]] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
     prelude: set[str] = field(default_factory=set)
+    helper_classes: dict[str, type] = field(default_factory=dict)
+    dropped: dict[str, set[str]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     problems: list[ImportProblem] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
@@ -121,9 +125,24 @@ def convert_class(
             )
         )
     instance = _instance(cls, loader, config, loader_kwargs)
+    helpers = find_helper_classes(tree, module, class_node, instance)
+    dropped = {"": write_only(tree, class_node)}
+    dropped |= {c: write_only(tree, helpers.nodes[c]) for c in helpers.classes}
+    unit.helper_classes, unit.dropped = helpers.classes, dropped
+    for owner, names in sorted(dropped.items()):
+        for attr in sorted(names):
+            unit.problems.append(
+                ImportProblem(
+                    severity="warning",
+                    member=f"{owner or cls.__name__}.{attr}",
+                    found=f"self.{attr} (never read)",
+                    message="a private attribute nothing reads is not kept in the state",
+                )
+            )
     int_keyed = _int_keyed_annotations(class_node)
     sets: set[str] = set()
-    state, bad_attributes = _initial_state(instance, class_node, int_keyed, sets, unit.problems)
+    encoder = HeapEncoder(set(helpers.classes.values()), dropped, int_keyed, sets)
+    state, bad_attributes = _initial_state(instance, class_node, encoder, unit.problems)
     randoms = {k for k, v in vars(instance).items() if isinstance(v, random.Random)}
     randoms |= _random_attributes(class_node)
     facts = ClassFacts(
@@ -136,18 +155,37 @@ def convert_class(
         sets=sets,
         imports=_import_bindings(tree),
         emitted=naming.emitted,
+        object_classes=helpers.classes,
+        object_methods=helpers.methods,
+        object_attributes=helpers.attributes,
+        dropped=dropped,
     )
     rewritten = {
         m: rewrite_function(node, facts, naming.emitted("method", m), m)
         for m, node in methods.items()
     }
+    helper_defs, helper_parts = helper_definitions(helpers, facts)
+    for part in helper_parts:
+        unit.problems.extend(part.problems)
     functions = _module_functions(tree, module, facts, rewritten, naming)
-    constant_sources = _constants(facts, rewritten, functions, unit.problems, naming)
+    constant_sources = _constants(
+        facts, [*rewritten.values(), *helper_parts], functions, unit.problems, naming
+    )
     public = [m for m in methods if not m.startswith("_")]
     if not public:
         raise ImportPythonError(f"{cls.__name__} has no public method to make a tool of")
     included = _included(public, rewritten, functions, bad_attributes, constant_sources, unit)
-    _emit(unit, facts, rewritten, functions, constant_sources, included, naming)
+    unit.problems = _relevant(unit.problems, public, rewritten)
+    _emit(
+        unit,
+        facts,
+        rewritten,
+        functions,
+        constant_sources,
+        included,
+        naming,
+        (helper_defs, helper_parts),
+    )
     for key in sorted({k for m in included for k in rewritten[m].state_keys}):
         if key == "_now" and key not in state:
             state[key] = (now or _dt.datetime.now()).replace(microsecond=0).isoformat()
@@ -171,6 +209,29 @@ def convert_class(
     return unit
 
 
+def _relevant(
+    problems: list[ImportProblem], public: list[str], rewritten: dict[str, Rewritten]
+) -> list[ImportProblem]:
+    """The problems of members a tool needs (a loader no tool calls does not matter),
+    and of the constants those members read."""
+    needed, pending = set(public), list(public)
+    while pending:
+        for called in rewritten[pending.pop()].methods_called:
+            if called not in needed:
+                needed.add(called)
+                pending.append(called)
+    unneeded = set(rewritten) - needed
+    read = {c for m in needed for c in rewritten[m].class_constants | rewritten[m].constants}
+    kept = []
+    for problem in problems:
+        if problem.member in unneeded:
+            continue
+        if problem.found.startswith("constant ") and problem.member not in read:
+            continue
+        kept.append(problem)
+    return kept
+
+
 def _deduplicated(problems: list[ImportProblem]) -> list[ImportProblem]:
     """Source order; a warning repeated in several members is kept once (its first)."""
     seen: set[tuple[str, str]] = set()
@@ -185,9 +246,17 @@ def _deduplicated(problems: list[ImportProblem]) -> list[ImportProblem]:
 
 
 def assemble(
-    units: list[ClassUnit], *, name: str, description: str, domain: str = "imported"
+    units: list[ClassUnit],
+    *,
+    name: str,
+    description: str,
+    domain: str = "imported",
+    exclude: frozenset[str] | set[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The toolkit@1 of one unit, or the composed toolkit of several (namespaced)."""
+    """The toolkit@1 of one unit, or the composed toolkit of several (namespaced);
+    the tools named in `exclude` are left out (a composed toolkit keeps their code)."""
+    if exclude and len(units) == 1 and not units[0].namespace:
+        raise ImportPythonError("exclude tools of a composed (namespaced) toolkit only")
     imports: set[str] = set()
     chunks: list[str] = []
     tools: list[dict[str, Any]] = []
@@ -198,6 +267,8 @@ def assemble(
         chunks.extend(source for _, source, _ in unit.definitions)
         for tool in unit.tools:
             tool_name = tool["function"]["name"]
+            if tool_name in exclude:
+                continue
             if tool_name in seen:
                 raise ImportPythonError(
                     f"two classes define the tool {tool_name}; compose them separately"
@@ -258,6 +329,12 @@ class _Naming:
             return f"_C_{name}" if ns is None else f"_{ns}_c_{name}"
         if kind == "module_constant":
             return name if ns is None else f"_{ns}_k_{name}"
+        if kind == "object_method":  # "Class.method"
+            owner, _, method = name.partition(".")
+            stem = f"{owner}_m_{method.strip('_')}"
+            return f"_{stem}" if ns is None else f"_{ns}_{stem}"
+        if kind == "object_new":
+            return f"_new_{name}" if ns is None else f"_{ns}_new_{name}"
         if kind == "function":
             return (
                 (name if name.startswith("_") else f"_{name}")
@@ -316,17 +393,17 @@ def _instance(
 def _initial_state(
     instance: Any,
     class_node: ast.ClassDef,
-    int_keyed: set[str],
-    sets: set[str],
+    encoder: HeapEncoder,
     problems: list[ImportProblem],
 ) -> tuple[dict[str, Any], set[str]]:
     state: dict[str, Any] = {}
     bad: set[str] = set()
     lines = _assignment_lines(class_node)
     for attr, value in vars(instance).items():
-        found: set[str] = set()
+        if attr in encoder.dropped.get("", set()):
+            continue  # private, and never read
         try:
-            state[attr] = state_value(value, attr, found, sets)
+            state[attr] = encoder.encode(value, attr)
         except NotJSONError as exc:
             bad.add(attr)
             problems.append(
@@ -338,8 +415,8 @@ def _initial_state(
                 )
             )
             continue
-        if attr in found:
-            int_keyed.add(attr)
+    if encoder.objects:
+        state.update(encoder.heap())
     return state, bad
 
 
@@ -458,7 +535,7 @@ def _module_functions(
 
 def _constants(
     facts: ClassFacts,
-    rewritten: dict[str, Rewritten],
+    rewritten: list[Rewritten],
     functions: dict[str, Rewritten],
     problems: list[ImportProblem],
     naming: _Naming,
@@ -466,7 +543,7 @@ def _constants(
     """``(kind, name) -> (source line, imports)`` of each constant read, None if it has
     no literal form (a problem then says why)."""
     out: dict[tuple[str, str], tuple[str, set[str]] | None] = {}
-    everything = [*rewritten.values(), *functions.values()]
+    everything = [*rewritten, *functions.values()]
     wanted = {("constant", n) for r in everything for n in r.class_constants}
     wanted |= {("module_constant", n) for r in everything for n in r.constants}
     for kind, name in sorted(wanted):
@@ -541,6 +618,7 @@ def _emit(
     constants: dict[tuple[str, str], tuple[str, set[str]] | None],
     included: set[str],
     naming: _Naming,
+    helpers: tuple[list[tuple[str, str, int | None]], list[Rewritten]],
 ) -> None:
     used_functions: set[str] = set()
     pending = sorted({f for m in included for f in rewritten[m].functions_called})
@@ -549,9 +627,19 @@ def _emit(
         if name not in used_functions:
             used_functions.add(name)
             pending.extend(functions[name].functions_called)
-    parts = [rewritten[m] for m in sorted(included)] + [
-        functions[f] for f in sorted(used_functions)
-    ]
+    helper_defs, helper_parts = helpers if included else ([], [])
+    for part in helper_parts:
+        pending = sorted(part.functions_called)
+        while pending:
+            name = pending.pop()
+            if name not in used_functions:
+                used_functions.add(name)
+                pending.extend(functions[name].functions_called)
+    parts = (
+        [rewritten[m] for m in sorted(included)]
+        + [functions[f] for f in sorted(used_functions)]
+        + helper_parts
+    )
     wanted = {("constant", c) for p in parts for c in p.class_constants}
     wanted |= {("module_constant", c) for p in parts for c in p.constants}
     for key in sorted(wanted):
@@ -563,6 +651,7 @@ def _emit(
         unit.definitions.append((m, rewritten[m].source, facts.methods[m].lineno))
     for f in sorted(used_functions):
         unit.definitions.append((f, functions[f].source, None))
+    unit.definitions.extend(helper_defs)
     for part in parts:
         unit.imports |= part.imports
     unit.prelude = {h for part in parts for h in part.prelude}
@@ -623,13 +712,18 @@ def class_state(
         ImportPythonError: the loader fails, or an attribute has no JSON form.
     """
     instance = _instance(cls, loader, config, loader_kwargs)
+    encoder = HeapEncoder(set(unit.helper_classes.values()), unit.dropped, set(), set())
     state: dict[str, Any] = {}
     for attr, value in vars(instance).items():
+        if attr in unit.dropped.get("", set()):
+            continue
         try:
-            state[attr] = state_value(value, attr, set(), set())
+            state[attr] = encoder.encode(value, attr)
         except NotJSONError as exc:
             if attr in unit.state:
                 raise ImportPythonError(str(exc)) from None
+    if encoder.objects:
+        state.update(encoder.heap())
     for key in ("_now", "_random"):
         if key in unit.state and key not in state:
             state[key] = copy.deepcopy(unit.state[key])

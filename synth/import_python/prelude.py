@@ -6,6 +6,8 @@ the imports it needs.
 
 from __future__ import annotations
 
+from synth.import_python.objects import VIEW_SOURCE
+
 __all__ = ["HELPERS", "helper_source"]
 
 _RANDOM = "import random as _random_module"
@@ -88,12 +90,74 @@ HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
     items.sort()''',
         (),
     ),
+    "_alloc": (
+        '''def _alloc(state, class_name):
+    """A new object of `class_name` in the state's heap; its reference."""
+    number = state.get("_next_object", 1)
+    ref = "\\x1fobj:" + str(number)
+    state["_next_object"] = number + 1
+    state.setdefault("_objects", {})[ref] = {"_class": class_name}
+    return ref''',
+        (),
+    ),
+    "_obj": (
+        '''def _obj(state, ref):
+    """The record of the object `ref` refers to."""
+    objects = state.get("_objects", {})
+    if not isinstance(ref, str) or ref not in objects:
+        kind = "NoneType" if ref is None else "value"
+        raise AttributeError(f"'{kind}' object has no attributes")
+    return objects[ref]''',
+        (),
+    ),
+    "_getattr": (
+        '''def _getattr(state, ref, name):
+    """`ref.name` for an object of the heap."""
+    record = _obj(state, ref)
+    if name not in record:
+        raise AttributeError(f"'{record['_class']}' object has no attribute '{name}'")
+    return record[name]''',
+        (),
+    ),
+    "_isinstance": (
+        '''def _isinstance(state, value, class_names):
+    """isinstance(value, classes) for objects of the heap."""
+    objects = state.get("_objects", {})
+    return isinstance(value, str) and value in objects and (
+        objects[value]["_class"] in class_names
+    )''',
+        (),
+    ),
+    "_view": (VIEW_SOURCE, ()),
+    "_setfield": (
+        '''def _setfield(state, ref, name, value):
+    """ref.name = value for a heap object; a dict or list is stored as a copy, since a
+    state holds no container in two places (objects stay shared: they are references)."""
+    if isinstance(value, (dict, list)):
+        value = _copy_module.deepcopy(value)
+    _obj(state, ref)[name] = value''',
+        ("import copy as _copy_module",),
+    ),
+    "_utf8_length": (
+        '''def _utf8_length(text):
+    """len(text.encode("utf-8")), without bytes."""
+    size = 0
+    for char in text:
+        code = ord(char)
+        size += 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+    return size''',
+        (),
+    ),
 }
+DEPENDS = {"_getattr": {"_obj"}, "_setfield": {"_obj"}}
 
 
 def helper_source(names: set[str]) -> tuple[list[str], set[str]]:
     """The sources of helpers `names` (sorted, so output is stable) and their imports."""
     sources, imports = [], set()
+    names = set(names)
+    for name in list(names):
+        names |= DEPENDS.get(name, set())
     for name in sorted(names):
         source, needed = HELPERS[name]
         sources.append(source)

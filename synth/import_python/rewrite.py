@@ -37,6 +37,7 @@ _CLOCK = {
     _dt.date.today: "date",
 }
 _DICT_KEY_METHODS = ("get", "pop", "setdefault")
+_BUILTIN_METHODS = frozenset(dir(dict)) | frozenset(dir(list)) | frozenset(dir(str))
 _SET_METHODS = {
     "add": "_set_add",
     "discard": "_set_discard",
@@ -59,6 +60,11 @@ class ClassFacts:
         sets: instance attributes holding a set (kept as a sorted list).
         imports: module-level import bindings: name -> (module, imported name or None).
         emitted: the name a member (method, constant, function) gets in the toolkit.
+        object_classes: the module's helper classes whose instances live in the heap
+            (`synth.import_python.objects`), by name; object_methods their methods;
+            object_attributes every attribute name they have.
+        dropped: per class name ("" for the class itself), attributes written but never
+            read whose values are not JSON: their assignments are dropped.
     """
 
     name: str
@@ -70,6 +76,14 @@ class ClassFacts:
     sets: set[str]
     imports: dict[str, tuple[str, str | None]]
     emitted: Callable[[str, str], str]
+    object_classes: dict[str, type] = field(default_factory=dict)
+    object_methods: dict[str, dict[str, ast.FunctionDef]] = field(default_factory=dict)
+    object_attributes: set[str] = field(default_factory=set)
+    dropped: dict[str, set[str]] = field(default_factory=dict)
+
+    def method_owners(self, name: str) -> list[str]:
+        """The helper classes that define method `name`."""
+        return sorted(c for c, methods in self.object_methods.items() if name in methods)
 
 
 @dataclass
@@ -89,23 +103,38 @@ class Rewritten:
 
 
 def rewrite_function(
-    node: ast.FunctionDef, facts: ClassFacts, name: str, member: str, is_method: bool = True
+    node: ast.FunctionDef,
+    facts: ClassFacts,
+    name: str,
+    member: str,
+    is_method: bool = True,
+    owner: str | None = None,
 ) -> Rewritten:
-    """Rewrite `node` (a method when `is_method`, else a module function) as `name`."""
+    """Rewrite `node` (a method when `is_method`, else a module function) as `name`.
+
+    `owner` names the helper class when `node` is one of its methods: its ``self`` is
+    then an object reference, kept as the parameter after ``state``.
+    """
     out = Rewritten(source="")
     locals_ = _bound_names(node)
     self_name = node.args.args[0].arg if is_method and node.args.args else None
     if self_name is not None:
         locals_.discard(self_name)
     state_name = "state"
-    transformer = _Body(facts, out, member, self_name, locals_, state_name)
+    transformer = _Body(facts, out, member, self_name, locals_, state_name, owner)
     node = _renamed_local(node, "state", "state_") if "state" in locals_ else node
     if "state" in locals_:
         locals_ = (locals_ - {"state"}) | {"state_"}
         transformer.locals = locals_
-    new = transformer.visit(copy.deepcopy(node))
+    bare = copy.deepcopy(node)
+    for sub in ast.walk(bare):  # annotations do not run: drop them before the rewrite
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            sub.returns = None
+        elif isinstance(sub, ast.arg):
+            sub.annotation = None
+    new = transformer.visit(bare)
     args = new.args
-    if self_name is not None:
+    if self_name is not None and owner is None:
         args.args = args.args[1:]
         args.posonlyargs = []
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
@@ -209,7 +238,9 @@ class _Body(ast.NodeTransformer):
         self_name: str | None,
         locals_: set[str],
         state_name: str,
+        owner: str | None = None,
     ):
+        self.owner = owner
         self.facts = facts
         self.out = out
         self.member = member
@@ -235,8 +266,38 @@ class _Body(ast.NodeTransformer):
         return None
 
     def _slot(self, attr: str, ctx: ast.expr_context) -> ast.Subscript:
+        if self.owner is not None:  # self is an object of the heap
+            return self._field(ast.Name(id=self.self_name or "self", ctx=ast.Load()), attr, ctx)
         self.out.attributes.add(attr)
         return ast.Subscript(value=self._state(), slice=ast.Constant(attr), ctx=ctx)
+
+    def _field(self, ref: ast.expr, attr: str, ctx: ast.expr_context) -> ast.expr:
+        """``ref.attr`` of a heap object: a read through `_getattr`, a write to its record."""
+        if isinstance(ctx, ast.Load):
+            self.out.prelude.add("_getattr")
+            return _call("_getattr", self._state(), ref, ast.Constant(attr))
+        self.out.prelude.add("_obj")
+        record = _call("_obj", self._state(), ref)
+        return ast.Subscript(value=record, slice=ast.Constant(attr), ctx=ctx)
+
+    def _object_field_target(self, target: ast.expr) -> tuple[ast.expr, str] | None:
+        """``(ref, attr)`` when `target` is a field of a heap object (``x.contents = v``)."""
+        if not isinstance(target, ast.Attribute):
+            return None
+        if self.owner is not None and self._is_self(target.value):
+            return ast.Name(id=self.self_name or "self", ctx=ast.Load()), target.attr
+        if (
+            self._self_attr(target) is None
+            and target.attr in self.facts.object_attributes
+            and not self._is_module_value(target.value)
+        ):
+            return self.visit(target.value), target.attr
+        return None
+
+    def _dropped(self, target: ast.expr) -> bool:
+        """Whether `target` is ``self.attr`` of an attribute the state does not keep."""
+        attr = self._self_attr(target)
+        return attr is not None and attr in self.facts.dropped.get(self.owner or "", set())
 
     def _resolve(self, node: ast.expr) -> Any:
         """The module-level object a ``name.attr.attr`` chain names, or `_MISSING`."""
@@ -266,6 +327,24 @@ class _Body(ast.NodeTransformer):
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         attr = self._self_attr(node)
         facts = self.facts
+        if attr is not None and self.owner is not None:
+            if attr in facts.object_methods.get(self.owner, {}):
+                self.out.problems.append(
+                    _error(
+                        node,
+                        self.member,
+                        f"self.{attr} as a value",
+                        "a bound method cannot be stored or passed; call it instead",
+                    )
+                )
+                return node
+            return self._slot(attr, node.ctx)
+        if (
+            attr is None
+            and node.attr in facts.object_attributes
+            and not self._is_module_value(node.value)
+        ):
+            return ast.copy_location(self._field(self.visit(node.value), node.attr, node.ctx), node)
         if attr is not None:
             if attr in facts.methods:
                 self.out.problems.append(
@@ -296,7 +375,13 @@ class _Body(ast.NodeTransformer):
             return ast.Name(id=facts.emitted("constant", node.attr), ctx=ast.Load())
         return self.generic_visit(node)
 
+    def _is_module_value(self, node: ast.expr) -> bool:
+        """Whether `node` names a module-level object (a module, a class, a constant)."""
+        return self._resolve(node) is not _MISSING
+
     def visit_Name(self, node: ast.Name) -> Any:
+        if self._is_self(node) and self.owner is not None:
+            return node  # a helper class's self is an object reference: a plain value
         if self._is_self(node):
             self.out.problems.append(
                 _error(
@@ -371,13 +456,33 @@ class _Body(ast.NodeTransformer):
     # -- statements ----------------------------------------------------------------
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
-        if node.value is None:
-            return None  # a declaration only
+        if node.value is None or self._dropped(node.target):
+            return None  # a declaration only, or an attribute the state does not keep
         assign = ast.Assign(targets=[node.target], value=node.value, lineno=node.lineno)
         return self.visit(ast.copy_location(assign, node))
 
     def visit_Assign(self, node: ast.Assign) -> Any:
         value = node.value
+        if len(node.targets) == 1 and self._dropped(node.targets[0]):
+            return None
+        field_ref = self._object_field_target(node.targets[0]) if len(node.targets) == 1 else None
+        if field_ref is not None:
+            ref, attr = field_ref
+            self.out.prelude.add("_setfield")
+            if not (
+                isinstance(value, (ast.Dict, ast.List))
+                and not getattr(value, "keys", [1])
+                and not getattr(value, "elts", [1])
+            ):
+                self._warn_once(
+                    node,
+                    "setfield",
+                    "a container stored in an object's field",
+                    "a state holds no container in two places: the dict or list is stored as "
+                    "a copy, so two objects never share one (objects themselves stay shared)",
+                )
+            call = _call("_setfield", self._state(), ref, ast.Constant(attr), self.visit(value))
+            return ast.copy_location(ast.Expr(value=call), node)
         if (
             len(node.targets) == 1
             and self._self_attr(node.targets[0]) is not None
@@ -435,6 +540,52 @@ class _Body(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> Any:
         func = node.func
         attr = self._self_attr(func)
+        facts = self.facts
+        owned = facts.object_methods.get(self.owner or "", {})
+        if self.owner is not None and attr is not None and attr in owned:
+            return self._object_call(
+                node, self.owner, attr, ast.Name(id=self.self_name or "self", ctx=ast.Load())
+            )
+        if isinstance(func, ast.Name) and func.id not in self.locals and facts.object_classes:
+            resolved = self._resolve(func)
+            if resolved is not _MISSING and resolved in facts.object_classes.values():
+                self.out.prelude.add("_alloc")
+                call = ast.Call(
+                    func=ast.Name(
+                        id=facts.emitted("object_new", resolved.__name__), ctx=ast.Load()
+                    ),
+                    args=[self._state(), *[self.visit(a) for a in node.args]],
+                    keywords=[self.visit(k) for k in node.keywords],
+                )
+                return ast.copy_location(call, node)
+            if func.id == "isinstance" and len(node.args) == 2:
+                names = self._object_class_names(node.args[1])
+                if names:
+                    self.out.prelude.add("_isinstance")
+                    classes = ast.Tuple(elts=[ast.Constant(n) for n in names], ctx=ast.Load())
+                    return ast.copy_location(
+                        _call("_isinstance", self._state(), self.visit(node.args[0]), classes),
+                        node,
+                    )
+        if isinstance(func, ast.Attribute) and attr is None and facts.object_methods:
+            owners = facts.method_owners(func.attr)
+            if (
+                owners
+                and func.attr not in _BUILTIN_METHODS
+                and not self._is_module_value(func.value)
+            ):
+                if len(owners) > 1:
+                    self.out.problems.append(
+                        _error(
+                            node,
+                            self.member,
+                            f".{func.attr}()",
+                            f"several classes define {func.attr} ({', '.join(owners)}); "
+                            "give the methods distinct names",
+                        )
+                    )
+                    return node
+                return self._object_call(node, owners[0], func.attr, func.value)
         if attr is not None and attr in self.facts.methods:
             self.out.methods_called.add(attr)
             call = ast.Call(
@@ -453,6 +604,26 @@ class _Body(ast.NodeTransformer):
                 return special
         return self.generic_visit(node)
 
+    def _object_call(self, node: ast.Call, owner: str, method: str, receiver: ast.expr) -> Any:
+        """``receiver.method(args)`` as ``_Owner_m_method(state, receiver, args)``."""
+        call = ast.Call(
+            func=ast.Name(
+                id=self.facts.emitted("object_method", f"{owner}.{method}"), ctx=ast.Load()
+            ),
+            args=[self._state(), self.visit(receiver), *[self.visit(a) for a in node.args]],
+            keywords=[self.visit(k) for k in node.keywords],
+        )
+        return ast.copy_location(call, node)
+
+    def _object_class_names(self, node: ast.expr) -> list[str]:
+        """The helper classes an ``isinstance`` second argument names (all or nothing)."""
+        items = node.elts if isinstance(node, ast.Tuple) else [node]
+        classes = self.facts.object_classes.values()
+        resolved = [self._resolve(i) for i in items]
+        if resolved and all(r is not _MISSING and r in classes for r in resolved):
+            return [r.__name__ for r in resolved]
+        return []
+
     def _builtin_call(self, node: ast.Call, name: str) -> Any:
         args = node.args
         if name == "super":
@@ -466,6 +637,12 @@ class _Body(ast.NodeTransformer):
                 )
             )
             return node
+        if name == "len" and len(args) == 1 and _is_utf8_encode(args[0]):
+            self.out.prelude.add("_utf8_length")
+            return ast.copy_location(
+                _call("_utf8_length", self.visit(args[0].func.value)),  # type: ignore[attr-defined]
+                node,
+            )
         on_self = bool(args) and self._is_self(args[0])
         constant_name = len(args) >= 2 and isinstance(args[1], ast.Constant)
         if name in ("hasattr", "getattr") and on_self and constant_name:
@@ -641,6 +818,19 @@ class _Body(ast.NodeTransformer):
 
 
 _MISSING: Any = object()
+
+
+def _is_utf8_encode(node: ast.expr) -> bool:
+    """Whether `node` is ``x.encode()`` or ``x.encode("utf-8")`` (bytes are not available:
+    ``len`` of it becomes `_utf8_length`)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    if node.func.attr != "encode" or node.keywords or len(node.args) > 1:
+        return False
+    if not node.args:
+        return True
+    arg = node.args[0]
+    return isinstance(arg, ast.Constant) and str(arg.value).lower() in ("utf-8", "utf8")
 
 
 def _hashable(value: Any) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.import_python.convert import ClassUnit, assemble, class_state, convert_class
+from synth.import_python.objects import OBJECTS, state_view
 from synth.import_python.problems import ImportPythonError
 from synth.suites.bfcl import data
 from toolkits import compile_toolkit
@@ -202,11 +203,11 @@ class SuiteBuilder:
             name = "bfcl_" + "_".join(u.class_name.lower() for u in units)
             spec = assemble(
                 units,
+                exclude=set(excluded),
                 name=name,
                 domain="bfcl",
                 description="BFCL multi-turn: " + " ".join(u.description for u in units),
             )
-            spec["tools"] = [t for t in spec["tools"] if t["function"]["name"] not in excluded]
             text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             digest = hashlib.sha256(text.encode()).hexdigest()[:8]
             file = f"{TOOLKITS_DIR}/{name}-{digest}.json"
@@ -228,8 +229,13 @@ class SuiteBuilder:
         return parameters
 
 
-def _public(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if not k.startswith("_")}
+def public_view(state: dict[str, Any]) -> dict[str, Any]:
+    """A class's public attributes in a converted state, objects as their tree view."""
+    return {k: state_view(state, v) for k, v in state.items() if not k.startswith("_")}
+
+
+def _has_objects(state: dict[str, Any]) -> bool:
+    return bool(state.get(OBJECTS))
 
 
 def _scenario(
@@ -247,14 +253,18 @@ def _scenario(
     ]
     assertions = []
     for name in classes:
-        expected = _public(final[name])
+        expected = public_view(final[name])
         if not expected:
             continue  # a stateless class (MathAPI): BFCL checks nothing of it
         keys = sorted(expected)
+        part = f"state[{name!r}]"
+        value = f"{part}.get(k)"
+        if _has_objects(final[name]):  # compare trees, as BFCL's __eq__ does
+            value = f"_view({part}, {value})"
         assertions.append(
             {
                 "description": f"{name}'s state equals the state BFCL's ground truth produces",
-                "expr": f"{{k: state[{name!r}].get(k) for k in {keys!r}}} == {expected!r}",
+                "expr": f"{{k: {value} for k in {keys!r}}} == {expected!r}",
             }
         )
     results = [c["result"] for turn in replay for c in turn if c["ok"]]

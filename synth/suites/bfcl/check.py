@@ -21,7 +21,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from synth.import_python.agreement import normalized
-from synth.suites.bfcl.build import BuiltEntry
+from synth.import_python.objects import python_view
+from synth.suites.bfcl.build import BuiltEntry, public_view
 
 __all__ = ["AgreementRow", "EntryDisagreement", "check_entry"]
 
@@ -54,13 +55,18 @@ class AgreementRow(BaseModel):
 
 
 def check_entry(
-    entry: dict[str, Any], built: BuiltEntry, rows: dict[str, AgreementRow], owners: dict[str, str]
+    entry: dict[str, Any],
+    built: BuiltEntry,
+    rows: dict[str, AgreementRow],
+    owners: dict[str, str],
+    helper_classes: dict[str, dict[str, type]],
 ) -> None:
     """Replay `entry`'s ground truth through BFCL and compare with `built.replay`.
 
     Args:
         rows: per-class agreement, updated in place.
         owners: function name -> the class it belongs to.
+        helper_classes: per class, the helper classes its objects are instances of.
     """
     utils = importlib.import_module("bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils")
     long_context = "long_context" in built.category
@@ -97,7 +103,12 @@ def check_entry(
         for name, instance in instances.items():
             row = rows.setdefault(name, AgreementRow())
             row.states += 1
-            theirs = {k: normalized(v) for k, v in vars(instance).items() if not k.startswith("_")}
+            classes = set(helper_classes.get(name, {}).values())
+            theirs = {
+                k: normalized(python_view(v, classes))
+                for k, v in vars(instance).items()
+                if not k.startswith("_")
+            }
             mine = _final_public(built, name)
             if theirs == mine:
                 row.states_agree += 1
@@ -123,7 +134,7 @@ def check_entry(
 
 def _final_public(built: BuiltEntry, name: str) -> dict[str, Any]:
     assert built.final_state is not None
-    return {k: v for k, v in built.final_state[name].items() if not k.startswith("_")}
+    return public_view(built.final_state[name])
 
 
 def _call_cause(text: str, mine: dict[str, Any]) -> str | None:

@@ -101,12 +101,13 @@ def run(args: argparse.Namespace) -> int:
 def _check(entry: dict[str, Any], built: Any, builder: Any, rows: dict[str, Any]) -> None:
     from synth.suites.bfcl.check import check_entry
 
-    owners = {}
+    owners, helper_classes = {}, {}
     for name in entry["involved_classes"]:
         unit = builder.unit(name)
         if not isinstance(unit, str):
             owners.update({t["function"]["name"]: name for t in unit.tools})
-    check_entry(entry, built, rows, owners)
+            helper_classes[name] = unit.helper_classes
+    check_entry(entry, built, rows, owners, helper_classes)
 
 
 def _reasons(path: Path) -> list[tuple[str, int]]:

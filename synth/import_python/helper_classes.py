@@ -1,0 +1,163 @@
+"""The module's other classes a class uses (BFCL's ``File`` and ``Directory``).
+
+`find_helper_classes` picks the classes of the user's module that the class names or
+holds instances of (and those they name in turn); their methods convert like the
+class's own, with ``self`` an object reference of the state's heap
+(`synth.import_python.objects`), and `helper_definitions` emits them with a constructor
+``_new_<Class>(state, ...)`` each. An attribute that is written but never read anywhere
+in the module and is private (``File._last_modified``, a datetime) is not kept in the
+state: `write_only` finds those.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
+
+__all__ = ["HelperClasses", "find_helper_classes", "helper_definitions", "write_only"]
+
+
+@dataclass
+class HelperClasses:
+    """The helper classes of one conversion."""
+
+    classes: dict[str, type] = field(default_factory=dict)
+    nodes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    methods: dict[str, dict[str, ast.FunctionDef]] = field(default_factory=dict)
+    attributes: set[str] = field(default_factory=set)
+
+
+def find_helper_classes(
+    tree: ast.Module, module: Any, main: ast.ClassDef, instance: Any
+) -> HelperClasses:
+    """The module classes `main` names or the instance holds, and those they name."""
+    defined = {
+        n.name: n
+        for n in tree.body
+        if isinstance(n, ast.ClassDef)
+        and n.name != main.name
+        and inspect.isclass(vars(module).get(n.name))
+    }
+    wanted = _names(main) & set(defined)
+    wanted |= {type(v).__name__ for v in _walk(vars(instance)) if type(v).__name__ in defined}
+    found = HelperClasses()
+    pending = sorted(wanted)
+    while pending:
+        name = pending.pop()
+        if name in found.classes:
+            continue
+        node = defined[name]
+        found.classes[name] = vars(module)[name]
+        found.nodes[name] = node
+        found.methods[name] = {
+            f.name: f
+            for f in node.body
+            if isinstance(f, ast.FunctionDef)
+            and (f.name == "__init__" or not (f.name.startswith("__") and f.name.endswith("__")))
+        }
+        found.attributes |= _assigned_attributes(node)
+        pending.extend(sorted((_names(node) & set(defined)) - set(found.classes)))
+    return found
+
+
+def write_only(tree: ast.Module, node: ast.ClassDef) -> set[str]:
+    """Private attributes `node`'s methods assign that nothing in the module reads."""
+    read = {
+        n.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)
+    }
+    read |= {  # getattr(x, "name") and hasattr read too
+        a.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        for a in n.args[1:2]
+        if isinstance(a, ast.Constant) and isinstance(a.value, str)
+    }
+    return {a for a in _assigned_attributes(node) if a.startswith("_") and a not in read}
+
+
+def helper_definitions(
+    helpers: HelperClasses, facts: ClassFacts
+) -> tuple[list[tuple[str, str, int | None]], list[Rewritten]]:
+    """Each helper method converted, and each class's constructor, as definitions."""
+    definitions: list[tuple[str, str, int | None]] = []
+    parts: list[Rewritten] = []
+    for class_name in sorted(helpers.classes):
+        for method_name, node in helpers.methods[class_name].items():
+            member = f"{class_name}.{method_name}"
+            done = rewrite_function(
+                node, facts, facts.emitted("object_method", member), member, owner=class_name
+            )
+            parts.append(done)
+            definitions.append((member, done.source, node.lineno))
+        constructor = Rewritten(source="", prelude={"_alloc"})
+        parts.append(constructor)
+        definitions.append(
+            (
+                f"{class_name}()",
+                _constructor(class_name, helpers, facts),
+                helpers.nodes[class_name].lineno,
+            )
+        )
+    return definitions, parts
+
+
+def _constructor(class_name: str, helpers: HelperClasses, facts: ClassFacts) -> str:
+    new = facts.emitted("object_new", class_name)
+    init = helpers.methods[class_name].get("__init__")
+    if init is None:
+        return f"def {new}(state):\n    return _alloc(state, {class_name!r})"
+    args = ast.parse(ast.unparse(init)).body[0].args  # type: ignore[attr-defined]
+    args.args = args.args[1:]  # after self
+    for arg in args.args:
+        arg.annotation = None
+    params = ast.unparse(args)
+    passed = ", ".join(a.arg for a in args.args)
+    init_name = facts.emitted("object_method", f"{class_name}.__init__")
+    return (
+        f"def {new}(state{', ' if params else ''}{params}):\n"
+        f"    ref = _alloc(state, {class_name!r})\n"
+        f"    {init_name}(state, ref{', ' if passed else ''}{passed})\n"
+        f"    return ref"
+    )
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _assigned_attributes(node: ast.ClassDef) -> set[str]:
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        targets = (
+            sub.targets
+            if isinstance(sub, ast.Assign)
+            else ([sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else [])
+        )
+        for target in targets:
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                found.add(target.attr)
+    return found
+
+
+def _walk(value: Any, seen: set[int] | None = None) -> Any:
+    """Every value reachable from `value` (containers and objects' attributes)."""
+    seen = set() if seen is None else seen
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif hasattr(item, "__dict__") and not inspect.isclass(item) and not callable(item):
+            stack.extend(vars(item).values())

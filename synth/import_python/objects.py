@@ -1,0 +1,156 @@
+"""Instances of the module's other classes (BFCL's ``File`` and ``Directory``) in a state.
+
+A state is JSON, but a class's attributes may hold objects of helper classes that point
+at each other (a directory's ``parent``, a ``_current_dir`` into the tree). They live in
+a heap inside the state: ``state["_objects"]`` maps a reference (a text starting with
+`REF_MARK`, so ``isinstance(ref, dict)`` stays False as for the object) to the object's
+record ``{"_class": "Directory", "name": ..., "contents": {"a": REF, ...}}``; an
+attribute holding an object holds its reference, so sharing and cycles survive, and
+``a == b`` compares identities. `HeapEncoder` writes a Python object graph in that form;
+`python_view` and `state_view` give the same tree view of both sides (public attributes,
+objects expanded, a cycle back to an ancestor cut to ``{"_cycle": class}``), which is
+what the final states are compared on, as BFCL's ``__eq__`` compares trees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synth.import_python.values import state_value
+
+__all__ = ["REF_MARK", "HeapEncoder", "python_view", "state_view"]
+
+REF_MARK = "\x1fobj:"
+OBJECTS, NEXT = "_objects", "_next_object"
+
+
+class HeapEncoder:
+    """Writes values holding helper-class instances as JSON with references.
+
+    Args:
+        classes: the helper classes (instances of others are not JSON).
+        dropped: per class name, attributes left out of the state (written, never read).
+    """
+
+    def __init__(
+        self,
+        classes: set[type],
+        dropped: dict[str, set[str]],
+        int_keyed: set[str] | None = None,
+        sets: set[str] | None = None,
+    ):
+        self.classes = classes
+        self.dropped = dropped
+        self.int_keyed, self.sets = int_keyed, sets
+        self.objects: dict[str, dict[str, Any]] = {}
+        self._memo: dict[int, str] = {}
+        self._keep: list[Any] = []  # keeps ids unique while encoding
+
+    def encode(self, value: Any, where: str) -> Any:
+        """The JSON form of `value`; objects go to `objects`, by reference.
+
+        Raises:
+            values.NotJSONError: a value with no JSON form.
+        """
+        if type(value) in self.classes:
+            return self._reference(value, where)
+        if isinstance(value, dict):
+            return (
+                {str(k): self.encode(v, f"{where}[{k!r}]") for k, v in value.items()}
+                if any(self._holds_object(v) for v in value.values())
+                else self._plain(value, where)
+            )
+        if isinstance(value, (list, tuple)) and any(self._holds_object(v) for v in value):
+            return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return self._plain(value, where)
+
+    def _plain(self, value: Any, where: str) -> Any:
+        return state_value(value, where, self.int_keyed, self.sets)
+
+    def _holds_object(self, value: Any) -> bool:
+        if type(value) in self.classes:
+            return True
+        if isinstance(value, dict):
+            return any(self._holds_object(v) for v in value.values())
+        if isinstance(value, (list, tuple)):
+            return any(self._holds_object(v) for v in value)
+        return False
+
+    def _reference(self, obj: Any, where: str) -> str:
+        known = self._memo.get(id(obj))
+        if known is not None:
+            return known
+        ref = f"{REF_MARK}{len(self.objects) + 1}"
+        self._memo[id(obj)] = ref
+        self._keep.append(obj)
+        name = type(obj).__name__
+        record: dict[str, Any] = {"_class": name}
+        self.objects[ref] = record  # before the attributes: a cycle finds it
+        skip = self.dropped.get(name, set())
+        for attr, value in vars(obj).items():
+            if attr not in skip:
+                record[attr] = self.encode(value, f"{where}.{attr}")
+        return ref
+
+    def heap(self) -> dict[str, Any]:
+        """The state keys that hold the heap."""
+        return {OBJECTS: self.objects, NEXT: len(self.objects) + 1}
+
+
+def python_view(value: Any, classes: set[type], path: tuple[int, ...] = ()) -> Any:
+    """The tree view of a Python value (see the module docstring)."""
+    if type(value) in classes:
+        if id(value) in path:
+            return {"_cycle": type(value).__name__}
+        inner = (*path, id(value))
+        view = {"_class": type(value).__name__}
+        view.update(
+            (k, python_view(v, classes, inner))
+            for k, v in vars(value).items()
+            if not k.startswith("_")
+        )
+        return view
+    if isinstance(value, dict):
+        return {str(k): python_view(v, classes, path) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [python_view(v, classes, path) for v in value]
+    return value
+
+
+def state_view(state: dict[str, Any], value: Any, path: tuple[str, ...] = ()) -> Any:
+    """The tree view of a value of a converted state (references expanded)."""
+    objects = state.get(OBJECTS, {})
+    if isinstance(value, str) and value.startswith(REF_MARK) and value in objects:
+        record = objects[value]
+        if value in path:
+            return {"_cycle": record["_class"]}
+        inner = (*path, value)
+        view = {"_class": record["_class"]}
+        view.update(
+            (k, state_view(state, v, inner)) for k, v in record.items() if not k.startswith("_")
+        )
+        return view
+    if isinstance(value, dict):
+        return {k: state_view(state, v, path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [state_view(state, v, path) for v in value]
+    return value
+
+
+VIEW_SOURCE = '''def _view(state, value, path=()):
+    """The tree view of a state value: objects expanded, a cycle cut to {'_cycle': class}."""
+    objects = state.get("_objects", {})
+    if isinstance(value, str) and value.startswith("\\x1fobj:") and value in objects:
+        record = objects[value]
+        if value in path:
+            return {"_cycle": record["_class"]}
+        view = {"_class": record["_class"]}
+        for key, item in record.items():
+            if not key.startswith("_"):
+                view[key] = _view(state, item, path + (value,))
+        return view
+    if isinstance(value, dict):
+        return {key: _view(state, item, path) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_view(state, item, path) for item in value]
+    return value'''
