@@ -561,7 +561,26 @@ def _constants(
             out[(kind, name)] = None
             continue
         out[(kind, name)] = (f"{naming.emitted(kind, name)} = {text}", imports)
+        if _has_ellipsis(value):
+            problems.append(
+                ImportProblem(
+                    severity="warning",
+                    member=name,
+                    found=f"constant {name} holds ...",
+                    message="Ellipsis is no JSON value: the toolkit holds the text '...'",
+                )
+            )
     return out
+
+
+def _has_ellipsis(value: Any) -> bool:
+    if value is Ellipsis:
+        return True
+    if isinstance(value, dict):
+        return any(_has_ellipsis(v) for v in value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_has_ellipsis(v) for v in value)
+    return False
 
 
 def _included(

@@ -28,6 +28,10 @@ __all__ = ["AgreementRow", "EntryDisagreement", "check_entry"]
 
 BFCL_DATA_ERROR = "BFCL data error: the ground-truth call violates BFCL's own schema"
 BFCL_ORDER = "nondeterminism in BFCL: the values agree up to order (set iteration order)"
+BFCL_ELLIPSIS = (
+    "BFCL data error: BFCL's data holds a literal ... (Ellipsis: long_context's "
+    "WATCH_LIST_EXTENSION), which is no JSON value; gem-env stores the text '...'"
+)
 SANDBOX = "sandbox deviation"
 _MODEL = "gem_env_check"
 
@@ -155,6 +159,8 @@ def _call_cause(text: str, mine: dict[str, Any]) -> str | None:
         return None
     if _same_unordered(theirs, value):
         return BFCL_ORDER
+    if "Ellipsis" in text and str(value).replace("'...'", "Ellipsis") == text:
+        return BFCL_ELLIPSIS
     return SANDBOX
 
 
