@@ -30,6 +30,7 @@ from gem_env.registration import (
 )
 from gem_env.rewards import GoalReward
 from gem_env.scenario import Scenario
+from gem_env.tool_reveals import offered_tools, tool_reveals
 from gem_env.spaces import (
     DEFAULT_MAX_ACTION_CHARS,
     DEFAULT_MAX_OBSERVATION_CHARS,
@@ -168,6 +169,8 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         self._findings: list[dict[str, Any]] = []
         self._turn = 0
         self._seed: int | None = None
+        self._reveals: dict[str, int] = {}
+        self._user_messages = 0
         self._termination: Termination | None = None
 
     # -- gymnasium API ---------------------------------------------------------------
@@ -195,6 +198,7 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         self._messages, self._parts, self._ends = [], [], []
         self._call_ids, self._findings = set(), []
         self._turn, self._termination = 0, None
+        self._reveals, self._user_messages = tool_reveals(scenario), 1
         use_tools = getattr(self._user, "use_tools", None)
         if callable(use_tools):  # a user that listens for the parameters its facts feed
             use_tools(self._toolkit.tools)
@@ -210,7 +214,7 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         info = {
             "scenario_id": scenario.id,
             "toolkit": self._toolkit.spec.name,
-            "tools": self._toolkit.tools,
+            "tools": self._offered(),
             "seed": episode_seed,
         }
         return {"messages": text}, info
@@ -249,6 +253,7 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
             else:
                 reply = self._user.reply(list(self._messages))
                 self._append(Message.user(reply.content))
+                self._user_messages += 1
                 end = Termination.user_stop if reply.stop else None
         if end is None and self._turn >= self._scenario.max_turns:
             end = Termination.max_turns
@@ -257,6 +262,7 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
             "turn": self._turn,
             "findings": findings,
             "tool_results": results,
+            "tools": self._offered(),
         }
         count = bisect.bisect_right(self._ends, self._max_chars - 1)  # what fits the space
         if count < len(self._parts) and end is None:
@@ -270,6 +276,11 @@ class ToolUseEnv(gymnasium.Env[dict[str, str], str]):
         terminated = end in (Termination.user_stop, Termination.agent_stop)
         truncated = end in (Termination.max_turns, Termination.error)
         return {"messages": self._text(count)}, reward, terminated, truncated, info
+
+    def _offered(self) -> list[dict[str, Any]]:
+        """The tools on offer now (`gem_env.tool_reveals`)."""
+        assert self._toolkit is not None
+        return offered_tools(self._toolkit.tools, self._reveals, self._user_messages)
 
     def render(self) -> str | None:  # type: ignore[override]
         """The transcript of the episode (``render_mode="ansi"``), else None."""

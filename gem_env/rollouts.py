@@ -154,6 +154,7 @@ async def _episode(
     while True:
         action = await agent.act(_messages(base, observation), tools)
         observation, step_reward, terminated, truncated, info = await call(env.step, action)
+        tools = info.get("tools", tools)  # a scenario may reveal tools at a later turn
         reward += float(step_reward)
         if terminated or truncated:
             break

@@ -34,7 +34,7 @@ from toolkits.errors import ToolkitError
 __all__ = ["BuiltEntry", "SuiteBuilder", "parse_call"]
 
 LOADER = "_load_scenario"
-TURN_BUDGET = 12  # agent turns allowed per user turn
+TURN_BUDGET = 12  # agent turns allowed per user turn, beyond the ground truth's calls
 SYSTEM_PROMPT = (
     "You are an assistant that completes the user's requests with the tools you are given. "
     "Each user message is one request: make the tool calls it needs, then answer briefly. "
@@ -42,6 +42,19 @@ SYSTEM_PROMPT = (
     "guessing."
 )
 TOOLKITS_DIR = "toolkits"
+
+
+#: The tree view of `synth.import_python.objects.state_view` as one expression (a goal
+#: assertion reads only `state`): a self-applied lambda ``f(f, class_state, value, path)``.
+VIEW = (
+    "lambda f, s, v, p: ("
+    "({'_cycle': s['_objects'][v]['_class']} if v in p else "
+    "{'_class': s['_objects'][v]['_class'], **{k: f(f, s, w, p + (v,)) "
+    "for k, w in s['_objects'][v].items() if not k.startswith('_')}}) "
+    "if isinstance(v, str) and v in s.get('_objects', {}) else "
+    "{k: f(f, s, w, p) for k, w in v.items()} if isinstance(v, dict) else "
+    "[f(f, s, w, p) for w in v] if isinstance(v, list) else v)"
+)
 
 
 class CallParseError(ValueError):
@@ -137,11 +150,6 @@ class SuiteBuilder:
         return built
 
     def _build(self, entry: dict[str, Any], category: str, built: BuiltEntry) -> None:
-        if entry.get("missed_function"):
-            raise ValueError(
-                "functions revealed at a later turn (missed_function) need the env to add "
-                "tools mid-episode, which it does not yet do"
-            )
         classes = tuple(entry["involved_classes"])
         units: list[ClassUnit] = []
         for name in classes:
@@ -258,13 +266,14 @@ def _scenario(
             continue  # a stateless class (MathAPI): BFCL checks nothing of it
         keys = sorted(expected)
         part = f"state[{name!r}]"
-        value = f"{part}.get(k)"
         if _has_objects(final[name]):  # compare trees, as BFCL's __eq__ does
-            value = f"_view({part}, {value})"
+            actual = f"(lambda f: {{k: f(f, {part}, {part}.get(k), ()) for k in {keys!r}}})({VIEW})"
+        else:
+            actual = f"{{k: {part}.get(k) for k in {keys!r}}}"
         assertions.append(
             {
                 "description": f"{name}'s state equals the state BFCL's ground truth produces",
-                "expr": f"{{k: {value} for k in {keys!r}}} == {expected!r}",
+                "expr": f"{actual} == {expected!r}",
             }
         )
     results = [c["result"] for turn in replay for c in turn if c["ok"]]
@@ -273,8 +282,7 @@ def _scenario(
             {
                 "description": "every result the ground-truth calls return is among the agent's "
                 "(BFCL's response check)",
-                "expr": "all(any(c['ok'] and c['result'] == r for c in calls) "
-                f"for r in {results!r})",
+                "expr": f"all(any(c['result'] == r for c in calls) for r in {results!r})",
             }
         )
     return {
@@ -289,11 +297,16 @@ def _scenario(
         "initial_state": state,
         "goal_assertions": assertions,
         "required_outputs": [],
-        "max_turns": TURN_BUDGET * max(1, len(script)),
+        "max_turns": TURN_BUDGET * max(1, len(script)) + sum(len(t) for t in replay),
         "toolkit": toolkit_file,
         "reference_calls": [
             [{"name": c["name"], "arguments": c["arguments"]} for c in turn] for turn in replay
         ],
+        "tool_reveals": {
+            name: int(turn)
+            for turn, names in (entry.get("missed_function") or {}).items()
+            for name in names
+        },
         "bfcl": {
             "category": category,
             "involved_classes": list(classes),
