@@ -30,7 +30,6 @@ from gem_env.registration import (
 )
 from gem_env.rewards import GoalReward
 from gem_env.scenario import Scenario
-from gem_env.tool_reveals import offered_tools, tool_reveals
 from gem_env.spaces import (
     DEFAULT_MAX_ACTION_CHARS,
     DEFAULT_MAX_OBSERVATION_CHARS,
@@ -38,6 +37,7 @@ from gem_env.spaces import (
     ConversationSpace,
     decode_action,
 )
+from gem_env.tool_reveals import offered_tools, tool_reveals
 from gem_env.trajectory import Termination, Trajectory, TrajectoryProvenance
 from toolkits import (
     CompiledToolkit,
