@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from synth.eval_participants import ORACLE, chat_model, participants
 from synth.executors.options import add_executor_arguments, positive_int
 from synth.inputs import BadInputError, read_scenarios, read_toolkit
+from synth.suites.accuracy import suite_accuracy
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 ORACLE_ALIASES = ("heuristic",)  # the oracle's old name
@@ -237,6 +238,7 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
         "executor": args.executor,
         "usage": _usage(model, remote_usage),
         "metrics": metrics.model_dump(mode="json") if metrics else None,
+        "suite_accuracy": suite_accuracy(plan["scenarios"], result.outcomes()),
     }
     (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.json:
@@ -337,6 +339,12 @@ def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO
         f"(alpha {mdd['alpha']}, power {mdd['power']})",
         file=stream,
     )
+    for category, row in ((report.get("suite_accuracy") or {}).get("bfcl") or {}).items():
+        print(
+            f"BFCL accuracy ({category}, first trial, BFCL's state and response checks): "
+            f"{row['correct']}/{row['entries']} = {row['accuracy']:.3f}",
+            file=stream,
+        )
     usage = report["usage"]
     if usage:
         print(
