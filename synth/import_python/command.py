@@ -41,6 +41,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="CONFIG.json",
         help="the configuration LOADER is called with (default {})",
     )
+    p.add_argument(
+        "--override",
+        type=Path,
+        metavar="FILE.py",
+        help="replacement methods (def name(self, ...)) for methods that do not "
+        "convert as written; they may use the class module's names",
+    )
     p.add_argument("--name", help="the toolkit's name (default: the class's, in snake_case)")
     p.add_argument(
         "--check",
@@ -83,7 +90,11 @@ def run(args: argparse.Namespace) -> int:
         cls = load_class(args.target)
         docs = function_docs(args.doc) if args.doc else None
         config = _config(args.config)
-        unit = convert_class(cls, docs=docs, loader=args.state_from, config=config)
+        overrides = _read(args.override) if args.override else None
+        unit = convert_class(
+            cls, docs=docs, loader=args.state_from, config=config, overrides=overrides
+        )
+
         if not unit.tools:
             for problem in unit.problems:
                 print(problem, file=sys.stderr)
@@ -108,6 +119,13 @@ def run(args: argparse.Namespace) -> int:
     if args.check > 0:
         code = max(code, _check(cls, unit, toolkit, args, config))
     return code
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ImportPythonError(f"cannot read --override {path}: {exc}") from None
 
 
 def _config(path: Path | None) -> dict[str, Any]:

@@ -84,6 +84,7 @@ def convert_class(
     loader_kwargs: dict[str, Any] | None = None,
     namespace: str | None = None,
     now: _dt.datetime | None = None,
+    overrides: str | None = None,
 ) -> ClassUnit:
     """Convert `cls` (see the module docstring).
 
@@ -93,6 +94,9 @@ def convert_class(
             (BFCL's ``_load_scenario``), called with a deep copy of `config`.
         namespace: set when the class is one part of a composed toolkit.
         now: the time a converted clock read gives (default: now).
+        overrides: Python source of methods (``def name(self, ...)``) that replace the
+            class's own before conversion, for methods that do not convert as written
+            (they may use the class module's names); each replacement is a warning.
 
     Raises:
         ImportPythonError: no source, no instance, a loader that fails, or no public
@@ -114,6 +118,8 @@ def convert_class(
         if isinstance(n, ast.FunctionDef)
         and not (n.name.startswith("__") and n.name.endswith("__"))
     }
+    if overrides:
+        methods.update(_overrides(overrides, methods, unit.problems))
     if class_node.bases and not all(ast.unparse(b) == "object" for b in class_node.bases):
         unit.problems.append(
             ImportProblem(
@@ -207,6 +213,43 @@ def convert_class(
             )
     unit.problems = _deduplicated(unit.problems)
     return unit
+
+
+def _overrides(
+    source: str, methods: dict[str, ast.FunctionDef], problems: list[ImportProblem]
+) -> dict[str, ast.FunctionDef]:
+    """The methods `source` replaces (``def`` statements named as the class's methods).
+
+    Raises:
+        ImportPythonError: the source does not parse, or replaces no method.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ImportPythonError(
+            f"the overrides do not parse: line {exc.lineno}: {exc.msg}"
+        ) from None
+    found = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    unknown = sorted(n for n in set(found) - set(methods) if not n.startswith("_"))
+    if unknown or not found:
+        raise ImportPythonError(
+            f"the overrides must define methods of the class; unknown: {', '.join(unknown)}"
+            if unknown
+            else "the overrides define no function"
+        )
+    for name, node in sorted(found.items()):
+        if name not in methods:
+            continue  # a new helper the replacements call
+        problems.append(
+            ImportProblem(
+                severity="warning",
+                line=methods[name].lineno,
+                member=name,
+                found="override",
+                message=f"replaced by the override's def {name} (its line {node.lineno})",
+            )
+        )
+    return found
 
 
 def _relevant(

@@ -28,6 +28,7 @@ from synth.import_python.convert import ClassUnit, assemble, class_state, conver
 from synth.import_python.objects import OBJECTS, state_view
 from synth.import_python.problems import ImportPythonError
 from synth.suites.bfcl import data
+from synth.suites.bfcl.overrides import OVERRIDES
 from toolkits import compile_toolkit
 from toolkits.errors import ToolkitError
 
@@ -127,6 +128,7 @@ class SuiteBuilder:
                     config={},
                     namespace=name,
                     now=self.now,
+                    overrides=OVERRIDES.get(name),
                 )
             except (data.SuiteError, ImportPythonError) as exc:
                 self._units[name] = f"{name} does not convert: {exc}"

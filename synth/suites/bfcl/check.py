@@ -13,8 +13,10 @@ order, as a set's iteration order varies), or a sandbox deviation.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -32,6 +34,12 @@ BFCL_ELLIPSIS = (
     "BFCL data error: BFCL's data holds a literal ... (Ellipsis: long_context's "
     "WATCH_LIST_EXTENSION), which is no JSON value; gem-env stores the text '...'"
 )
+BFCL_NUMBER = (
+    "BFCL returns an mpmath or Decimal number, no JSON value (printed at its binary "
+    "precision); gem-env's replacement (synth.suites.bfcl.overrides) returns the float "
+    "rounded to the precision asked for"
+)
+_NUMBER_OBJECT = re.compile(r"(mpf|Decimal)\('([^']*)'\)")
 SANDBOX = "sandbox deviation"
 _MODEL = "gem_env_check"
 
@@ -161,7 +169,33 @@ def _call_cause(text: str, mine: dict[str, Any]) -> str | None:
         return BFCL_ORDER
     if "Ellipsis" in text and str(value).replace("'...'", "Ellipsis") == text:
         return BFCL_ELLIPSIS
+    if _NUMBER_OBJECT.search(text):
+        plain = _NUMBER_OBJECT.sub(lambda m: m.group(2), text)
+        if plain == str(value) or _floats_equal(plain, value):
+            return BFCL_NUMBER
     return SANDBOX
+
+
+def _floats_equal(text: str, value: Any) -> bool:
+    """Whether BFCL's text, its numbers made plain, equals `value` up to rounding."""
+    try:
+        theirs = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return False
+    return _close(theirs, value)
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, (str, int, float)) and isinstance(b, (int, float)):
+        try:
+            theirs = float(a)
+        except ValueError:
+            return False
+        # equal once BFCL's number is rounded to as many significant digits as ours has
+        return any(float(f"{theirs:.{n}g}") == b for n in range(1, 18))
+    return bool(a == b)
 
 
 def _state_cause(built: BuiltEntry) -> str:
