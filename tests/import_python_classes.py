@@ -111,6 +111,9 @@ class Refusals:
     def star(self, *names: str) -> int:
         return len(names)
 
+    def computed_spec(self, x: float, digits: int) -> str:
+        return f"{x:.{digits}g}"  # converts, but the sandbox refuses a computed spec
+
 
 class Node:
     """A folder of `Folders`: its parent is a back-reference (a cycle)."""

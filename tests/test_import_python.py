@@ -19,7 +19,7 @@ from gem_env.participants.scripted import ScriptedAgent
 from gem_env.rollouts import run_episode
 from gem_env.scenario import load_scenarios
 from synth.cli import main
-from synth.import_python import assemble, convert_class
+from synth.import_python import ImportPythonError, assemble, convert_class
 from synth.import_python.agreement import check_agreement
 from synth.import_python.schemas import json_schema, signature_tool
 from tests import import_python_classes as fixtures
@@ -103,6 +103,7 @@ def test_refused_constructs_are_reported_with_lines_and_left_out():
     assert [t["function"]["name"] for t in spec["tools"]] == ["fine"]
     assert sorted(unit.left_out) == [
         "calls_bad",
+        "computed_spec",
         "star",
         "uses_handle",
         "uses_os",
@@ -115,6 +116,8 @@ def test_refused_constructs_are_reported_with_lines_and_left_out():
     assert "import os" in found["uses_os"].found and "sandbox offers" in found["uses_os"].message
     assert "_thread.lock" in found["handle"].message and found["handle"].line is not None
     assert found["star"].found == "*names"
+    assert found["computed_spec"].found == "the sandbox's compiler"
+    assert "format spec" in found["computed_spec"].message
     source = Path(fixtures.__file__).read_text().splitlines()
     assert "super()" in source[found["uses_super"].line - 1]  # the line is the user's
     assert compile_toolkit(spec).call("fine", {"n": 2}).value == 2
@@ -143,6 +146,22 @@ def test_objects_of_helper_classes_live_in_a_heap_and_agree():
     )
     assert report.calls_agree == report.calls == 240, report.disagreements
     assert report.states_agree == report.states == 30
+
+
+def test_overrides_replace_methods_that_do_not_convert():
+    source = (
+        "def uses_os(self):\n    return '/'\n\n\n"
+        "def computed_spec(self, x, digits):\n    return self._fmt(x, digits)\n\n\n"
+        "def _fmt(self, x, digits):\n    return str(round(x, digits))\n"
+    )
+    unit, spec = _toolkit(fixtures.Refusals, overrides=source)
+    assert "uses_os" not in unit.left_out and "computed_spec" not in unit.left_out
+    assert any(p.found == "override" and p.member == "uses_os" for p in unit.problems)
+    toolkit = compile_toolkit(spec)
+    assert toolkit.call("uses_os", {}).value == "/"
+    assert toolkit.call("computed_spec", {"x": 2.345, "digits": 1}).value == "2.3"
+    with pytest.raises(ImportPythonError, match="unknown: nope"):
+        convert_class(fixtures.Refusals, overrides="def nope(self):\n    return 1\n")
 
 
 def test_bfcl_function_doc_types_map_to_json_schema():

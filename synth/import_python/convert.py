@@ -180,27 +180,45 @@ def convert_class(
     public = [m for m in methods if not m.startswith("_")]
     if not public:
         raise ImportPythonError(f"{cls.__name__} has no public method to make a tool of")
-    included = _included(public, rewritten, functions, bad_attributes, constant_sources, unit)
-    unit.problems = _relevant(unit.problems, public, rewritten)
-    _emit(
-        unit,
-        facts,
-        rewritten,
-        functions,
-        constant_sources,
-        included,
-        naming,
-        (helper_defs, helper_parts),
-    )
-    for key in sorted({k for m in included for k in rewritten[m].state_keys}):
-        if key == "_now" and key not in state:
-            state[key] = (now or _dt.datetime.now()).replace(microsecond=0).isoformat()
-        elif key == "_random" and key not in state:
-            state[key] = random_state(random.Random(0))
-    unit.state = state
-    unit.tools = [
-        _tool(m, methods[m], getattr(cls, m), docs, unit.problems) for m in public if m in included
-    ]
+    problems_before = list(unit.problems)
+    for _attempt in range(_COMPILE_ATTEMPTS):
+        unit.problems, unit.left_out = list(problems_before), []
+        unit.definitions, unit.imports, unit.prelude, unit.wrappers = [], set(), set(), {}
+        included = _included(public, rewritten, functions, bad_attributes, constant_sources, unit)
+        unit.problems = _relevant(unit.problems, public, rewritten)
+        _emit(
+            unit,
+            facts,
+            rewritten,
+            functions,
+            constant_sources,
+            included,
+            naming,
+            (helper_defs, helper_parts),
+        )
+        for key in sorted({k for m in included for k in rewritten[m].state_keys}):
+            if key == "_now" and key not in state:
+                state[key] = (now or _dt.datetime.now()).replace(microsecond=0).isoformat()
+            elif key == "_random" and key not in state:
+                state[key] = random_state(random.Random(0))
+        unit.state = state
+        unit.tools = [
+            _tool(m, methods[m], getattr(cls, m), docs, unit.problems)
+            for m in public
+            if m in included
+        ]
+        failed = _compile_failures(unit, set(methods))
+        if not failed:
+            break
+        for member, messages in failed.items():  # leave it out, and say why, then again
+            rewritten[member].problems.append(
+                ImportProblem(
+                    line=methods[member].lineno,
+                    member=member,
+                    found="the sandbox's compiler",
+                    message="; ".join(messages),
+                )
+            )
     if docs:
         for name in sorted(set(docs) - set(methods)):
             unit.problems.append(
@@ -213,6 +231,62 @@ def convert_class(
             )
     unit.problems = _deduplicated(unit.problems)
     return unit
+
+
+_COMPILE_ATTEMPTS = 4
+
+
+def _compile_failures(unit: ClassUnit, fixable: set[str]) -> dict[str, list[str]]:
+    """The methods (of `fixable`) whose converted code the sandbox refuses, with its
+    messages (empty when the unit's toolkit compiles).
+
+    Raises:
+        ImportPythonError: a refusal in code that is no method of the class (a helper
+            class, the prelude), which leaving a tool out cannot fix.
+    """
+    from toolkits import compile_toolkit
+    from toolkits.errors import ToolkitError
+
+    if not unit.tools:
+        return {}
+    spec = assemble([unit], name="conversion_check", description="check")
+    try:
+        compile_toolkit(spec).close()
+    except ToolkitError as exc:
+        problems = getattr(exc, "problems", [])
+    else:
+        return {}
+    owners = _definition_owners(unit, spec["source"])
+    failed: dict[str, list[str]] = {}
+    for problem in problems:
+        member = owners.get(problem.line or -1)
+        match = re.match(r"tools\[(\d+)\]", problem.path or "")
+        if member is None and match and int(match.group(1)) < len(spec["tools"]):
+            member = spec["tools"][int(match.group(1))]["function"]["name"]
+        if member not in fixable:
+            raise ImportPythonError(f"the converted code does not compile: {problem}")
+        failed.setdefault(member, []).append(problem.message)
+    return failed
+
+
+def _definition_owners(unit: ClassUnit, source: str) -> dict[int, str]:
+    """Line of the assembled source -> the member whose definition it is in."""
+    emitted = {}
+    for member, text, _ in unit.definitions:
+        first = text.lstrip().split("(", 1)[0].split("=", 1)[0]
+        emitted[first.removeprefix("def ").strip()] = member
+    for tool, (_, impl) in unit.wrappers.items():
+        emitted[tool] = tool
+        emitted.setdefault(impl, tool)
+    owners: dict[int, str] = {}
+    for node in ast.parse(source).body:
+        name = node.name if isinstance(node, ast.FunctionDef) else None
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+        if name in emitted:
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                owners[line] = emitted[name]
+    return owners
 
 
 def _overrides(
