@@ -7,6 +7,7 @@ import datetime
 import os
 import random
 import threading
+import time
 from copy import deepcopy
 
 DEFAULT_STOCK = {"apple": 3, "pear": 0}
@@ -171,3 +172,49 @@ class Folders:
             parts.append(node.name)
             node = node.parent
         return "/" + "/".join(reversed(parts))
+
+
+class OutOfStockError(ValueError):
+    """A module's own exception class (converted to its nearest built-in base)."""
+
+
+class Shop:
+    """Class-level defaults, static/class methods, a property, a custom exception, a clock."""
+
+    TAX = 0.2
+    sold = 0
+
+    def __init__(self):
+        self.stock = {"pen": 2}
+
+    @staticmethod
+    def _with_tax(price: float) -> float:
+        return round(price * (1 + Shop.TAX), 2)
+
+    @classmethod
+    def _label(cls, item: str) -> str:
+        return f"{item}@{cls.TAX}"
+
+    @property
+    def _total_stock(self) -> int:
+        return sum(self.stock.values())
+
+    def sell(self, item: str, price: float) -> dict:
+        """Sell one unit of an item."""
+        try:
+            if self.stock.get(item, 0) < 1:
+                raise OutOfStockError(f"no {item} left")
+        except OutOfStockError as exc:
+            return {"error": str(exc)}
+        self.stock[item] -= 1
+        self.sold += 1
+        return {
+            "charged": self._with_tax(price),
+            "label": Shop._label(item),
+            "left": self._total_stock,
+            "sold": self.sold,
+        }
+
+    def opened_at(self) -> int:
+        """Seconds since the epoch (a clock read)."""
+        return int(time.time()) // 86400 * 0

@@ -282,3 +282,20 @@ def test_script_user_and_reference_oracle(tmp_path, agent_kind):
     users = [m.content for m in result.trajectory.messages if m.role == "user"]
     assert users[:2] == ["Order one apple.", "Now cancel it."]  # the script, in order
     assert (result.reward == 1.0) is (agent_kind == "reference")
+
+
+def test_class_defaults_static_class_methods_properties_and_own_exceptions():
+    unit, spec = _toolkit(fixtures.Shop)
+    assert unit.left_out == [], unit.problems
+    assert spec["initial_state"]["sold"] == 0  # a class-level default self changes
+    assert "_C_TAX = 0.2" in spec["source"]  # a class constant stays one
+    toolkit = compile_toolkit(spec)
+    sold = toolkit.call("sell", {"item": "pen", "price": 10.0}).value
+    assert sold == {"charged": 12.0, "label": "pen@0.2", "left": 1, "sold": 1}
+    toolkit.call("sell", {"item": "pen", "price": 1.0})
+    assert toolkit.call("sell", {"item": "pen", "price": 1.0}).value == {"error": "no pen left"}
+    assert toolkit.call("opened_at", {}).value == 0
+    found = {p.found for p in unit.problems}
+    assert "exception class OutOfStockError" in found and "time.time()" in found
+    report = check_agreement(fixtures.Shop, compile_toolkit(spec), sequences=20, length=6)
+    assert report.calls_agree == report.calls and report.states_agree == report.states

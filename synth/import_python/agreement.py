@@ -105,6 +105,19 @@ def instance_state(
     }
 
 
+def _with_class_defaults(
+    theirs: dict[str, Any], instance: Any, mine: dict[str, Any], classes: set[type] | None
+) -> dict[str, Any]:
+    """`theirs` plus the class-level defaults the instance reads but does not hold yet
+    (the toolkit's state holds them from the start)."""
+    for key in mine:
+        if key not in theirs and hasattr(type(instance), key):
+            value = getattr(instance, key)
+            if not callable(value):
+                theirs[key] = normalized(python_view(value, classes or set()))
+    return theirs
+
+
 def toolkit_state(state: dict[str, Any], skip: set[str] | None = None) -> dict[str, Any]:
     """A converted state as `instance_state` shows the instance (objects expanded)."""
     skip = (skip or set()) | {OBJECTS, NEXT}
@@ -158,8 +171,10 @@ def check_agreement(
                     and not diverged
                     and len(report.disagreements) < MAX_LISTED
                 ):
-                    theirs = instance_state(instance, classes, skip)
                     mine = toolkit_state(toolkit.state, skip)
+                    theirs = _with_class_defaults(
+                        instance_state(instance, classes, skip), instance, mine, classes
+                    )
                     if any(mine.get(k) != v for k, v in theirs.items()):
                         diverged = True
                         report.disagreements.append(
@@ -186,7 +201,9 @@ def check_agreement(
                 )
         report.states += 1
         state = toolkit_state(toolkit.state, skip)
-        theirs = instance_state(instance, classes, skip)
+        theirs = _with_class_defaults(
+            instance_state(instance, classes, skip), instance, state, classes
+        )
         mine = {k: v for k, v in state.items() if k in theirs or k not in SYNTHETIC_KEYS}
         if theirs == mine:
             report.states_agree += 1

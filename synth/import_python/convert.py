@@ -149,13 +149,25 @@ def convert_class(
     sets: set[str] = set()
     encoder = HeapEncoder(set(helpers.classes.values()), dropped, int_keyed, sets)
     state, bad_attributes = _initial_state(instance, class_node, encoder, unit.problems)
+    for name, value in _class_defaults(class_node, cls, instance).items():
+        try:
+            state[name] = encoder.encode(value, name)
+        except NotJSONError as exc:
+            bad_attributes.add(name)
+            unit.problems.append(
+                ImportProblem(
+                    member=name,
+                    found=f"{cls.__name__}.{name}",
+                    message=f"{exc}; the methods that use it are left out",
+                )
+            )
     randoms = {k for k, v in vars(instance).items() if isinstance(v, random.Random)}
     randoms |= _random_attributes(class_node)
     facts = ClassFacts(
         name=cls.__name__,
         module=module,
         methods=methods,
-        constants=_class_constants(class_node, cls),
+        constants=_class_constants(class_node, cls, instance),
         randoms=randoms,
         int_keyed=int_keyed,
         sets=sets,
@@ -543,12 +555,32 @@ def _assignment_lines(class_node: ast.ClassDef) -> dict[str, int]:
         targets = (
             node.targets
             if isinstance(node, ast.Assign)
-            else ([node.target] if isinstance(node, ast.AnnAssign) else [])
+            else ([node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
         )
         for target in targets:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                 lines.setdefault(target.attr, target.lineno)
     return lines
+
+
+def _class_defaults(class_node: ast.ClassDef, cls: type, instance: Any) -> dict[str, Any]:
+    """Class-level values the methods assign through ``self`` that the instance does not
+    hold yet (``count = 0`` ... ``self.count += 1``): their initial state values."""
+    assigned = set(_assignment_lines(class_node))
+    found: dict[str, Any] = {}
+    for node in class_node.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else (
+                [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+            )
+        )
+        for target in targets:
+            name = target.id if isinstance(target, ast.Name) else None
+            if name and name in assigned and name not in vars(instance) and hasattr(cls, name):
+                found[name] = getattr(cls, name)
+    return found
 
 
 def _int_keyed_annotations(class_node: ast.ClassDef) -> set[str]:
@@ -580,7 +612,10 @@ def _random_attributes(class_node: ast.ClassDef) -> set[str]:
     return found
 
 
-def _class_constants(class_node: ast.ClassDef, cls: type) -> dict[str, Any]:
+def _class_constants(class_node: ast.ClassDef, cls: type, instance: Any) -> dict[str, Any]:
+    """Class-level names that no instance holds or assigns (a class-level default that
+    ``self.count += 1`` changes is an instance attribute, in the state)."""
+    instance_names = set(vars(instance)) | set(_assignment_lines(class_node))
     constants: dict[str, Any] = {}
     for node in class_node.body:
         targets = (
@@ -591,7 +626,11 @@ def _class_constants(class_node: ast.ClassDef, cls: type) -> dict[str, Any]:
             )
         )
         for target in targets:
-            if isinstance(target, ast.Name) and hasattr(cls, target.id):
+            if (
+                isinstance(target, ast.Name)
+                and hasattr(cls, target.id)
+                and target.id not in instance_names
+            ):
                 constants[target.id] = getattr(cls, target.id)
     return constants
 

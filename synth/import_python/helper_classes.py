@@ -41,6 +41,7 @@ def find_helper_classes(
         if isinstance(n, ast.ClassDef)
         and n.name != main.name
         and inspect.isclass(vars(module).get(n.name))
+        and not issubclass(vars(module)[n.name], BaseException)  # exceptions map to built-ins
     }
     wanted = _names(main) & set(defined)
     wanted |= {type(v).__name__ for v in _walk(vars(instance)) if type(v).__name__ in defined}

@@ -20,12 +20,14 @@ import copy
 import datetime as _dt
 import inspect
 import random
+import time as _time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from synth.import_python.problems import ImportProblem
+from toolkits.sandbox.builtins import SAFE_EXCEPTIONS
 from toolkits.sandbox.modules.names import module_problem, name_problem
 
 __all__ = ["ClassFacts", "Rewritten", "rewrite_function"]
@@ -35,7 +37,9 @@ _CLOCK = {
     _dt.datetime.today: "datetime",
     _dt.datetime.utcnow: "datetime",
     _dt.date.today: "date",
+    _time.time: "seconds",
 }
+_DECORATORS = ("staticmethod", "classmethod", "property")
 _DICT_KEY_METHODS = ("get", "pop", "setdefault")
 _BUILTIN_METHODS = frozenset(dir(dict)) | frozenset(dir(list)) | frozenset(dir(str))
 _SET_METHODS = {
@@ -116,8 +120,13 @@ def rewrite_function(
     then an object reference, kept as the parameter after ``state``.
     """
     out = Rewritten(source="")
+    kind = decorator_kind(node)
+    if kind == "classmethod" and node.args.args:  # cls names the class itself
+        node = _renamed_local(node, node.args.args[0].arg, facts.name)
+        node.args.args = node.args.args[1:]
     locals_ = _bound_names(node)
-    self_name = node.args.args[0].arg if is_method and node.args.args else None
+    takes_self = is_method and kind not in ("staticmethod", "classmethod")
+    self_name = node.args.args[0].arg if takes_self and node.args.args else None
     if self_name is not None:
         locals_.discard(self_name)
     state_name = "state"
@@ -164,11 +173,22 @@ def rewrite_function(
         body = body[1:] if isinstance(first.value.value, str) else body
     new.body = body or [ast.Pass()]
     for deco in node.decorator_list:
-        out.problems.append(
-            _error(deco, member, f"@{ast.unparse(deco)}", "decorators do not convert; remove it")
-        )
+        if not (isinstance(deco, ast.Name) and deco.id in _DECORATORS):
+            out.problems.append(
+                _error(
+                    deco, member, f"@{ast.unparse(deco)}", "decorators do not convert; remove it"
+                )
+            )
     out.source = ast.unparse(ast.fix_missing_locations(new))
     return out
+
+
+def decorator_kind(node: ast.FunctionDef) -> str | None:
+    """``staticmethod``, ``classmethod`` or ``property`` when `node` has that decorator."""
+    for deco in node.decorator_list:
+        if isinstance(deco, ast.Name) and deco.id in _DECORATORS:
+            return deco.id
+    return None
 
 
 def _renamed_local(node: ast.FunctionDef, old: str, new: str) -> ast.FunctionDef:
@@ -346,6 +366,10 @@ class _Body(ast.NodeTransformer):
         ):
             return ast.copy_location(self._field(self.visit(node.value), node.attr, node.ctx), node)
         if attr is not None:
+            if attr in facts.methods and decorator_kind(facts.methods[attr]) == "property":
+                self.out.methods_called.add(attr)
+                read = _call(facts.emitted("method", attr), self._state())
+                return ast.copy_location(read, node)
             if attr in facts.methods:
                 self.out.problems.append(
                     _error(
@@ -435,6 +459,24 @@ class _Body(ast.NodeTransformer):
                 )
             )
             return node
+        if (
+            inspect.isclass(value)
+            and issubclass(value, BaseException)
+            and value.__module__ == facts.module.__name__
+        ):
+            base = next(
+                c.__name__
+                for c in value.__mro__
+                if c.__name__ in SAFE_EXCEPTIONS and SAFE_EXCEPTIONS[c.__name__] is c
+            )
+            self._warn_once(
+                node,
+                f"exception:{name}",
+                f"exception class {name}",
+                f"classes do not convert: {name} is raised and caught as {base}, its "
+                "nearest built-in base (an except clause catches every " + base + ")",
+            )
+            return ast.copy_location(ast.Name(id=base, ctx=node.ctx), node)
         if inspect.isfunction(value) and value.__module__ == facts.module.__name__:
             self.out.functions_called.add(name)
             return ast.Name(id=facts.emitted("function", name), ctx=ast.Load())
@@ -586,6 +628,15 @@ class _Body(ast.NodeTransformer):
                     )
                     return node
                 return self._object_call(node, owners[0], func.attr, func.value)
+        if (  # Class.method(...) of a static or class method: as self.method(...)
+            attr is None
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == facts.name
+            and func.value.id not in self.locals
+            and func.attr in facts.methods
+        ):
+            attr = func.attr
         if attr is not None and attr in self.facts.methods:
             self.out.methods_called.add(attr)
             call = ast.Call(
@@ -681,6 +732,18 @@ class _Body(ast.NodeTransformer):
                     "import), so results that depend on the day are frozen there",
                 )
                 now = _call("_now", self._state())
+                tz = (
+                    node.args[0]
+                    if node.args
+                    else next((k.value for k in node.keywords if k.arg == "tz"), None)
+                )
+                if tz is not None:  # datetime.now(timezone.utc): the state's time, in tz
+                    replace = ast.Attribute(value=now, attr="replace", ctx=ast.Load())
+                    tz_kw = ast.keyword(arg="tzinfo", value=self.visit(tz))
+                    now = ast.Call(func=replace, args=[], keywords=[tz_kw])
+                if _CLOCK[resolved] == "seconds":
+                    self.out.prelude.add("_timestamp")
+                    now = _call("_timestamp", now)
                 if _CLOCK[resolved] == "date":
                     now = ast.Call(
                         func=ast.Attribute(value=now, attr="date", ctx=ast.Load()),
