@@ -226,7 +226,7 @@ async def _run(args: argparse.Namespace, plan: dict[str, Any]) -> int:
         "k": args.k,
         "scenarios": args.scenarios,
         "base_seed": args.seed,
-        "user": args.user,
+        "user": _user_label(args.user, plan["scenarios"]),
         "episodes": {
             "ran": result.ran,
             "resumed": result.resumed,
@@ -298,6 +298,17 @@ def _usage(model: Any, remote: dict[str, int]) -> dict[str, int] | None:
     for key, value in remote.items():
         usage[key] = usage.get(key, 0) + value
     return usage
+
+
+def _user_label(user: str, scenarios: list[Any]) -> str:
+    """The user simulator's name; ``script`` when every scenario plays its own script
+    (`gem_env.participants.reference.ScriptFollowingUser`), ``script+<user>`` when some do."""
+    from gem_env.participants.reference import user_script
+
+    scripted = sum(user_script(s) is not None for s in scenarios)
+    if scripted == len(scenarios) and scenarios:
+        return "script"
+    return f"script+{user}" if scripted else user
 
 
 def _print_table(report: dict[str, Any], metrics: Any, out: Path, stream: TextIO) -> None:
