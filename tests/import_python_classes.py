@@ -3,7 +3,9 @@ not LLM output): each exercises constructs the converter must handle or refuse."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import enum
 import os
 import random
 import threading
@@ -218,3 +220,46 @@ class Shop:
     def opened_at(self) -> int:
         """Seconds since the epoch (a clock read)."""
         return int(time.time()) // 86400 * 0
+
+
+class Status(enum.Enum):
+    """An enum: its members become their values."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
+@dataclasses.dataclass
+class Task:
+    """A dataclass helper: its constructor comes from its fields."""
+
+    title: str
+    status: Status = Status.OPEN
+    tags: list = dataclasses.field(default_factory=list)
+
+
+class Board:
+    """Tasks as dataclass objects, an enum status, a name-mangled attribute."""
+
+    def __init__(self):
+        self.tasks: dict[str, Task] = {"t1": Task("write", tags=["doc"])}
+        self.__secret = 3
+
+    def add(self, key: str, title: str) -> dict:
+        """Add a task."""
+        if key in self.tasks:
+            return {"error": "exists"}
+        self.tasks[key] = Task(title)
+        self.__secret += 1
+        return dataclasses.asdict(self.tasks[key])
+
+    def finish(self, key: str, status: str = "done") -> dict:
+        """Set a task's status (open or done)."""
+        task = self.tasks[key]
+        task.status = Status(status)
+        return {
+            "status": task.status.value,
+            "done": task.status == Status.DONE,
+            "known": [s.value for s in Status],
+            "secret": self.__secret,
+        }

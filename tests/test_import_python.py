@@ -299,3 +299,29 @@ def test_class_defaults_static_class_methods_properties_and_own_exceptions():
     assert "exception class OutOfStockError" in found and "time.time()" in found
     report = check_agreement(fixtures.Shop, compile_toolkit(spec), sequences=20, length=6)
     assert report.calls_agree == report.calls and report.states_agree == report.states
+
+
+def test_dataclass_helpers_enums_and_name_mangling():
+    unit, spec = _toolkit(fixtures.Board)
+    assert unit.left_out == [], unit.problems
+    state = spec["initial_state"]
+    assert state["_Board__secret"] == 3  # self.__secret, mangled as Python does
+    first = state["_objects"][state["tasks"]["t1"]]
+    assert first == {"_class": "Task", "title": "write", "status": "open", "tags": ["doc"]}
+    toolkit = compile_toolkit(spec)
+    added = toolkit.call("add", {"key": "t2", "title": "ship"}).value
+    assert added == {"title": "ship", "status": "open", "tags": []}  # asdict, factory
+    done = toolkit.call("finish", {"key": "t2"}).value
+    assert done == {"status": "done", "done": True, "known": ["open", "done"], "secret": 4}
+    bad = toolkit.call("finish", {"key": "t2", "status": "lost"})
+    assert not bad.ok and "'lost' is not a valid Status" in bad.error
+    assert any(p.found == "enum Status" for p in unit.problems)
+    report = check_agreement(
+        fixtures.Board,
+        compile_toolkit(spec),
+        sequences=20,
+        length=6,
+        classes=set(unit.helper_classes.values()),
+        skip=unit.dropped[""],
+    )
+    assert report.calls_agree == report.calls, report.disagreements

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import enum
 import random
 from collections.abc import Callable
 from typing import Any
@@ -69,10 +70,12 @@ def _pct(part: int, whole: int) -> str:
 
 def normalized(value: Any) -> Any:
     """A Python value as JSON, the way the conversion stores it: tuples and sets (sorted)
-    as lists, dict keys as strings, a `random.Random` as its state, dates as ISO text,
-    anything else as its repr."""
+    as lists, dict keys as strings, a `random.Random` as its state, an enum member as its
+    value, dates as ISO text, anything else as its repr."""
     if isinstance(value, random.Random):
         return random_state(value)
+    if isinstance(value, enum.Enum):
+        return normalized(value.value)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):

@@ -12,11 +12,14 @@ state: `write_only` finds those.
 from __future__ import annotations
 
 import ast
+import dataclasses
+import enum
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
+from synth.import_python.values import literal_source
 
 __all__ = ["HelperClasses", "find_helper_classes", "helper_definitions", "write_only"]
 
@@ -41,7 +44,7 @@ def find_helper_classes(
         if isinstance(n, ast.ClassDef)
         and n.name != main.name
         and inspect.isclass(vars(module).get(n.name))
-        and not issubclass(vars(module)[n.name], BaseException)  # exceptions map to built-ins
+        and not issubclass(vars(module)[n.name], (BaseException, enum.Enum))  # map to values
     }
     wanted = _names(main) & set(defined)
     wanted |= {type(v).__name__ for v in _walk(vars(instance)) if type(v).__name__ in defined}
@@ -58,9 +61,14 @@ def find_helper_classes(
             f.name: f
             for f in node.body
             if isinstance(f, ast.FunctionDef)
-            and (f.name == "__init__" or not (f.name.startswith("__") and f.name.endswith("__")))
+            and (
+                f.name in ("__init__", "__post_init__")
+                or not (f.name.startswith("__") and f.name.endswith("__"))
+            )
         }
         found.attributes |= _assigned_attributes(node)
+        if dataclasses.is_dataclass(found.classes[name]):
+            found.attributes |= {f.name for f in dataclasses.fields(found.classes[name])}
         pending.extend(sorted((_names(node) & set(defined)) - set(found.classes)))
     return found
 
@@ -96,7 +104,7 @@ def helper_definitions(
             )
             parts.append(done)
             definitions.append((member, done.source, node.lineno))
-        constructor = Rewritten(source="", prelude={"_alloc"})
+        constructor = Rewritten(source="", prelude={"_alloc", "_obj"})
         parts.append(constructor)
         definitions.append(
             (
@@ -111,6 +119,8 @@ def helper_definitions(
 def _constructor(class_name: str, helpers: HelperClasses, facts: ClassFacts) -> str:
     new = facts.emitted("object_new", class_name)
     init = helpers.methods[class_name].get("__init__")
+    if init is None and dataclasses.is_dataclass(helpers.classes[class_name]):
+        return _dataclass_constructor(class_name, helpers, facts)
     if init is None:
         return f"def {new}(state):\n    return _alloc(state, {class_name!r})"
     args = ast.parse(ast.unparse(init)).body[0].args  # type: ignore[attr-defined]
@@ -126,6 +136,36 @@ def _constructor(class_name: str, helpers: HelperClasses, facts: ClassFacts) -> 
         f"    {init_name}(state, ref{', ' if passed else ''}{passed})\n"
         f"    return ref"
     )
+
+
+_UNSET = "\x1funset"  # a parameter left to its field's default_factory
+
+
+def _dataclass_constructor(class_name: str, helpers: HelperClasses, facts: ClassFacts) -> str:
+    """``_new_Item(state, name, qty=0, tags=UNSET)`` for a dataclass: its fields in order,
+    defaults as literals, a default_factory's value built anew per object."""
+    params, body = [], [f"    ref = _alloc(state, {class_name!r})"]
+    for f in dataclasses.fields(helpers.classes[class_name]):
+        value = f.name
+        if f.default is not dataclasses.MISSING:
+            default = literal_source(f.default, f.name)[0]
+        elif f.default_factory is not dataclasses.MISSING:
+            fresh = literal_source(f.default_factory(), f.name)[0]
+            default, value = repr(_UNSET), f"({fresh} if {f.name} == {_UNSET!r} else {f.name})"
+        else:
+            default = None
+        if not f.init:
+            value = default if f.default_factory is dataclasses.MISSING else fresh
+        else:
+            params.append(f.name if default is None else f"{f.name}={default}")
+        body.append(f"    _obj(state, ref)[{f.name!r}] = {value}")
+    post = helpers.methods[class_name].get("__post_init__")
+    if post is not None:
+        body.append(
+            f"    {facts.emitted('object_method', f'{class_name}.__post_init__')}(state, ref)"
+        )
+    head = f"def {facts.emitted('object_new', class_name)}(state{', ' if params else ''}"
+    return head + ", ".join(params) + "):\n" + "\n".join([*body, "    return ref"])
 
 
 def _names(node: ast.AST) -> set[str]:

@@ -129,6 +129,27 @@ HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
         (),
     ),
     "_view": (VIEW_SOURCE, ()),
+    "_enum_member": (
+        '''def _enum_member(value, values, name):
+    """Enum(value): the value itself, when it is one of the enum's."""
+    if value not in values:
+        raise ValueError(f"{value!r} is not a valid {name}")
+    return value''',
+        (),
+    ),
+    "_asdict": (
+        '''def _asdict(state, value):
+    """dataclasses.asdict of a heap object: its fields, objects in them expanded."""
+    objects = state.get("_objects", {})
+    if isinstance(value, str) and value in objects:
+        return {k: _asdict(state, v) for k, v in objects[value].items() if k != "_class"}
+    if isinstance(value, dict):
+        return {k: _asdict(state, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_asdict(state, v) for v in value]
+    return value''',
+        (),
+    ),
     "_setfield": (
         '''def _setfield(state, ref, name, value):
     """ref.name = value for a heap object; a dict or list is stored as a copy, since a

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import datetime as _dt
+import enum
 import inspect
 import random
 import time as _time
@@ -286,6 +288,8 @@ class _Body(ast.NodeTransformer):
         return None
 
     def _slot(self, attr: str, ctx: ast.expr_context) -> ast.Subscript:
+        if attr.startswith("__") and not attr.endswith("__"):  # self.__x is _Class__x
+            attr = f"_{(self.owner or self.facts.name).lstrip('_')}{attr}"
         if self.owner is not None:  # self is an object of the heap
             return self._field(ast.Name(id=self.self_name or "self", ctx=ast.Load()), attr, ctx)
         self.out.attributes.add(attr)
@@ -345,6 +349,19 @@ class _Body(ast.NodeTransformer):
     # -- attributes and names ------------------------------------------------------
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
+        resolved = self._resolve(node)
+        if isinstance(resolved, enum.Enum) and isinstance(resolved.value, (str, int, float)):
+            self._enum_warning(node, type(resolved).__name__)
+            return ast.copy_location(ast.Constant(resolved.value), node)
+        if (
+            node.attr == "value"
+            and isinstance(node.ctx, ast.Load)
+            and self._module_has_enums()
+            and "value" not in self.facts.object_attributes
+        ):  # an enum member is its value in the state: member.value is the value itself
+            inner = self._resolve(node.value)
+            if inner is _MISSING or isinstance(inner, enum.Enum):
+                return self.visit(node.value)
         attr = self._self_attr(node)
         facts = self.facts
         if attr is not None and self.owner is not None:
@@ -398,6 +415,21 @@ class _Body(ast.NodeTransformer):
             self.out.class_constants.add(node.attr)
             return ast.Name(id=facts.emitted("constant", node.attr), ctx=ast.Load())
         return self.generic_visit(node)
+
+    def _module_has_enums(self) -> bool:
+        return any(
+            _is_enum_class(v) and v.__module__ == self.facts.module.__name__
+            for v in vars(self.facts.module).values()
+        )
+
+    def _enum_warning(self, node: Any, name: str) -> None:
+        self._warn_once(
+            node,
+            f"enum:{name}",
+            f"enum {name}",
+            "classes do not convert: a member of the enum is its value (Status.OPEN is "
+            "'open', Status(x) checks x is one, member.value is the value itself)",
+        )
 
     def _is_module_value(self, node: ast.expr) -> bool:
         """Whether `node` names a module-level object (a module, a class, a constant)."""
@@ -459,6 +491,9 @@ class _Body(ast.NodeTransformer):
                 )
             )
             return node
+        if _is_enum_class(value) and value.__module__ == facts.module.__name__:
+            self._enum_warning(node, name)
+            return ast.copy_location(_enum_values(value), node)
         if (
             inspect.isclass(value)
             and issubclass(value, BaseException)
@@ -588,6 +623,39 @@ class _Body(ast.NodeTransformer):
             return self._object_call(
                 node, self.owner, attr, ast.Name(id=self.self_name or "self", ctx=ast.Load())
             )
+        if self._resolve(func) is dataclasses.asdict and len(node.args) == 1:
+            self.out.prelude.add("_asdict")
+            return ast.copy_location(
+                _call("_asdict", self._state(), self.visit(node.args[0])), node
+            )
+        if isinstance(func, ast.Name) and func.id not in self.locals:
+            enum_cls = self._resolve(func)
+            if _is_enum_class(enum_cls) and len(node.args) == 1 and not node.keywords:
+                self._enum_warning(node, func.id)
+                self.out.prelude.add("_enum_member")
+                return ast.copy_location(
+                    _call(
+                        "_enum_member",
+                        self.visit(node.args[0]),
+                        _enum_values(enum_cls),
+                        ast.Constant(func.id),
+                    ),
+                    node,
+                )
+            if func.id == "isinstance" and len(node.args) == 2:
+                target = self._resolve(node.args[1])
+                if _is_enum_class(target):
+                    self._enum_warning(
+                        node, node.args[1].id if isinstance(node.args[1], ast.Name) else "enum"
+                    )
+                    return ast.copy_location(
+                        ast.Compare(
+                            left=self.visit(node.args[0]),
+                            ops=[ast.In()],
+                            comparators=[_enum_values(target)],
+                        ),
+                        node,
+                    )
         if isinstance(func, ast.Name) and func.id not in self.locals and facts.object_classes:
             resolved = self._resolve(func)
             if resolved is not _MISSING and resolved in facts.object_classes.values():
@@ -896,6 +964,14 @@ def _is_utf8_encode(node: ast.expr) -> bool:
     return isinstance(arg, ast.Constant) and str(arg.value).lower() in ("utf-8", "utf8")
 
 
+def _is_enum_class(value: Any) -> bool:
+    return inspect.isclass(value) and issubclass(value, enum.Enum)
+
+
+def _enum_values(cls: Any) -> ast.Tuple:
+    return ast.Tuple(elts=[ast.Constant(m.value) for m in cls], ctx=ast.Load())
+
+
 def _hashable(value: Any) -> bool:
     try:
         hash(value)
@@ -905,6 +981,5 @@ def _hashable(value: Any) -> bool:
 
 
 def _is_literal(value: Any) -> bool:
-    return value is None or isinstance(
-        value, (bool, int, float, str, list, tuple, dict, set, frozenset, _dt.date, _dt.timedelta)
-    )
+    literal = (bool, int, float, str, list, tuple, dict, set, frozenset, _dt.date, _dt.timedelta)
+    return value is None or isinstance(value, (*literal, enum.Enum))

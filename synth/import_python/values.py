@@ -10,6 +10,7 @@ attribute is reported, so the rewrite converts the keys where the code indexes i
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import math
 import random
 from typing import Any
@@ -45,6 +46,8 @@ def state_value(
     """
     if isinstance(value, random.Random):
         return random_state(value)
+    if isinstance(value, enum.Enum):  # a member is its value (see the rewrite)
+        return state_value(value.value, where, int_keyed, sets)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -100,6 +103,8 @@ def literal_source(value: Any, where: str) -> tuple[str, set[str]]:
 def _literal(value: Any, where: str, imports: set[str]) -> str:
     if value is None or isinstance(value, (bool, str, int)):
         return repr(value)
+    if isinstance(value, enum.Enum):
+        return _literal(value.value, where, imports)
     if value is Ellipsis:
         return "'...'"  # BFCL's data has literal `...` in lists; the text stands in for it
     if isinstance(value, float):
