@@ -531,6 +531,17 @@ def _initial_state(
     for attr, value in vars(instance).items():
         if attr in encoder.dropped.get("", set()):
             continue  # private, and never read
+        if isinstance(value, dict) and type(value) is not dict:
+            problems.append(
+                ImportProblem(
+                    severity="warning",
+                    line=lines.get(attr),
+                    member=attr,
+                    found=f"self.{attr} ({type(value).__name__})",
+                    message=f"a {type(value).__name__} is stored as a plain dict: what it "
+                    "adds (a default for missing keys, an order) is not kept",
+                )
+            )
         try:
             state[attr] = encoder.encode(value, attr)
         except NotJSONError as exc:

@@ -129,6 +129,18 @@ HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
         (),
     ),
     "_view": (VIEW_SOURCE, ()),
+    "_uuid4": (
+        '''def _uuid4(state, hex_only=False):
+    """A version-4 uuid drawn from state["_random"] (the sandbox has no OS randomness)."""
+    bits = _random_call(state, "_random", lambda _rng: _rng.getrandbits(128))
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
+    text = f"{bits:032x}"
+    if hex_only:
+        return text
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"''',
+        (),
+    ),
     "_enum_member": (
         '''def _enum_member(value, values, name):
     """Enum(value): the value itself, when it is one of the enum's."""
@@ -170,7 +182,7 @@ HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
         (),
     ),
 }
-DEPENDS = {"_getattr": {"_obj"}, "_setfield": {"_obj"}}
+DEPENDS = {"_getattr": {"_obj"}, "_setfield": {"_obj"}, "_uuid4": {"_random_call"}}
 
 
 def helper_source(names: set[str]) -> tuple[list[str], set[str]]:

@@ -16,6 +16,7 @@ module) are `ImportProblem` errors at their line.
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import dataclasses
 import datetime as _dt
@@ -24,6 +25,7 @@ import inspect
 import random
 import time as _time
 import types
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +44,7 @@ _CLOCK = {
     _time.time: "seconds",
 }
 _DECORATORS = ("staticmethod", "classmethod", "property")
+_UUIDS = (uuid.uuid4,)
 _DICT_KEY_METHODS = ("get", "pop", "setdefault")
 _BUILTIN_METHODS = frozenset(dir(dict)) | frozenset(dir(list)) | frozenset(dir(str))
 _SET_METHODS = {
@@ -349,6 +352,12 @@ class _Body(ast.NodeTransformer):
     # -- attributes and names ------------------------------------------------------
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
+        if (
+            node.attr == "hex"
+            and isinstance(node.value, ast.Call)
+            and self._resolve(node.value.func) in _UUIDS
+        ):
+            return self._uuid(node, "hex")
         resolved = self._resolve(node)
         if isinstance(resolved, enum.Enum) and isinstance(resolved.value, (str, int, float)):
             self._enum_warning(node, type(resolved).__name__)
@@ -452,8 +461,25 @@ class _Body(ast.NodeTransformer):
             return node
         module_vars = vars(self.facts.module)
         if node.id not in module_vars:
-            return node  # a builtin, or a name the compiler will report
+            return self._builtin_exception(node)  # else a builtin, or the compiler reports it
         return self._global(node, module_vars[node.id])
+
+    def _builtin_exception(self, node: ast.Name) -> ast.expr:
+        """A built-in exception the sandbox lacks (PermissionError) as its nearest base."""
+        value = getattr(builtins, node.id, None)
+        if not (inspect.isclass(value) and issubclass(value, BaseException)):
+            return node
+        if node.id in SAFE_EXCEPTIONS:
+            return node
+        base = _safe_base(value)
+        self._warn_once(
+            node,
+            f"exception:{node.id}",
+            node.id,
+            f"the sandbox has no {node.id}: it is raised and caught as {base}, its nearest "
+            f"built-in base (an except clause catches every {base})",
+        )
+        return ast.copy_location(ast.Name(id=base, ctx=node.ctx), node)
 
     def _global(self, node: ast.Name, value: Any) -> Any:
         facts, name = self.facts, node.id
@@ -499,11 +525,7 @@ class _Body(ast.NodeTransformer):
             and issubclass(value, BaseException)
             and value.__module__ == facts.module.__name__
         ):
-            base = next(
-                c.__name__
-                for c in value.__mro__
-                if c.__name__ in SAFE_EXCEPTIONS and SAFE_EXCEPTIONS[c.__name__] is c
-            )
+            base = _safe_base(value)
             self._warn_once(
                 node,
                 f"exception:{name}",
@@ -623,6 +645,8 @@ class _Body(ast.NodeTransformer):
             return self._object_call(
                 node, self.owner, attr, ast.Name(id=self.self_name or "self", ctx=ast.Load())
             )
+        if self._resolve(func) in _UUIDS and not node.args and not node.keywords:
+            return self._uuid(node)
         if self._resolve(func) is dataclasses.asdict and len(node.args) == 1:
             self.out.prelude.add("_asdict")
             return ast.copy_location(
@@ -722,6 +746,20 @@ class _Body(ast.NodeTransformer):
             if special is not None:
                 return special
         return self.generic_visit(node)
+
+    def _uuid(self, node: ast.expr, form: str = "text") -> ast.expr:
+        """``uuid.uuid4()`` as a version-4 id drawn from the state's generator."""
+        self.out.prelude.add("_uuid4")
+        self.out.state_keys.add("_random")
+        self._warn_once(
+            node,
+            "uuid",
+            "uuid.uuid4()",
+            "ids come from the OS's randomness: the toolkit draws them from "
+            "state['_random'] (seed 0), as text, so they replay but differ from a run",
+        )
+        call = _call("_uuid4", self._state(), ast.Constant(form == "hex"))
+        return ast.copy_location(call, node)
 
     def _object_call(self, node: ast.Call, owner: str, method: str, receiver: ast.expr) -> Any:
         """``receiver.method(args)`` as ``_Owner_m_method(state, receiver, args)``."""
@@ -962,6 +1000,18 @@ def _is_utf8_encode(node: ast.expr) -> bool:
         return True
     arg = node.args[0]
     return isinstance(arg, ast.Constant) and str(arg.value).lower() in ("utf-8", "utf8")
+
+
+def _safe_base(cls: type) -> str:
+    """The nearest class of `cls`'s MRO that the sandbox offers (Exception at worst)."""
+    return next(
+        (
+            c.__name__
+            for c in cls.__mro__
+            if c.__name__ in SAFE_EXCEPTIONS and SAFE_EXCEPTIONS[c.__name__] is c
+        ),
+        "Exception",
+    )
 
 
 def _is_enum_class(value: Any) -> bool:
