@@ -163,6 +163,7 @@ def check_agreement(
                 continue
             if not isinstance(arguments, dict):
                 continue
+
             original = _call_original(instance, name, copy.deepcopy(arguments))
             result = toolkit.call(name, arguments)
             ours = ("ok", result.value) if result.ok else ("error", result.error)
@@ -180,26 +181,16 @@ def check_agreement(
                     )
                     if any(mine.get(k) != v for k, v in theirs.items()):
                         diverged = True
+                        before, after = _differing(theirs, mine)
                         report.disagreements.append(
-                            Disagreement(
-                                sequence=number,
-                                step=step,
-                                tool=name,
-                                arguments=arguments,
-                                original=_differing(theirs, mine)[0],
-                                toolkit=_differing(theirs, mine)[1],
-                                cause=PARTIAL_WRITE,
+                            _call_disagreement(
+                                number, step, name, arguments, before, after, PARTIAL_WRITE
                             )
                         )
             elif len(report.disagreements) < MAX_LISTED:
                 report.disagreements.append(
-                    Disagreement(
-                        sequence=number,
-                        step=step,
-                        tool=name,
-                        arguments=arguments,
-                        original=list(original),
-                        toolkit=list(ours),
+                    _call_disagreement(
+                        number, step, name, arguments, list(original), list(ours), ""
                     )
                 )
         report.states += 1
@@ -222,6 +213,20 @@ def check_agreement(
 def _is_ref(value: Any) -> bool:
     """Whether a known value is an object reference (internal: no caller passes one)."""
     return isinstance(value, str) and value.startswith(REF_MARK)
+
+
+def _call_disagreement(
+    sequence: int, step: int, tool: str, arguments: Any, before: Any, after: Any, cause: str
+) -> Disagreement:
+    return Disagreement(
+        sequence=sequence,
+        step=step,
+        tool=tool,
+        arguments=arguments,
+        original=before,
+        toolkit=after,
+        cause=cause,
+    )
 
 
 def _differing(theirs: dict[str, Any], mine: dict[str, Any]) -> tuple[dict[str, Any], ...]:

@@ -27,6 +27,7 @@ from synth.import_python.prelude import helper_source
 from synth.import_python.problems import ImportProblem, ImportPythonError
 from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
 from synth.import_python.schemas import signature_tool, tool_from_doc
+from synth.import_python.syntax import attribute_assignments, class_level_names
 from synth.import_python.values import NotJSONError, literal_source, random_state
 
 __all__ = ["ClassUnit", "assemble", "class_state", "convert_class", "snake_case"]
@@ -561,37 +562,18 @@ def _initial_state(
 
 
 def _assignment_lines(class_node: ast.ClassDef) -> dict[str, int]:
-    lines: dict[str, int] = {}
-    for node in ast.walk(class_node):
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else ([node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
-        )
-        for target in targets:
-            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-                lines.setdefault(target.attr, target.lineno)
-    return lines
+    return attribute_assignments(class_node)
 
 
 def _class_defaults(class_node: ast.ClassDef, cls: type, instance: Any) -> dict[str, Any]:
     """Class-level values the methods assign through ``self`` that the instance does not
     hold yet (``count = 0`` ... ``self.count += 1``): their initial state values."""
     assigned = set(_assignment_lines(class_node))
-    found: dict[str, Any] = {}
-    for node in class_node.body:
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else (
-                [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
-            )
-        )
-        for target in targets:
-            name = target.id if isinstance(target, ast.Name) else None
-            if name and name in assigned and name not in vars(instance) and hasattr(cls, name):
-                found[name] = getattr(cls, name)
-    return found
+    return {
+        name: getattr(cls, name)
+        for name in class_level_names(class_node)
+        if name in assigned and name not in vars(instance) and hasattr(cls, name)
+    }
 
 
 def _int_keyed_annotations(class_node: ast.ClassDef) -> set[str]:
@@ -627,23 +609,11 @@ def _class_constants(class_node: ast.ClassDef, cls: type, instance: Any) -> dict
     """Class-level names that no instance holds or assigns (a class-level default that
     ``self.count += 1`` changes is an instance attribute, in the state)."""
     instance_names = set(vars(instance)) | set(_assignment_lines(class_node))
-    constants: dict[str, Any] = {}
-    for node in class_node.body:
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else (
-                [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
-            )
-        )
-        for target in targets:
-            if (
-                isinstance(target, ast.Name)
-                and hasattr(cls, target.id)
-                and target.id not in instance_names
-            ):
-                constants[target.id] = getattr(cls, target.id)
-    return constants
+    return {
+        name: getattr(cls, name)
+        for name in class_level_names(class_node)
+        if hasattr(cls, name) and name not in instance_names
+    }
 
 
 def _import_bindings(tree: ast.Module) -> dict[str, tuple[str, str | None]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
+from synth.import_python.syntax import attribute_assignments
 from synth.import_python.values import literal_source
 
 __all__ = ["HelperClasses", "find_helper_classes", "helper_definitions", "write_only"]
@@ -173,17 +174,7 @@ def _names(node: ast.AST) -> set[str]:
 
 
 def _assigned_attributes(node: ast.ClassDef) -> set[str]:
-    found: set[str] = set()
-    for sub in ast.walk(node):
-        targets = (
-            sub.targets
-            if isinstance(sub, ast.Assign)
-            else ([sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else [])
-        )
-        for target in targets:
-            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-                found.add(target.attr)
-    return found
+    return set(attribute_assignments(node))
 
 
 def _walk(value: Any, seen: set[int] | None = None) -> Any:

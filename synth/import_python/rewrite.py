@@ -224,24 +224,23 @@ def _bound_names(node: ast.FunctionDef) -> set[str]:
     return names
 
 
-def _error(node: Any, member: str, construct: str, message: str) -> ImportProblem:
+def _problem(severity: str, node: Any, member: str, construct: str, message: str) -> ImportProblem:
+    line = getattr(node, "lineno", None)
     return ImportProblem(
-        severity="error",
-        line=getattr(node, "lineno", None),
+        severity=severity,
+        line=line,
         member=member,
         found=construct,
-        message=message,
+        message=message,  # type: ignore[arg-type]
     )
+
+
+def _error(node: Any, member: str, construct: str, message: str) -> ImportProblem:
+    return _problem("error", node, member, construct, message)
 
 
 def _warning(node: Any, member: str, construct: str, message: str) -> ImportProblem:
-    return ImportProblem(
-        severity="warning",
-        line=getattr(node, "lineno", None),
-        member=member,
-        found=construct,
-        message=message,
-    )
+    return _problem("warning", node, member, construct, message)
 
 
 def _call(name: str, *args: ast.expr) -> ast.Call:
@@ -375,15 +374,7 @@ class _Body(ast.NodeTransformer):
         facts = self.facts
         if attr is not None and self.owner is not None:
             if attr in facts.object_methods.get(self.owner, {}):
-                self.out.problems.append(
-                    _error(
-                        node,
-                        self.member,
-                        f"self.{attr} as a value",
-                        "a bound method cannot be stored or passed; call it instead",
-                    )
-                )
-                return node
+                return self._bound_method(node, attr)
             return self._slot(attr, node.ctx)
         if (
             attr is None
@@ -397,15 +388,7 @@ class _Body(ast.NodeTransformer):
                 read = _call(facts.emitted("method", attr), self._state())
                 return ast.copy_location(read, node)
             if attr in facts.methods:
-                self.out.problems.append(
-                    _error(
-                        node,
-                        self.member,
-                        f"self.{attr} as a value",
-                        "a bound method cannot be stored or passed; call it instead",
-                    )
-                )
-                return node
+                return self._bound_method(node, attr)
             if attr in facts.constants:
                 self.out.class_constants.add(attr)
                 return ast.Name(id=facts.emitted("constant", attr), ctx=ast.Load())
@@ -424,6 +407,17 @@ class _Body(ast.NodeTransformer):
             self.out.class_constants.add(node.attr)
             return ast.Name(id=facts.emitted("constant", node.attr), ctx=ast.Load())
         return self.generic_visit(node)
+
+    def _bound_method(self, node: ast.Attribute, attr: str) -> ast.Attribute:
+        self.out.problems.append(
+            _error(
+                node,
+                self.member,
+                f"self.{attr} as a value",
+                "a bound method cannot be stored or passed; call it instead",
+            )
+        )
+        return node
 
     def _module_has_enums(self) -> bool:
         return any(
