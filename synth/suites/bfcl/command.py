@@ -25,10 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of `suite bfcl`."""
     p.add_argument(
         "--categories",
-        default="base",
+        default="base,miss_param,miss_func,long_context",
         metavar="LIST",
-        help="comma-separated multi-turn categories: base, miss_param, miss_func, "
-        "long_context (default base)",
+        help="comma-separated multi-turn categories (default: all four, base, miss_param, "
+        "miss_func, long_context)",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the suite directory")
     p.add_argument(
