@@ -4,9 +4,10 @@
 (`synth.import_python.rewrite`), takes the initial state from an instance (fresh, or
 after its loader ran on a config) and keeps every public method whose conversion, and
 that of everything it calls, is free of errors; the others are left out, each with the
-`ImportProblem` that explains why. `assemble` turns one `ClassUnit` into a toolkit, or
-several into one composed toolkit whose state holds each class's state under its name
-(``state["TicketAPI"]``), its tools calling each class's functions with that part.
+`ImportProblem` that explains why; code the sandbox's compiler refuses leaves its
+method out too. `synth.import_python.assemble` turns one `ClassUnit` into a toolkit, or
+several into one composed toolkit; `class_state` is the state of an instance after its
+loader ran on another config, as the unit's functions expect it.
 """
 
 from __future__ import annotations
@@ -18,55 +19,36 @@ import inspect
 import random
 import re
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
+from synth.import_python.assemble import assemble
+from synth.import_python.class_facts import (
+    class_constants,
+    class_defaults,
+    class_description,
+    class_node_of,
+    import_bindings,
+    initial_state,
+    int_keyed_annotations,
+    make_instance,
+    random_attributes,
+)
 from synth.import_python.helper_classes import find_helper_classes, helper_definitions, write_only
+from synth.import_python.members import (
+    constant_sources,
+    emit_members,
+    included_members,
+    module_functions,
+    relevant_problems,
+    tool_of,
+)
 from synth.import_python.objects import HeapEncoder
-from synth.import_python.prelude import helper_source
 from synth.import_python.problems import ImportProblem, ImportPythonError
-from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
-from synth.import_python.schemas import signature_tool, tool_from_doc
-from synth.import_python.syntax import attribute_assignments, class_level_names
-from synth.import_python.values import NotJSONError, literal_source, random_state
+from synth.import_python.rewrite import ClassFacts, rewrite_function
+from synth.import_python.unit import ClassUnit, Naming
+from synth.import_python.values import NotJSONError, random_state
 
 __all__ = ["ClassUnit", "assemble", "class_state", "convert_class", "snake_case"]
-
-_JSON_TYPE = {bool: "boolean", int: "integer", float: "number", str: "string"}
-_JSON_TYPE |= {list: "array", dict: "object"}
-
-
-@dataclass
-class ClassUnit:
-    """One converted class: its tools, functions, initial state and problems.
-
-    Attributes:
-        class_name: the class's name (the state's key in a composed toolkit).
-        namespace: the prefix of its function names when composed, or None.
-        tools: the OpenAI tools of the methods that converted.
-        wrappers: for a composed toolkit, tool name -> the wrapper's parameter list
-            source and the implementing function's name.
-        definitions: ``(member, source, line)`` of each function and constant, in order.
-        imports: the import statements the definitions need.
-        prelude: the prelude helpers (`synth.import_python.prelude`) they call.
-        state: the initial state.
-        problems: every error and warning, in source order.
-        left_out: public methods that did not convert (their problems say why).
-    """
-
-    class_name: str
-    namespace: str | None
-    description: str
-    tools: list[dict[str, Any]] = field(default_factory=list)
-    wrappers: dict[str, tuple[str, str]] = field(default_factory=dict)
-    definitions: list[tuple[str, str, int | None]] = field(default_factory=list)
-    imports: set[str] = field(default_factory=set)
-    prelude: set[str] = field(default_factory=set)
-    helper_classes: dict[str, type] = field(default_factory=dict)
-    dropped: dict[str, set[str]] = field(default_factory=dict)
-    state: dict[str, Any] = field(default_factory=dict)
-    problems: list[ImportProblem] = field(default_factory=list)
-    left_out: list[str] = field(default_factory=list)
 
 
 def snake_case(name: str) -> str:
@@ -110,9 +92,9 @@ def convert_class(
         tree = ast.parse(inspect.getsource(module))
     except (OSError, TypeError, SyntaxError) as exc:
         raise ImportPythonError(f"cannot read the source of {module.__name__}: {exc}") from None
-    class_node = _class_node(tree, cls.__name__)
-    unit = ClassUnit(cls.__name__, namespace, _description(cls))
-    naming = _Naming(namespace)
+    class_node = class_node_of(tree, cls.__name__)
+    unit = ClassUnit(cls.__name__, namespace, class_description(cls))
+    naming = Naming(namespace)
     methods = {
         n.name: n
         for n in class_node.body
@@ -131,7 +113,7 @@ def convert_class(
                 message="inherited methods are not converted; only the class's own",
             )
         )
-    instance = _instance(cls, loader, config, loader_kwargs)
+    instance = make_instance(cls, loader, config, loader_kwargs)
     helpers = find_helper_classes(tree, module, class_node, instance)
     dropped = {"": write_only(tree, class_node)}
     dropped |= {c: write_only(tree, helpers.nodes[c]) for c in helpers.classes}
@@ -146,11 +128,11 @@ def convert_class(
                     message="a private attribute nothing reads is not kept in the state",
                 )
             )
-    int_keyed = _int_keyed_annotations(class_node)
+    int_keyed = int_keyed_annotations(class_node)
     sets: set[str] = set()
     encoder = HeapEncoder(set(helpers.classes.values()), dropped, int_keyed, sets)
-    state, bad_attributes = _initial_state(instance, class_node, encoder, unit.problems)
-    for name, value in _class_defaults(class_node, cls, instance).items():
+    state, bad_attributes = initial_state(instance, class_node, encoder, unit.problems)
+    for name, value in class_defaults(class_node, cls, instance).items():
         try:
             state[name] = encoder.encode(value, name)
         except NotJSONError as exc:
@@ -163,16 +145,16 @@ def convert_class(
                 )
             )
     randoms = {k for k, v in vars(instance).items() if isinstance(v, random.Random)}
-    randoms |= _random_attributes(class_node)
+    randoms |= random_attributes(class_node)
     facts = ClassFacts(
         name=cls.__name__,
         module=module,
         methods=methods,
-        constants=_class_constants(class_node, cls, instance),
+        constants=class_constants(class_node, cls, instance),
         randoms=randoms,
         int_keyed=int_keyed,
         sets=sets,
-        imports=_import_bindings(tree),
+        imports=import_bindings(tree),
         emitted=naming.emitted,
         object_classes=helpers.classes,
         object_methods=helpers.methods,
@@ -186,8 +168,8 @@ def convert_class(
     helper_defs, helper_parts = helper_definitions(helpers, facts)
     for part in helper_parts:
         unit.problems.extend(part.problems)
-    functions = _module_functions(tree, module, facts, rewritten, naming)
-    constant_sources = _constants(
+    functions = module_functions(tree, module, facts, rewritten, naming)
+    constants = constant_sources(
         facts, [*rewritten.values(), *helper_parts], functions, unit.problems, naming
     )
     public = [m for m in methods if not m.startswith("_")]
@@ -197,14 +179,14 @@ def convert_class(
     for _attempt in range(_COMPILE_ATTEMPTS):
         unit.problems, unit.left_out = list(problems_before), []
         unit.definitions, unit.imports, unit.prelude, unit.wrappers = [], set(), set(), {}
-        included = _included(public, rewritten, functions, bad_attributes, constant_sources, unit)
-        unit.problems = _relevant(unit.problems, public, rewritten)
-        _emit(
+        included = included_members(public, rewritten, functions, bad_attributes, constants, unit)
+        unit.problems = relevant_problems(unit.problems, public, rewritten)
+        emit_members(
             unit,
             facts,
             rewritten,
             functions,
-            constant_sources,
+            constants,
             included,
             naming,
             (helper_defs, helper_parts),
@@ -216,7 +198,7 @@ def convert_class(
                 state[key] = random_state(random.Random(0))
         unit.state = state
         unit.tools = [
-            _tool(m, methods[m], getattr(cls, m), docs, unit.problems)
+            tool_of(m, methods[m], getattr(cls, m), docs, unit.problems)
             for m in public
             if m in included
         ]
@@ -339,29 +321,6 @@ def _overrides(
     return found
 
 
-def _relevant(
-    problems: list[ImportProblem], public: list[str], rewritten: dict[str, Rewritten]
-) -> list[ImportProblem]:
-    """The problems of members a tool needs (a loader no tool calls does not matter),
-    and of the constants those members read."""
-    needed, pending = set(public), list(public)
-    while pending:
-        for called in rewritten[pending.pop()].methods_called:
-            if called not in needed:
-                needed.add(called)
-                pending.append(called)
-    unneeded = set(rewritten) - needed
-    read = {c for m in needed for c in rewritten[m].class_constants | rewritten[m].constants}
-    kept = []
-    for problem in problems:
-        if problem.member in unneeded:
-            continue
-        if problem.found.startswith("constant ") and problem.member not in read:
-            continue
-        kept.append(problem)
-    return kept
-
-
 def _deduplicated(problems: list[ImportProblem]) -> list[ImportProblem]:
     """Source order; a warning repeated in several members is kept once (its first)."""
     seen: set[tuple[str, str]] = set()
@@ -375,482 +334,13 @@ def _deduplicated(problems: list[ImportProblem]) -> list[ImportProblem]:
     return kept
 
 
-def assemble(
-    units: list[ClassUnit],
-    *,
-    name: str,
-    description: str,
-    domain: str = "imported",
-    exclude: frozenset[str] | set[str] = frozenset(),
-) -> dict[str, Any]:
-    """The toolkit@1 of one unit, or the composed toolkit of several (namespaced);
-    the tools named in `exclude` are left out (a composed toolkit keeps their code)."""
-    if exclude and len(units) == 1 and not units[0].namespace:
-        raise ImportPythonError("exclude tools of a composed (namespaced) toolkit only")
-    imports: set[str] = set()
-    chunks: list[str] = []
-    tools: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    composed = len(units) > 1 or any(u.namespace for u in units)
-    for unit in units:
-        imports |= unit.imports
-        chunks.extend(source for _, source, _ in unit.definitions)
-        for tool in unit.tools:
-            tool_name = tool["function"]["name"]
-            if tool_name in exclude:
-                continue
-            if tool_name in seen:
-                raise ImportPythonError(
-                    f"two classes define the tool {tool_name}; compose them separately"
-                )
-            seen.add(tool_name)
-            tools.append(tool)
-            if composed:
-                params, impl = unit.wrappers[tool_name]
-                call = ", ".join([f"state[{unit.class_name!r}]", *_param_names(params)])
-                chunks.append(
-                    f"def {tool_name}(state{', ' if params else ''}{params}):\n"
-                    f"    return {impl}({call})"
-                )
-    prelude, prelude_imports = helper_source({h for u in units for h in u.prelude})
-    imports |= prelude_imports
-    source = "\n".join(sorted(imports)) + "\n\n\n" + "\n\n\n".join([*prelude, *chunks]) + "\n"
-    if composed:
-        state = {u.class_name: u.state for u in units}
-        state_schema: dict[str, Any] = {
-            "type": "object",
-            "properties": {u.class_name: _state_schema(u.state) for u in units},
-            "required": [u.class_name for u in units],
-        }
-    else:
-        state, state_schema = units[0].state, _state_schema(units[0].state)
-    return {
-        "format": "gem-env/toolkit@1",
-        "name": name,
-        "description": description,
-        "domain": domain,
-        "tools": tools,
-        "state_schema": state_schema,
-        "initial_state": state,
-        "source": source,
-        "provenance": {
-            "document_id": "python:" + "+".join(u.class_name for u in units),
-            "model": "import-python",
-        },
-    }
-
-
 # -- naming ---------------------------------------------------------------------------
-
-
-class _Naming:
-    """The name each member gets in the toolkit (prefixed when composed)."""
-
-    def __init__(self, namespace: str | None):
-        self.namespace = namespace
-
-    def emitted(self, kind: str, name: str) -> str:
-        ns = self.namespace
-        if kind == "method":
-            if ns is None:
-                return name
-            return f"_{ns}_p_{name.lstrip('_')}" if name.startswith("_") else f"_{ns}_m_{name}"
-        if kind == "constant":
-            return f"_C_{name}" if ns is None else f"_{ns}_c_{name}"
-        if kind == "module_constant":
-            return name if ns is None else f"_{ns}_k_{name}"
-        if kind == "object_method":  # "Class.method"
-            owner, _, method = name.partition(".")
-            stem = f"{owner}_m_{method.strip('_')}"
-            return f"_{stem}" if ns is None else f"_{ns}_{stem}"
-        if kind == "object_new":
-            return f"_new_{name}" if ns is None else f"_{ns}_new_{name}"
-        if kind == "function":
-            return (
-                (name if name.startswith("_") else f"_{name}")
-                if ns is None
-                else (f"_{ns}_f_{name}")
-            )
-        raise ValueError(kind)
-
-
-def _param_names(params: str) -> list[str]:
-    if not params:
-        return []
-    args = ast.parse(f"def f({params}): pass").body[0].args  # type: ignore[attr-defined]
-    return [f"{a.arg}={a.arg}" for a in [*args.args, *args.kwonlyargs]]
 
 
 # -- the class and its instance ---------------------------------------------------------
 
 
-def _class_node(tree: ast.Module, name: str) -> ast.ClassDef:
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            return node
-    raise ImportPythonError(f"no top-level 'class {name}' in the module's source")
-
-
-def _description(cls: type) -> str:
-    doc = inspect.getdoc(cls) or ""
-    first = " ".join(doc.strip().split("\n\n")[0].split())
-    return first or f"The tools of {cls.__qualname__}, imported from {cls.__module__}."
-
-
-def _instance(
-    cls: type, loader: str | None, config: dict[str, Any] | None, kwargs: dict[str, Any] | None
-) -> Any:
-    try:
-        instance = cls()
-    except Exception as exc:
-        raise ImportPythonError(
-            f"{cls.__name__}() failed ({type(exc).__name__}: {exc}); the initial state "
-            "comes from an instance made with no arguments"
-        ) from None
-    if loader is not None:
-        method = getattr(instance, loader, None)
-        if not callable(method):
-            raise ImportPythonError(f"{cls.__name__} has no method {loader} (--state-from)")
-        try:
-            method(copy.deepcopy(config or {}), **(kwargs or {}))
-        except Exception as exc:
-            raise ImportPythonError(
-                f"{cls.__name__}.{loader}(config) failed: {type(exc).__name__}: {exc}"
-            ) from None
-    return instance
-
-
-def _initial_state(
-    instance: Any,
-    class_node: ast.ClassDef,
-    encoder: HeapEncoder,
-    problems: list[ImportProblem],
-) -> tuple[dict[str, Any], set[str]]:
-    state: dict[str, Any] = {}
-    bad: set[str] = set()
-    lines = _assignment_lines(class_node)
-    for attr, value in vars(instance).items():
-        if attr in encoder.dropped.get("", set()):
-            continue  # private, and never read
-        if isinstance(value, dict) and type(value) is not dict:
-            problems.append(
-                ImportProblem(
-                    severity="warning",
-                    line=lines.get(attr),
-                    member=attr,
-                    found=f"self.{attr} ({type(value).__name__})",
-                    message=f"a {type(value).__name__} is stored as a plain dict: what it "
-                    "adds (a default for missing keys, an order) is not kept",
-                )
-            )
-        try:
-            state[attr] = encoder.encode(value, attr)
-        except NotJSONError as exc:
-            bad.add(attr)
-            problems.append(
-                ImportProblem(
-                    line=lines.get(attr),
-                    member=attr,
-                    found=f"self.{attr}",
-                    message=f"{exc}; the methods that use it are left out",
-                )
-            )
-            continue
-    if encoder.objects:
-        state.update(encoder.heap())
-    return state, bad
-
-
-def _assignment_lines(class_node: ast.ClassDef) -> dict[str, int]:
-    return attribute_assignments(class_node)
-
-
-def _class_defaults(class_node: ast.ClassDef, cls: type, instance: Any) -> dict[str, Any]:
-    """Class-level values the methods assign through ``self`` that the instance does not
-    hold yet (``count = 0`` ... ``self.count += 1``): their initial state values."""
-    assigned = set(_assignment_lines(class_node))
-    return {
-        name: getattr(cls, name)
-        for name in class_level_names(class_node)
-        if name in assigned and name not in vars(instance) and hasattr(cls, name)
-    }
-
-
-def _int_keyed_annotations(class_node: ast.ClassDef) -> set[str]:
-    """Attributes annotated ``Dict[int, ...]`` (or ``dict[int, ...]``)."""
-    found: set[str] = set()
-    for node in ast.walk(class_node):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Attribute):
-            ann = node.annotation
-            if isinstance(ann, ast.Subscript) and ast.unparse(ann.value) in (
-                "Dict",
-                "dict",
-                "typing.Dict",
-            ):
-                key = ann.slice.elts[0] if isinstance(ann.slice, ast.Tuple) else None
-                if isinstance(key, ast.Name) and key.id == "int":
-                    found.add(node.target.attr)
-    return found
-
-
-def _random_attributes(class_node: ast.ClassDef) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(class_node):
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Call)
-            and ast.unparse(node.value.func) in ("random.Random", "Random")
-        ):
-            found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))
-    return found
-
-
-def _class_constants(class_node: ast.ClassDef, cls: type, instance: Any) -> dict[str, Any]:
-    """Class-level names that no instance holds or assigns (a class-level default that
-    ``self.count += 1`` changes is an instance attribute, in the state)."""
-    instance_names = set(vars(instance)) | set(_assignment_lines(class_node))
-    return {
-        name: getattr(cls, name)
-        for name in class_level_names(class_node)
-        if hasattr(cls, name) and name not in instance_names
-    }
-
-
-def _import_bindings(tree: ast.Module) -> dict[str, tuple[str, str | None]]:
-    bindings: dict[str, tuple[str, str | None]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    bindings[alias.asname] = (alias.name, None)
-                else:
-                    top = alias.name.split(".")[0]
-                    bindings[top] = (top, None)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            for alias in node.names:
-                bindings[alias.asname or alias.name] = (node.module, alias.name)
-    return bindings
-
-
 # -- members ---------------------------------------------------------------------------
-
-
-def _module_functions(
-    tree: ast.Module,
-    module: Any,
-    facts: ClassFacts,
-    rewritten: dict[str, Rewritten],
-    naming: _Naming,
-) -> dict[str, Rewritten]:
-    """The module functions the methods call (and those they call), rewritten."""
-    nodes = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    functions: dict[str, Rewritten] = {}
-    pending = sorted({f for r in rewritten.values() for f in r.functions_called})
-    while pending:
-        name = pending.pop()
-        if name in functions:
-            continue
-        if name not in nodes:
-            functions[name] = Rewritten(
-                source="",
-                problems=[
-                    ImportProblem(
-                        member=name,
-                        found=f"function {name}",
-                        message="its source is not in the module; define it there",
-                    )
-                ],
-            )
-            continue
-        done = rewrite_function(
-            nodes[name], facts, naming.emitted("function", name), name, is_method=False
-        )
-        functions[name] = done
-        pending.extend(sorted(done.functions_called - set(functions)))
-    return functions
-
-
-def _constants(
-    facts: ClassFacts,
-    rewritten: list[Rewritten],
-    functions: dict[str, Rewritten],
-    problems: list[ImportProblem],
-    naming: _Naming,
-) -> dict[tuple[str, str], tuple[str, set[str]] | None]:
-    """``(kind, name) -> (source line, imports)`` of each constant read, None if it has
-    no literal form (a problem then says why)."""
-    out: dict[tuple[str, str], tuple[str, set[str]] | None] = {}
-    everything = [*rewritten, *functions.values()]
-    wanted = {("constant", n) for r in everything for n in r.class_constants}
-    wanted |= {("module_constant", n) for r in everything for n in r.constants}
-    for kind, name in sorted(wanted):
-        value = facts.constants[name] if kind == "constant" else vars(facts.module)[name]
-        try:
-            text, imports = literal_source(value, name)
-        except NotJSONError as exc:
-            problems.append(
-                ImportProblem(
-                    member=name,
-                    found=f"constant {name}",
-                    message=f"{exc}; the methods that read it are left out",
-                )
-            )
-            out[(kind, name)] = None
-            continue
-        out[(kind, name)] = (f"{naming.emitted(kind, name)} = {text}", imports)
-        if _has_ellipsis(value):
-            problems.append(
-                ImportProblem(
-                    severity="warning",
-                    member=name,
-                    found=f"constant {name} holds ...",
-                    message="Ellipsis is no JSON value: the toolkit holds the text '...'",
-                )
-            )
-    return out
-
-
-def _has_ellipsis(value: Any) -> bool:
-    if value is Ellipsis:
-        return True
-    if isinstance(value, dict):
-        return any(_has_ellipsis(v) for v in value.values())
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return any(_has_ellipsis(v) for v in value)
-    return False
-
-
-def _included(
-    public: list[str],
-    rewritten: dict[str, Rewritten],
-    functions: dict[str, Rewritten],
-    bad_attributes: set[str],
-    constants: dict[tuple[str, str], tuple[str, set[str]] | None],
-    unit: ClassUnit,
-) -> set[str]:
-    """The methods that convert with all they need (the public ones, and their helpers)."""
-    for done in [*rewritten.values(), *functions.values()]:
-        unit.problems.extend(done.problems)
-    ok_cache: dict[str, bool] = {}
-
-    def ok(name: str, kind: str, trail: frozenset[str]) -> bool:
-        key = f"{kind}:{name}"
-        if key in ok_cache:
-            return ok_cache[key]
-        if key in trail:
-            return True  # recursion: decided by the rest of the cycle
-        done = rewritten[name] if kind == "method" else functions[name]
-        good = not any(p.severity == "error" for p in done.problems)
-        good = good and not (done.attributes & bad_attributes)
-        good = good and all(constants.get(("constant", c)) for c in done.class_constants)
-        good = good and all(constants.get(("module_constant", c)) for c in done.constants)
-        inner = trail | {key}
-        good = good and all(ok(m, "method", inner) for m in sorted(done.methods_called))
-        good = good and all(ok(f, "function", inner) for f in sorted(done.functions_called))
-        ok_cache[key] = good
-        return good
-
-    included: set[str] = set()
-    for name in public:
-        if ok(name, "method", frozenset()):
-            included.add(name)
-        else:
-            unit.left_out.append(name)
-    closure = set(included)
-    pending = list(included)
-    while pending:
-        for called in rewritten[pending.pop()].methods_called:
-            if called not in closure:
-                closure.add(called)
-                pending.append(called)
-    return closure
-
-
-def _emit(
-    unit: ClassUnit,
-    facts: ClassFacts,
-    rewritten: dict[str, Rewritten],
-    functions: dict[str, Rewritten],
-    constants: dict[tuple[str, str], tuple[str, set[str]] | None],
-    included: set[str],
-    naming: _Naming,
-    helpers: tuple[list[tuple[str, str, int | None]], list[Rewritten]],
-) -> None:
-    used_functions: set[str] = set()
-    pending = sorted({f for m in included for f in rewritten[m].functions_called})
-    while pending:
-        name = pending.pop()
-        if name not in used_functions:
-            used_functions.add(name)
-            pending.extend(functions[name].functions_called)
-    helper_defs, helper_parts = helpers if included else ([], [])
-    for part in helper_parts:
-        pending = sorted(part.functions_called)
-        while pending:
-            name = pending.pop()
-            if name not in used_functions:
-                used_functions.add(name)
-                pending.extend(functions[name].functions_called)
-    parts = (
-        [rewritten[m] for m in sorted(included)]
-        + [functions[f] for f in sorted(used_functions)]
-        + helper_parts
-    )
-    wanted = {("constant", c) for p in parts for c in p.class_constants}
-    wanted |= {("module_constant", c) for p in parts for c in p.constants}
-    for key in sorted(wanted):
-        entry = constants[key]
-        assert entry is not None  # members reading a constant with no literal are left out
-        unit.definitions.append((key[1], entry[0], None))
-        unit.imports |= entry[1]
-    for m in [m for m in facts.methods if m in included]:
-        unit.definitions.append((m, rewritten[m].source, facts.methods[m].lineno))
-    for f in sorted(used_functions):
-        unit.definitions.append((f, functions[f].source, None))
-    unit.definitions.extend(helper_defs)
-    for part in parts:
-        unit.imports |= part.imports
-    unit.prelude = {h for part in parts for h in part.prelude}
-    if naming.namespace is not None:
-        for m in included:
-            if m.startswith("_"):
-                continue
-            args = ast.parse(rewritten[m].source).body[0].args  # type: ignore[attr-defined]
-            args.args = args.args[1:]  # after state
-            unit.wrappers[m] = (ast.unparse(args), naming.emitted("method", m))
-
-
-def _tool(
-    name: str,
-    node: ast.FunctionDef,
-    method: Any,
-    docs: dict[str, dict[str, Any]] | None,
-    problems: list[ImportProblem],
-) -> dict[str, Any]:
-    if docs and name in docs:
-        return tool_from_doc(docs[name])
-    if docs:
-        problems.append(
-            ImportProblem(
-                severity="warning",
-                line=node.lineno,
-                member=name,
-                found="no function doc",
-                message="its schema comes from the signature, type hints and docstring",
-            )
-        )
-    return signature_tool(name, method)
-
-
-def _state_schema(state: dict[str, Any]) -> dict[str, Any]:
-    properties = {
-        key: {"type": _JSON_TYPE[type(value)]} if type(value) in _JSON_TYPE else {}
-        for key, value in state.items()
-    }
-    for key, value in state.items():
-        if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
-            properties[key] = {"type": "number"}
-    return {"type": "object", "properties": properties}
 
 
 def class_state(
@@ -867,7 +357,7 @@ def class_state(
     Raises:
         ImportPythonError: the loader fails, or an attribute has no JSON form.
     """
-    instance = _instance(cls, loader, config, loader_kwargs)
+    instance = make_instance(cls, loader, config, loader_kwargs)
     encoder = HeapEncoder(set(unit.helper_classes.values()), unit.dropped, set(), set())
     state: dict[str, Any] = {}
     for attr, value in vars(instance).items():

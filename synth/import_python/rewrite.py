@@ -18,41 +18,36 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
-import dataclasses
-import datetime as _dt
 import enum
 import inspect
 import random
-import time as _time
 import types
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from synth.import_python.problems import ImportProblem
+from synth.import_python.rewrite_calls import CallRules
+from synth.import_python.rewrite_support import (
+    DECORATORS,
+    MISSING,
+    UUIDS,
+    bound_names,
+    call_named,
+    decorator_kind,
+    enum_values,
+    error_at,
+    is_enum_class,
+    is_literal,
+    renamed_local,
+    safe_base,
+    str_of,
+    warning_at,
+)
 from toolkits.sandbox.builtins import SAFE_EXCEPTIONS
 from toolkits.sandbox.modules.names import module_problem, name_problem
 
 __all__ = ["ClassFacts", "Rewritten", "rewrite_function"]
-
-_CLOCK = {
-    _dt.datetime.now: "datetime",
-    _dt.datetime.today: "datetime",
-    _dt.datetime.utcnow: "datetime",
-    _dt.date.today: "date",
-    _time.time: "seconds",
-}
-_DECORATORS = ("staticmethod", "classmethod", "property")
-_UUIDS = (uuid.uuid4,)
-_DICT_KEY_METHODS = ("get", "pop", "setdefault")
-_BUILTIN_METHODS = frozenset(dir(dict)) | frozenset(dir(list)) | frozenset(dir(str))
-_SET_METHODS = {
-    "add": "_set_add",
-    "discard": "_set_discard",
-    "remove": "_set_remove",
-    "update": "_set_update",
-}
 
 
 @dataclass
@@ -127,16 +122,16 @@ def rewrite_function(
     out = Rewritten(source="")
     kind = decorator_kind(node)
     if kind == "classmethod" and node.args.args:  # cls names the class itself
-        node = _renamed_local(node, node.args.args[0].arg, facts.name)
+        node = renamed_local(node, node.args.args[0].arg, facts.name)
         node.args.args = node.args.args[1:]
-    locals_ = _bound_names(node)
+    locals_ = bound_names(node)
     takes_self = is_method and kind not in ("staticmethod", "classmethod")
     self_name = node.args.args[0].arg if takes_self and node.args.args else None
     if self_name is not None:
         locals_.discard(self_name)
     state_name = "state"
     transformer = _Body(facts, out, member, self_name, locals_, state_name, owner)
-    node = _renamed_local(node, "state", "state_") if "state" in locals_ else node
+    node = renamed_local(node, "state", "state_") if "state" in locals_ else node
     if "state" in locals_:
         locals_ = (locals_ - {"state"}) | {"state_"}
         transformer.locals = locals_
@@ -156,13 +151,13 @@ def rewrite_function(
     if args.vararg or args.kwarg:
         star = args.vararg or args.kwarg
         out.problems.append(
-            _error(star, member, f"*{star.arg}", "tools take named parameters; list them")
+            error_at(star, member, f"*{star.arg}", "tools take named parameters; list them")
         )
     if is_method:
         args.args.insert(0, ast.arg(arg=state_name))
     elif out.prelude & {"_random_call", "_now"}:
         out.problems.append(
-            _error(
+            error_at(
                 node,
                 member,
                 "a draw or a clock read in a module function",
@@ -178,9 +173,9 @@ def rewrite_function(
         body = body[1:] if isinstance(first.value.value, str) else body
     new.body = body or [ast.Pass()]
     for deco in node.decorator_list:
-        if not (isinstance(deco, ast.Name) and deco.id in _DECORATORS):
+        if not (isinstance(deco, ast.Name) and deco.id in DECORATORS):
             out.problems.append(
-                _error(
+                error_at(
                     deco, member, f"@{ast.unparse(deco)}", "decorators do not convert; remove it"
                 )
             )
@@ -188,70 +183,7 @@ def rewrite_function(
     return out
 
 
-def decorator_kind(node: ast.FunctionDef) -> str | None:
-    """``staticmethod``, ``classmethod`` or ``property`` when `node` has that decorator."""
-    for deco in node.decorator_list:
-        if isinstance(deco, ast.Name) and deco.id in _DECORATORS:
-            return deco.id
-    return None
-
-
-def _renamed_local(node: ast.FunctionDef, old: str, new: str) -> ast.FunctionDef:
-    node = copy.deepcopy(node)
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and sub.id == old:
-            sub.id = new
-        elif isinstance(sub, ast.arg) and sub.arg == old:
-            sub.arg = new
-    return node
-
-
-def _bound_names(node: ast.FunctionDef) -> set[str]:
-    """Every name bound anywhere in the function (parameters, assignments, loop and
-    comprehension targets, ``except ... as``, nested definitions): its locals."""
-    names: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-            names.add(sub.id)
-        elif isinstance(sub, ast.arg):
-            names.add(sub.arg)
-        elif (isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub is not node) or (
-            isinstance(sub, ast.ExceptHandler) and sub.name
-        ):
-            names.add(sub.name)
-        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-    return names
-
-
-def _problem(severity: str, node: Any, member: str, construct: str, message: str) -> ImportProblem:
-    line = getattr(node, "lineno", None)
-    return ImportProblem(
-        severity=severity,
-        line=line,
-        member=member,
-        found=construct,
-        message=message,  # type: ignore[arg-type]
-    )
-
-
-def _error(node: Any, member: str, construct: str, message: str) -> ImportProblem:
-    return _problem("error", node, member, construct, message)
-
-
-def _warning(node: Any, member: str, construct: str, message: str) -> ImportProblem:
-    return _problem("warning", node, member, construct, message)
-
-
-def _call(name: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
-
-
-def _str(node: ast.expr) -> ast.Call:
-    return _call("str", node)
-
-
-class _Body(ast.NodeTransformer):
+class _Body(CallRules, ast.NodeTransformer):
     """Rewrites the body of one function (see the module docstring)."""
 
     def __init__(
@@ -301,9 +233,9 @@ class _Body(ast.NodeTransformer):
         """``ref.attr`` of a heap object: a read through `_getattr`, a write to its record."""
         if isinstance(ctx, ast.Load):
             self.out.prelude.add("_getattr")
-            return _call("_getattr", self._state(), ref, ast.Constant(attr))
+            return call_named("_getattr", self._state(), ref, ast.Constant(attr))
         self.out.prelude.add("_obj")
-        record = _call("_obj", self._state(), ref)
+        record = call_named("_obj", self._state(), ref)
         return ast.Subscript(value=record, slice=ast.Constant(attr), ctx=ctx)
 
     def _object_field_target(self, target: ast.expr) -> tuple[ast.expr, str] | None:
@@ -326,27 +258,27 @@ class _Body(ast.NodeTransformer):
         return attr is not None and attr in self.facts.dropped.get(self.owner or "", set())
 
     def _resolve(self, node: ast.expr) -> Any:
-        """The module-level object a ``name.attr.attr`` chain names, or `_MISSING`."""
+        """The module-level object a ``name.attr.attr`` chain names, or `MISSING`."""
         parts: list[str] = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
         if not isinstance(node, ast.Name) or node.id in self.locals:
-            return _MISSING
+            return MISSING
         if node.id not in vars(self.facts.module):
-            return _MISSING
+            return MISSING
         value = vars(self.facts.module)[node.id]
         for part in reversed(parts):
             try:
                 value = getattr(value, part)
             except Exception:  # the user's own attribute may raise anything
-                return _MISSING
+                return MISSING
         return value
 
     def _warn_once(self, node: Any, key: str, construct: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            self.out.problems.append(_warning(node, self.member, construct, message))
+            self.out.problems.append(warning_at(node, self.member, construct, message))
 
     # -- attributes and names ------------------------------------------------------
 
@@ -354,7 +286,7 @@ class _Body(ast.NodeTransformer):
         if (
             node.attr == "hex"
             and isinstance(node.value, ast.Call)
-            and self._resolve(node.value.func) in _UUIDS
+            and self._resolve(node.value.func) in UUIDS
         ):
             return self._uuid(node, "hex")
         resolved = self._resolve(node)
@@ -368,7 +300,7 @@ class _Body(ast.NodeTransformer):
             and "value" not in self.facts.object_attributes
         ):  # an enum member is its value in the state: member.value is the value itself
             inner = self._resolve(node.value)
-            if inner is _MISSING or isinstance(inner, enum.Enum):
+            if inner is MISSING or isinstance(inner, enum.Enum):
                 return self.visit(node.value)
         attr = self._self_attr(node)
         facts = self.facts
@@ -385,7 +317,7 @@ class _Body(ast.NodeTransformer):
         if attr is not None:
             if attr in facts.methods and decorator_kind(facts.methods[attr]) == "property":
                 self.out.methods_called.add(attr)
-                read = _call(facts.emitted("method", attr), self._state())
+                read = call_named(facts.emitted("method", attr), self._state())
                 return ast.copy_location(read, node)
             if attr in facts.methods:
                 return self._bound_method(node, attr)
@@ -394,7 +326,7 @@ class _Body(ast.NodeTransformer):
                 return ast.Name(id=facts.emitted("constant", attr), ctx=ast.Load())
             if attr.startswith("__") and attr.endswith("__"):
                 self.out.problems.append(
-                    _error(node, self.member, f"self.{attr}", "dunder attributes do not convert")
+                    error_at(node, self.member, f"self.{attr}", "dunder attributes do not convert")
                 )
                 return node
             return self._slot(attr, node.ctx)
@@ -410,7 +342,7 @@ class _Body(ast.NodeTransformer):
 
     def _bound_method(self, node: ast.Attribute, attr: str) -> ast.Attribute:
         self.out.problems.append(
-            _error(
+            error_at(
                 node,
                 self.member,
                 f"self.{attr} as a value",
@@ -421,7 +353,7 @@ class _Body(ast.NodeTransformer):
 
     def _module_has_enums(self) -> bool:
         return any(
-            _is_enum_class(v) and v.__module__ == self.facts.module.__name__
+            is_enum_class(v) and v.__module__ == self.facts.module.__name__
             for v in vars(self.facts.module).values()
         )
 
@@ -436,14 +368,14 @@ class _Body(ast.NodeTransformer):
 
     def _is_module_value(self, node: ast.expr) -> bool:
         """Whether `node` names a module-level object (a module, a class, a constant)."""
-        return self._resolve(node) is not _MISSING
+        return self._resolve(node) is not MISSING
 
     def visit_Name(self, node: ast.Name) -> Any:
         if self._is_self(node) and self.owner is not None:
             return node  # a helper class's self is an object reference: a plain value
         if self._is_self(node):
             self.out.problems.append(
-                _error(
+                error_at(
                     node,
                     self.member,
                     "self as a value",
@@ -465,7 +397,7 @@ class _Body(ast.NodeTransformer):
             return node
         if node.id in SAFE_EXCEPTIONS:
             return node
-        base = _safe_base(value)
+        base = safe_base(value)
         self._warn_once(
             node,
             f"exception:{node.id}",
@@ -493,17 +425,17 @@ class _Body(ast.NodeTransformer):
                     alias = f" as {name}" if name != imported else ""
                     self.out.imports.add(f"from {module_name} import {imported}{alias}")
                 return node
-            if not _is_literal(value):
+            if not is_literal(value):
                 construct = (
                     f"import {module_name}"
                     if imported is None
                     else (f"from {module_name} import {imported}")
                 )
-                self.out.problems.append(_error(node, self.member, construct, why))
+                self.out.problems.append(error_at(node, self.member, construct, why))
                 return node
         if name == facts.name:
             self.out.problems.append(
-                _error(
+                error_at(
                     node,
                     self.member,
                     f"the class {name} as a value",
@@ -511,15 +443,15 @@ class _Body(ast.NodeTransformer):
                 )
             )
             return node
-        if _is_enum_class(value) and value.__module__ == facts.module.__name__:
+        if is_enum_class(value) and value.__module__ == facts.module.__name__:
             self._enum_warning(node, name)
-            return ast.copy_location(_enum_values(value), node)
+            return ast.copy_location(enum_values(value), node)
         if (
             inspect.isclass(value)
             and issubclass(value, BaseException)
             and value.__module__ == facts.module.__name__
         ):
-            base = _safe_base(value)
+            base = safe_base(value)
             self._warn_once(
                 node,
                 f"exception:{name}",
@@ -534,7 +466,7 @@ class _Body(ast.NodeTransformer):
         if inspect.isclass(value) or inspect.ismodule(value) or callable(value):
             kind = "class" if inspect.isclass(value) else type(value).__name__
             self.out.problems.append(
-                _error(
+                error_at(
                     node,
                     self.member,
                     f"{kind} {name}",
@@ -574,7 +506,9 @@ class _Body(ast.NodeTransformer):
                     "a state holds no container in two places: the dict or list is stored as "
                     "a copy, so two objects never share one (objects themselves stay shared)",
                 )
-            call = _call("_setfield", self._state(), ref, ast.Constant(attr), self.visit(value))
+            call = call_named(
+                "_setfield", self._state(), ref, ast.Constant(attr), self.visit(value)
+            )
             return ast.copy_location(ast.Expr(value=call), node)
         if (
             len(node.targets) == 1
@@ -586,7 +520,7 @@ class _Body(ast.NodeTransformer):
             args = [self.visit(a) for a in value.args]
             target = self._slot(self._self_attr(node.targets[0]) or "", ast.Store())
             return ast.copy_location(
-                ast.Assign(targets=[target], value=_call("_random_new", *args)), node
+                ast.Assign(targets=[target], value=call_named("_random_new", *args)), node
             )
         return self.generic_visit(node)
 
@@ -610,7 +544,7 @@ class _Body(ast.NodeTransformer):
             if isinstance(op, (ast.In, ast.NotIn)) and self._int_keyed_slot(right):
                 left = node.left if i == 0 else node.comparators[i - 1]
                 if i == 0:
-                    node.left = _str(left)
+                    node.left = str_of(left)
         return node
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
@@ -618,7 +552,7 @@ class _Body(ast.NodeTransformer):
         node = self.generic_visit(node)
         if attr is not None and attr in self.facts.int_keyed:
             self._int_keys_warning(node, attr)
-            node.slice = _str(node.slice)
+            node.slice = str_of(node.slice)
         return node
 
     def visit_For(self, node: ast.For) -> Any:
@@ -629,401 +563,3 @@ class _Body(ast.NodeTransformer):
         return node
 
     # -- calls ---------------------------------------------------------------------
-
-    def visit_Call(self, node: ast.Call) -> Any:
-        func = node.func
-        attr = self._self_attr(func)
-        facts = self.facts
-        owned = facts.object_methods.get(self.owner or "", {})
-        if self.owner is not None and attr is not None and attr in owned:
-            return self._object_call(
-                node, self.owner, attr, ast.Name(id=self.self_name or "self", ctx=ast.Load())
-            )
-        if self._resolve(func) in _UUIDS and not node.args and not node.keywords:
-            return self._uuid(node)
-        if self._resolve(func) is dataclasses.asdict and len(node.args) == 1:
-            self.out.prelude.add("_asdict")
-            return ast.copy_location(
-                _call("_asdict", self._state(), self.visit(node.args[0])), node
-            )
-        if isinstance(func, ast.Name) and func.id not in self.locals:
-            enum_cls = self._resolve(func)
-            if _is_enum_class(enum_cls) and len(node.args) == 1 and not node.keywords:
-                self._enum_warning(node, func.id)
-                self.out.prelude.add("_enum_member")
-                return ast.copy_location(
-                    _call(
-                        "_enum_member",
-                        self.visit(node.args[0]),
-                        _enum_values(enum_cls),
-                        ast.Constant(func.id),
-                    ),
-                    node,
-                )
-            if func.id == "isinstance" and len(node.args) == 2:
-                target = self._resolve(node.args[1])
-                if _is_enum_class(target):
-                    self._enum_warning(
-                        node, node.args[1].id if isinstance(node.args[1], ast.Name) else "enum"
-                    )
-                    return ast.copy_location(
-                        ast.Compare(
-                            left=self.visit(node.args[0]),
-                            ops=[ast.In()],
-                            comparators=[_enum_values(target)],
-                        ),
-                        node,
-                    )
-        if isinstance(func, ast.Name) and func.id not in self.locals and facts.object_classes:
-            resolved = self._resolve(func)
-            if resolved is not _MISSING and resolved in facts.object_classes.values():
-                self.out.prelude.add("_alloc")
-                call = ast.Call(
-                    func=ast.Name(
-                        id=facts.emitted("object_new", resolved.__name__), ctx=ast.Load()
-                    ),
-                    args=[self._state(), *[self.visit(a) for a in node.args]],
-                    keywords=[self.visit(k) for k in node.keywords],
-                )
-                return ast.copy_location(call, node)
-            if func.id == "isinstance" and len(node.args) == 2:
-                names = self._object_class_names(node.args[1])
-                if names:
-                    self.out.prelude.add("_isinstance")
-                    classes = ast.Tuple(elts=[ast.Constant(n) for n in names], ctx=ast.Load())
-                    return ast.copy_location(
-                        _call("_isinstance", self._state(), self.visit(node.args[0]), classes),
-                        node,
-                    )
-        if isinstance(func, ast.Attribute) and attr is None and facts.object_methods:
-            owners = facts.method_owners(func.attr)
-            if (
-                owners
-                and func.attr not in _BUILTIN_METHODS
-                and not self._is_module_value(func.value)
-            ):
-                if len(owners) > 1:
-                    self.out.problems.append(
-                        _error(
-                            node,
-                            self.member,
-                            f".{func.attr}()",
-                            f"several classes define {func.attr} ({', '.join(owners)}); "
-                            "give the methods distinct names",
-                        )
-                    )
-                    return node
-                return self._object_call(node, owners[0], func.attr, func.value)
-        if (  # Class.method(...) of a static or class method: as self.method(...)
-            attr is None
-            and isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id == facts.name
-            and func.value.id not in self.locals
-            and func.attr in facts.methods
-        ):
-            attr = func.attr
-        if attr is not None and attr in self.facts.methods:
-            self.out.methods_called.add(attr)
-            call = ast.Call(
-                func=ast.Name(id=self.facts.emitted("method", attr), ctx=ast.Load()),
-                args=[self._state(), *[self.visit(a) for a in node.args]],
-                keywords=[self.visit(k) for k in node.keywords],
-            )
-            return ast.copy_location(call, node)
-        if isinstance(func, ast.Name) and func.id not in self.locals:
-            special = self._builtin_call(node, func.id)
-            if special is not None:
-                return special
-        if isinstance(func, ast.Attribute):
-            special = self._method_call(node, func)
-            if special is not None:
-                return special
-        return self.generic_visit(node)
-
-    def _uuid(self, node: ast.expr, form: str = "text") -> ast.expr:
-        """``uuid.uuid4()`` as a version-4 id drawn from the state's generator."""
-        self.out.prelude.add("_uuid4")
-        self.out.state_keys.add("_random")
-        self._warn_once(
-            node,
-            "uuid",
-            "uuid.uuid4()",
-            "ids come from the OS's randomness: the toolkit draws them from "
-            "state['_random'] (seed 0), as text, so they replay but differ from a run",
-        )
-        call = _call("_uuid4", self._state(), ast.Constant(form == "hex"))
-        return ast.copy_location(call, node)
-
-    def _object_call(self, node: ast.Call, owner: str, method: str, receiver: ast.expr) -> Any:
-        """``receiver.method(args)`` as ``_Owner_m_method(state, receiver, args)``."""
-        call = ast.Call(
-            func=ast.Name(
-                id=self.facts.emitted("object_method", f"{owner}.{method}"), ctx=ast.Load()
-            ),
-            args=[self._state(), self.visit(receiver), *[self.visit(a) for a in node.args]],
-            keywords=[self.visit(k) for k in node.keywords],
-        )
-        return ast.copy_location(call, node)
-
-    def _object_class_names(self, node: ast.expr) -> list[str]:
-        """The helper classes an ``isinstance`` second argument names (all or nothing)."""
-        items = node.elts if isinstance(node, ast.Tuple) else [node]
-        classes = self.facts.object_classes.values()
-        resolved = [self._resolve(i) for i in items]
-        if resolved and all(r is not _MISSING and r in classes for r in resolved):
-            return [r.__name__ for r in resolved]
-        return []
-
-    def _builtin_call(self, node: ast.Call, name: str) -> Any:
-        args = node.args
-        if name == "super":
-            self.out.problems.append(
-                _error(
-                    node,
-                    self.member,
-                    "super()",
-                    "inheritance does not convert; "
-                    "copy what the base class method does into the method",
-                )
-            )
-            return node
-        if name == "len" and len(args) == 1 and _is_utf8_encode(args[0]):
-            self.out.prelude.add("_utf8_length")
-            return ast.copy_location(
-                _call("_utf8_length", self.visit(args[0].func.value)),  # type: ignore[attr-defined]
-                node,
-            )
-        on_self = bool(args) and self._is_self(args[0])
-        constant_name = len(args) >= 2 and isinstance(args[1], ast.Constant)
-        if name in ("hasattr", "getattr") and on_self and constant_name:
-            key = args[1]
-            if name == "hasattr":
-                return ast.Compare(left=key, ops=[ast.In()], comparators=[self._state()])
-            rest = [self.visit(a) for a in args[2:]]
-            get = ast.Attribute(value=self._state(), attr="get", ctx=ast.Load())
-            return ast.Call(func=get, args=[key, *rest], keywords=[])
-        if name in ("vars", "setattr", "delattr", "getattr", "hasattr") and on_self:
-            self.out.problems.append(
-                _error(
-                    node,
-                    self.member,
-                    f"{name}(self, ...)",
-                    "give the attribute by a constant name: self.name",
-                )
-            )
-            return node
-        return None
-
-    def _method_call(self, node: ast.Call, func: ast.Attribute) -> Any:
-        owner_attr = self._self_attr(func.value)
-        if owner_attr is not None and owner_attr in self.facts.randoms:
-            return self._draw(node, func, owner_attr)
-        resolved = self._resolve(func)
-        if resolved is not _MISSING:
-            if _hashable(resolved) and resolved in _CLOCK:
-                self.out.prelude.add("_now")
-                self.out.state_keys.add("_now")
-                self._warn_once(
-                    node,
-                    "clock",
-                    ast.unparse(func) + "()",
-                    "the sandbox has no clock: the time is state['_now'] (the time of the "
-                    "import), so results that depend on the day are frozen there",
-                )
-                now = _call("_now", self._state())
-                tz = (
-                    node.args[0]
-                    if node.args
-                    else next((k.value for k in node.keywords if k.arg == "tz"), None)
-                )
-                if tz is not None:  # datetime.now(timezone.utc): the state's time, in tz
-                    replace = ast.Attribute(value=now, attr="replace", ctx=ast.Load())
-                    tz_kw = ast.keyword(arg="tzinfo", value=self.visit(tz))
-                    now = ast.Call(func=replace, args=[], keywords=[tz_kw])
-                if _CLOCK[resolved] == "seconds":
-                    self.out.prelude.add("_timestamp")
-                    now = _call("_timestamp", now)
-                if _CLOCK[resolved] == "date":
-                    now = ast.Call(
-                        func=ast.Attribute(value=now, attr="date", ctx=ast.Load()),
-                        args=[],
-                        keywords=[],
-                    )
-                return ast.copy_location(now, node)
-            if (
-                _hashable(resolved)
-                and resolved == _dt.datetime.fromtimestamp
-                and len(node.args) == 1
-                and not node.keywords
-            ):
-                self.out.prelude.add("_fromtimestamp")
-                self._local_time_warning(node)
-                return ast.copy_location(_call("_fromtimestamp", self.visit(node.args[0])), node)
-            module = self._resolve(func.value)
-            if module is random and func.attr != "Random":
-                self.out.prelude.add("_random_call")
-                self.out.state_keys.add("_random")
-                self._warn_once(
-                    node,
-                    "module-random",
-                    f"random.{func.attr}()",
-                    "the module's generator is seeded by the OS; the toolkit keeps one "
-                    "in state['_random'] (seed 0), so draws replay but differ from a run",
-                )
-                return self._draw(node, func, "_random")
-        if func.attr == "timestamp" and not node.args and not node.keywords:
-            self.out.prelude.add("_timestamp")
-            self._local_time_warning(node)
-            return ast.copy_location(_call("_timestamp", self.visit(func.value)), node)
-        owner = self._self_attr(func.value)
-        if owner is not None and owner in self.facts.sets and func.attr in _SET_METHODS:
-            helper = _SET_METHODS[func.attr]
-            self.out.prelude.add(helper)
-            self._warn_once(
-                node,
-                f"set:{owner}",
-                f"self.{owner} (a set)",
-                "a state holds no sets: it is a sorted list, and add/discard/remove/update "
-                "keep it one",
-            )
-            args = [self.visit(a) for a in node.args]
-            return ast.copy_location(_call(helper, self._slot(owner, ast.Load()), *args), node)
-        if owner is not None and owner in self.facts.int_keyed:
-            self._int_keys_warning(node, owner)
-            call = self.generic_visit(node)
-            if func.attr in _DICT_KEY_METHODS and call.args:
-                call.args[0] = _str(call.args[0])
-            elif func.attr in ("keys", "items") and not call.args:
-                return ast.copy_location(self._int_keys(call.func.value, func.attr), node)
-            return call
-        return None
-
-    def _draw(self, node: ast.Call, func: ast.Attribute, key: str) -> ast.expr:
-        """``self.rng.M(args)`` as ``_random_call(state, "rng", lambda _rng: _rng.M(args))``."""
-        self.out.prelude.add("_random_call")
-        draw = ast.Call(
-            func=ast.Attribute(
-                value=ast.Name(id="_rng", ctx=ast.Load()), attr=func.attr, ctx=ast.Load()
-            ),
-            args=[self.visit(a) for a in node.args],
-            keywords=[self.visit(k) for k in node.keywords],
-        )
-        lam = ast.Lambda(
-            args=ast.arguments(
-                posonlyargs=[],
-                args=[ast.arg(arg="_rng")],
-                kwonlyargs=[],
-                kw_defaults=[],
-                defaults=[],
-            ),
-            body=draw,
-        )
-        return ast.copy_location(_call("_random_call", self._state(), ast.Constant(key), lam), node)
-
-    def _int_keyed_slot(self, node: ast.expr) -> bool:
-        """Whether `node` (already rewritten) is ``state["A"]`` of an int-keyed A."""
-        return (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == self.state_name
-            and isinstance(node.slice, ast.Constant)
-            and node.slice.value in self.facts.int_keyed
-        )
-
-    def _int_keys(self, mapping: ast.expr, view: str = "keys") -> ast.expr:
-        """``[_int_key(k) for k in mapping]`` (``items``: pairs with int keys)."""
-        self.out.prelude.add("_int_key")
-        key = ast.Name(id="_key", ctx=ast.Load())
-        if view == "items":
-            elt: ast.expr = ast.Tuple(
-                elts=[_call("_int_key", key), ast.Name(id="_value", ctx=ast.Load())],
-                ctx=ast.Load(),
-            )
-            target: ast.expr = ast.Tuple(
-                elts=[ast.Name(id="_key", ctx=ast.Store()), ast.Name(id="_value", ctx=ast.Store())],
-                ctx=ast.Store(),
-            )
-            source: ast.expr = ast.Call(
-                func=ast.Attribute(value=mapping, attr="items", ctx=ast.Load()),
-                args=[],
-                keywords=[],
-            )
-        else:
-            elt, target, source = (
-                _call("_int_key", key),
-                ast.Name(id="_key", ctx=ast.Store()),
-                mapping,
-            )
-        return ast.ListComp(
-            elt=elt,
-            generators=[ast.comprehension(target=target, iter=source, ifs=[], is_async=0)],
-        )
-
-    def _int_keys_warning(self, node: Any, attr: str) -> None:
-        self._warn_once(
-            node,
-            f"int-keys:{attr}",
-            f"self.{attr} (int keys)",
-            "a state's keys are strings: the dict is stored with str keys, indexed by "
-            "str(key), and its keys()/items()/iteration give them back as ints; "
-            "other uses see the string keys",
-        )
-
-    def _local_time_warning(self, node: Any) -> None:
-        self._warn_once(
-            node,
-            "local-time",
-            "naive local time",
-            "the sandbox has no local time zone: naive times are read as UTC "
-            "(the same on a machine set to UTC)",
-        )
-
-
-_MISSING: Any = object()
-
-
-def _is_utf8_encode(node: ast.expr) -> bool:
-    """Whether `node` is ``x.encode()`` or ``x.encode("utf-8")`` (bytes are not available:
-    ``len`` of it becomes `_utf8_length`)."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-        return False
-    if node.func.attr != "encode" or node.keywords or len(node.args) > 1:
-        return False
-    if not node.args:
-        return True
-    arg = node.args[0]
-    return isinstance(arg, ast.Constant) and str(arg.value).lower() in ("utf-8", "utf8")
-
-
-def _safe_base(cls: type) -> str:
-    """The nearest class of `cls`'s MRO that the sandbox offers (Exception at worst)."""
-    return next(
-        (
-            c.__name__
-            for c in cls.__mro__
-            if c.__name__ in SAFE_EXCEPTIONS and SAFE_EXCEPTIONS[c.__name__] is c
-        ),
-        "Exception",
-    )
-
-
-def _is_enum_class(value: Any) -> bool:
-    return inspect.isclass(value) and issubclass(value, enum.Enum)
-
-
-def _enum_values(cls: Any) -> ast.Tuple:
-    return ast.Tuple(elts=[ast.Constant(m.value) for m in cls], ctx=ast.Load())
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _is_literal(value: Any) -> bool:
-    literal = (bool, int, float, str, list, tuple, dict, set, frozenset, _dt.date, _dt.timedelta)
-    return value is None or isinstance(value, (*literal, enum.Enum))
