@@ -302,8 +302,8 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handl
     "suite": (
         "build an external eval suite (bfcl: BFCL multi-turn) as toolkits and scenarios "
         "for `gem-env eval`; --check replays its ground truth against the suite's own "
-        "executor (exit 0 built and agreeing, 1 some entries not built or disagreeing, "
-        "2 bad input)",
+        "executor (exit 0 all built and no sandbox deviation, 1 some entries not built or "
+        "a sandbox deviation, 2 bad input)",
         *_lazy("synth.suites.command"),
     ),
 }

@@ -147,7 +147,12 @@ def _report(rows: dict[str, Any], out: Path) -> int:
         + "\n",
         "utf-8",
     )
-    return EXIT_OK if not disagreements else EXIT_FAIL
+    from synth.suites.bfcl.check import SANDBOX
+
+    deviations = [d for d in disagreements if d.cause == SANDBOX]
+    print(f"{len(disagreements)} disagreements, {len(deviations)} of them sandbox deviations "
+          "(the others are BFCL's own: its data or its non-JSON values)")
+    return EXIT_FAIL if deviations else EXIT_OK
 
 
 def _short(value: Any, limit: int = 240) -> str:
