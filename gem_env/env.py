@@ -18,7 +18,7 @@ import gymnasium
 from gymnasium import spaces
 
 from gem_env.errors import EnvConfigError, ResetNeededError, ScenarioError, UnknownScenarioError
-from gem_env.messages import Message
+from gem_env.messages import FEEDBACK_NAME, Message
 from gem_env.protocols import RewardFunction, UserReply, UserSimulator
 from gem_env.registration import (
     Catalog,
@@ -53,9 +53,6 @@ __all__ = ["AGENT_STOP_MARKER", "FEEDBACK_NAME", "GoalOnceUser", "ToolUseEnv", "
 
 #: An assistant text turn containing this marker ends the episode (``agent_stop``).
 AGENT_STOP_MARKER = "###STOP###"
-#: The ``name`` of the user messages the env writes itself (feedback on unreadable turns),
-#: so that checks of the simulated user can skip them.
-FEEDBACK_NAME = "gem_env"
 
 
 class GoalOnceUser:

@@ -4,7 +4,7 @@ A goal assertion is a Python expression over the final `state` (DESIGN.md sectio
 it may also name `calls`, the calls the agent made, in order, each a dict::
 
     {"name": "get_order", "arguments": {"order_id": "ORD-1004"}, "ok": True,
-     "result": {...the tool's JSON value, or {"error": "..."} ...}}
+     "result": {...the tool's JSON value, or {"error": "..."} ...}, "user_turn": 0}
 
 so that a scenario can ask for evidence a state cannot hold: that the agent read the
 record that justifies a refusal, e.g. ``any(c['name'] == 'get_order' and c['ok'] and
@@ -23,7 +23,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from gem_env.messages import Message
+from gem_env.messages import Message, is_user_turn
 
 __all__ = ["CALLS_NAME", "bind_calls", "recorded_calls", "uses_calls"]
 
@@ -44,12 +44,17 @@ def uses_calls(expr: str) -> bool:
 def recorded_calls(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The calls of an episode as an assertion sees them, in order: each assistant tool
     call with its arguments (None when they are not a JSON object), whether it
-    succeeded, and its result (the tool message's JSON value; None when it has none)."""
+    succeeded, its result (the tool message's JSON value; None when it has none) and its
+    ``user_turn``: how many user messages came before it, less one (the opening is 0; the
+    env's feedback messages do not count)."""
     results: dict[str, str | None] = {
         m.tool_call_id: m.content for m in messages if m.role == "tool" and m.tool_call_id
     }
     calls = []
+    user_turn = -1  # the user's messages so far, less one: the opening is turn 0
     for message in messages:
+        if is_user_turn(message):
+            user_turn += 1
         if message.role != "assistant":
             continue
         for call in message.tool_calls or []:
@@ -62,6 +67,7 @@ def recorded_calls(messages: Sequence[Message]) -> list[dict[str, Any]]:
                     "arguments": arguments if isinstance(arguments, dict) else None,
                     "ok": not failed,
                     "result": result,
+                    "user_turn": max(user_turn, 0),
                 }
             )
     return calls

@@ -32,6 +32,16 @@ class ToolCall(BaseModel):
     function: FunctionCall
 
 
+#: The ``name`` of the user messages the env writes itself (feedback on unreadable turns),
+#: so that checks of the simulated user, and turn counts, can skip them.
+FEEDBACK_NAME = "gem_env"
+
+
+def is_user_turn(message: Message) -> bool:
+    """Whether `message` is a turn of the user (not the env's feedback, also role user)."""
+    return message.role == "user" and (message.model_extra or {}).get("name") != FEEDBACK_NAME
+
+
 class Message(BaseModel):
     """One chat message: system, user, assistant (content and/or tool calls) or tool."""
 

@@ -154,11 +154,28 @@ def test_recorded_calls_pair_each_call_with_its_result() -> None:
     messages[4].tool_calls[1].function.arguments = "{not json"  # type: ignore[index]
     assert recorded_calls(messages) == [
         {"name": "get_order", "arguments": {"order_id": "ORD-1"}, "ok": False,
-         "result": {"error": "No order ORD-1"}},
+         "result": {"error": "No order ORD-1"}, "user_turn": 0},
         {"name": "find_orders", "arguments": {"email": "a@b.c"}, "ok": True,
-         "result": {"orders": []}},
-        {"name": "x", "arguments": None, "ok": False, "result": None},
+         "result": {"orders": []}, "user_turn": 0},
+        {"name": "x", "arguments": None, "ok": False, "result": None, "user_turn": 0},
     ]  # fmt: skip
+
+
+def test_recorded_calls_know_their_user_turn() -> None:
+    messages = [
+        Message.system("s"),
+        Message.user("first"),
+        Message.assistant(None, [tool_call("c1", "a", {})]),
+        Message.tool("c1", "1"),
+        Message(role="user", content="unreadable", name="gem_env"),  # env feedback: no turn
+        Message.assistant(None, [tool_call("c2", "b", {})]),
+        Message.tool("c2", "2"),
+        Message.assistant("done"),
+        Message.user("second"),
+        Message.assistant(None, [tool_call("c3", "c", {})]),
+        Message.tool("c3", "3"),
+    ]
+    assert [c["user_turn"] for c in recorded_calls(messages)] == [0, 0, 1]
 
 
 def test_bind_calls_leaves_state_assertions_alone_and_binds_a_literal() -> None:

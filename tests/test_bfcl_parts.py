@@ -57,3 +57,25 @@ def test_disagreement_causes():
     assert _call_cause("{'result': mpf('1.3027')}", _ok({"result": 1.3})) == BFCL_NUMBER
     assert _call_cause("{'result': mpf('1.3027')}", _ok({"result": 7.0})) == SANDBOX
     assert _call_cause('{"a": 1}', _ok({"a": 2})) == SANDBOX
+
+
+def test_the_response_check_is_per_turn_and_counts_repeats():
+    from synth.suites.bfcl.build import response_assertion
+
+    def call(result, ok=True):
+        return {"ok": ok, "result": result}
+
+    replay = [[call({"a": 1}), call({"a": 1})], [], [call("x"), call(None, ok=False)]]
+    expr = response_assertion(replay)["expr"]
+
+    def holds(calls):
+        return eval(expr, {"calls": calls})  # the expression is plain Python we built
+
+    def made(result, turn):
+        return {"result": result, "user_turn": turn, "ok": True}
+
+    on_time = [made({"a": 1}, 0), made({"a": 1}, 0), made("x", 1)]  # early is fine
+    assert holds(on_time)
+    assert not holds([made({"a": 1}, 0), made("x", 2)])  # one {"a": 1} short
+    assert not holds([made({"a": 1}, 0), made({"a": 1}, 1), made("x", 2)])  # too late
+    assert response_assertion([[], [call(None, ok=False)]]) is None

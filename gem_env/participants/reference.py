@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gem_env.messages import Message, tool_call
+from gem_env.messages import Message, is_user_turn, tool_call
 from gem_env.participants.scripted import ScriptedUser
 from gem_env.protocols import AgentView
 from gem_env.scenario import Scenario
@@ -88,7 +88,7 @@ class ReferenceAgent:
         """The next reference call of the current user turn, or the turn's answer."""
         if self._calls is None:
             return await self.fallback.act(messages, tools)
-        users = [i for i, m in enumerate(messages) if m.role == "user"]
+        users = [i for i, m in enumerate(messages) if is_user_turn(m)]
         turn = len(users) - 1
         made = (
             sum(len(m.tool_calls or []) for m in messages[users[-1] + 1 :] if m.role == "assistant")

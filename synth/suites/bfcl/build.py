@@ -239,6 +239,34 @@ class SuiteBuilder:
         return parameters
 
 
+def response_assertion(replay: list[list[dict[str, Any]]]) -> dict[str, str] | None:
+    """BFCL's response check as a goal assertion over `calls` (None: nothing to check):
+    by the end of each user turn, the agent's calls so far returned every result that
+    turn's ground truth returns, as often."""
+    expected = _turn_results(replay)
+    if not expected:
+        return None
+    return {
+        "description": "by the end of each user turn, the agent's calls so far returned "
+        "every result that turn's ground truth returns, as often (BFCL's response check)",
+        "expr": "all(sum(1 for c in calls if c['user_turn'] <= t and c['result'] == r) "
+        f">= n for t, r, n in {expected!r})",
+    }
+
+
+def _turn_results(replay: list[list[dict[str, Any]]]) -> list[tuple[int, Any, int]]:
+    """``(turn, result, count)`` of the results each turn's ground-truth calls return."""
+    out: list[tuple[int, Any, int]] = []
+    for turn, calls in enumerate(replay):
+        results: list[Any] = []
+        for call in calls:
+            if call["ok"]:
+                results.append(call["result"])
+        for result in [r for i, r in enumerate(results) if r not in results[:i]]:
+            out.append((turn, result, results.count(result)))
+    return out
+
+
 def public_view(state: dict[str, Any]) -> dict[str, Any]:
     """A class's public attributes in a converted state, objects as their tree view."""
     return {k: state_view(state, v) for k, v in state.items() if not k.startswith("_")}
@@ -278,15 +306,9 @@ def _scenario(
                 "expr": f"{actual} == {expected!r}",
             }
         )
-    results = [c["result"] for turn in replay for c in turn if c["ok"]]
-    if results:
-        assertions.append(
-            {
-                "description": "every result the ground-truth calls return is among the agent's "
-                "(BFCL's response check)",
-                "expr": f"all(any(c['result'] == r for c in calls) for r in {results!r})",
-            }
-        )
+    response = response_assertion(replay)
+    if response is not None:
+        assertions.append(response)
     return {
         "id": entry["id"],
         "system_prompt": SYSTEM_PROMPT,

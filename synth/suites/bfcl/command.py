@@ -150,8 +150,10 @@ def _report(rows: dict[str, Any], out: Path) -> int:
     from synth.suites.bfcl.check import SANDBOX
 
     deviations = [d for d in disagreements if d.cause == SANDBOX]
-    print(f"{len(disagreements)} disagreements, {len(deviations)} of them sandbox deviations "
-          "(the others are BFCL's own: its data or its non-JSON values)")
+    print(
+        f"{len(disagreements)} disagreements, {len(deviations)} of them sandbox deviations "
+        "(the others are BFCL's own: its data or its non-JSON values)"
+    )
     return EXIT_FAIL if deviations else EXIT_OK
 
 
