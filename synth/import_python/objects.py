@@ -52,31 +52,13 @@ class HeapEncoder:
         Raises:
             values.NotJSONError: a value with no JSON form.
         """
-        if type(value) in self.classes:
-            return self._reference(value, where)
-        if isinstance(value, dict):
-            return (
-                {str(k): self.encode(v, f"{where}[{k!r}]") for k, v in value.items()}
-                if any(self._holds_object(v) for v in value.values())
-                else self._plain(value, where)
-            )
-        if isinstance(value, (list, tuple)) and any(self._holds_object(v) for v in value):
-            return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        return self._plain(value, where)
+        return state_value(value, where, self.int_keyed, self.sets, self._reference)
 
-    def _plain(self, value: Any, where: str) -> Any:
-        return state_value(value, where, self.int_keyed, self.sets)
-
-    def _holds_object(self, value: Any) -> bool:
-        if type(value) in self.classes:
-            return True
-        if isinstance(value, dict):
-            return any(self._holds_object(v) for v in value.values())
-        if isinstance(value, (list, tuple)):
-            return any(self._holds_object(v) for v in value)
-        return False
-
-    def _reference(self, obj: Any, where: str) -> str:
+    def _reference(self, obj: Any, where: str) -> str | None:
+        """The reference of a helper-class object (written to the heap the first time it
+        is met, before its attributes, so a cycle finds it), or None for other values."""
+        if type(obj) not in self.classes:
+            return None
         known = self._memo.get(id(obj))
         if known is not None:
             return known
@@ -85,7 +67,7 @@ class HeapEncoder:
         self._keep.append(obj)
         name = type(obj).__name__
         record: dict[str, Any] = {"_class": name}
-        self.objects[ref] = record  # before the attributes: a cycle finds it
+        self.objects[ref] = record
         skip = self.dropped.get(name, set())
         for attr, value in vars(obj).items():
             if attr not in skip:

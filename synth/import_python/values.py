@@ -13,7 +13,10 @@ import datetime as _dt
 import enum
 import math
 import random
+from collections.abc import Callable
 from typing import Any
+
+from toolkits.sandbox.modules.randomness import json_state as random_state
 
 __all__ = ["NotJSONError", "literal_source", "random_state", "state_value"]
 
@@ -24,14 +27,12 @@ class NotJSONError(ValueError):
     """A value with no JSON form: the message names its type and where it is."""
 
 
-def random_state(generator: random.Random) -> list[Any]:
-    """A generator's state as the sandbox's ``Random.getstate()`` gives it."""
-    version, internal, gauss_next = generator.getstate()
-    return [version, list(internal), gauss_next]
-
-
 def state_value(
-    value: Any, where: str, int_keyed: set[str] | None = None, sets: set[str] | None = None
+    value: Any,
+    where: str,
+    int_keyed: set[str] | None = None,
+    sets: set[str] | None = None,
+    objects: Callable[[Any, str], str | None] | None = None,
 ) -> Any:
     """The JSON form of `value` (see the module docstring).
 
@@ -39,45 +40,59 @@ def state_value(
         where: the attribute's name, for messages and for `int_keyed`.
         int_keyed: collects the paths of dicts whose keys were ints.
         sets: collects the paths of sets (stored as sorted lists).
+        objects: the reference of an object kept elsewhere (a heap, see
+            `synth.import_python.objects`), or None when `value` is not one of those.
 
     Raises:
         NotJSONError: the value holds an object with no JSON form (a class instance, a set
             of mixed types, a datetime, a NaN).
     """
-    if isinstance(value, random.Random):
-        return random_state(value)
-    if isinstance(value, enum.Enum):  # a member is its value (see the rewrite)
-        return state_value(value.value, where, int_keyed, sets)
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise NotJSONError(f"{where} is {value!r}, which JSON cannot hold")
-        return value
-    if isinstance(value, (list, tuple)):
-        return [state_value(v, f"{where}[{i}]", int_keyed, sets) for i, v in enumerate(value)]
-    if isinstance(value, (set, frozenset)) and sets is not None:
-        sets.add(where)
-        try:
-            ordered = sorted(value)
-        except TypeError:
-            raise NotJSONError(
-                f"{where} is a set of values with no order; keep it as a list"
-            ) from None
-        return [state_value(v, f"{where}[{i}]", int_keyed, sets) for i, v in enumerate(ordered)]
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if isinstance(key, bool) or not isinstance(key, (str, int)):
+
+    def walk(value: Any, where: str) -> Any:
+        ref = objects(value, where) if objects is not None else None
+        if ref is not None:
+            return ref
+        if isinstance(value, random.Random):
+            return random_state(value)
+        if isinstance(value, enum.Enum):  # a member is its value (see the rewrite)
+            return walk(value.value, where)
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise NotJSONError(f"{where} is {value!r}, which JSON cannot hold")
+            return value
+        if isinstance(value, (list, tuple)):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, (set, frozenset)) and sets is not None:
+            sets.add(where)
+            try:
+                ordered = sorted(value)
+            except TypeError:
                 raise NotJSONError(
-                    f"{where} has a {type(key).__name__} key {key!r}; keys are strings"
-                )
-            if isinstance(key, int) and int_keyed is not None:
-                int_keyed.add(where)
-            out[str(key)] = state_value(item, f"{where}[{key!r}]", int_keyed, sets)
-        return out
+                    f"{where} is a set of values with no order; keep it as a list"
+                ) from None
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(ordered)]
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                if isinstance(key, bool) or not isinstance(key, (str, int)):
+                    raise NotJSONError(
+                        f"{where} has a {type(key).__name__} key {key!r}; keys are strings"
+                    )
+                if isinstance(key, int) and int_keyed is not None:
+                    int_keyed.add(where)
+                out[str(key)] = walk(item, f"{where}[{key!r}]")
+            return out
+        return _not_json(value, where)
+
+    return walk(value, where)
+
+
+def _not_json(value: Any, where: str) -> Any:
+    """Raise the NotJSONError of `value`, with a hint of what to keep instead."""
     kind = type(value)
     hint = ""
     if isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):

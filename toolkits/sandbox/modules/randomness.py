@@ -49,6 +49,13 @@ def _checked_state(state: Any) -> tuple[Any, ...]:
     return (3, tuple(internal), gauss_next)
 
 
+def json_state(generator: _random.Random) -> list[Any]:
+    """A generator's state as JSON, the form ``getstate()`` gives tool code:
+    ``[version, [625 ints], gauss_next]``."""
+    version, internal, gauss_next = generator.getstate()
+    return [version, list(internal), gauss_next]
+
+
 class RandomBase:
     """``random.Random(seed)``: a seeded generator with CPython's draws."""
 
@@ -132,8 +139,7 @@ class RandomBase:
     def getstate(self) -> list[Any]:
         """The generator's state as JSON: ``[version, [625 ints], gauss_next]``."""
         self._g.ctx.charge(40)
-        version, internal, gauss_next = self._r.getstate()
-        return [version, list(internal), gauss_next]
+        return json_state(self._r)
 
     def setstate(self, state: Any) -> None:
         """Restore a state `getstate` gave (lists or tuples), after checking its shape."""
@@ -164,7 +170,7 @@ INSTANCE_RULES: dict[type, Rules] = {
         "random.Random",
         dict.fromkeys(_NAMES, PLAIN),
         text=lambda g, v, r: "<random.Random object>",
-        hint="store the seed (and a draw counter) in the state, not the generator",
+        hint="store the generator's getstate() (or its seed) in the state, not the generator",
         exposed=True,
         counterpart=_random.Random,
     ),
