@@ -14,14 +14,14 @@ import copy
 import datetime as _dt
 import enum
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from gem_env.schema_sampler import SchemaSampler, UnsupportedSchemaError, known_values
-from synth.import_python.objects import NEXT, OBJECTS, REF_MARK, python_view, state_view
+from synth.import_python.objects import NEXT, OBJECTS, REF_MARK, state_view
 from synth.import_python.values import random_state
 
 __all__ = ["Agreement", "Disagreement", "check_agreement", "normalized"]
@@ -68,28 +68,42 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
-def normalized(value: Any) -> Any:
+def normalized(value: Any, classes: Collection[type] = (), path: tuple[int, ...] = ()) -> Any:
     """A Python value as JSON, the way the conversion stores it: tuples and sets (sorted)
     as lists, dict keys as strings, a `random.Random` as its state, an enum member as its
-    value, dates as ISO text, anything else as its repr."""
+    value, dates as ISO text, an object of `classes` as its tree view (its public
+    attributes, a cycle back to an ancestor cut to ``{"_cycle": class}``, as
+    `synth.import_python.objects.state_view` shows the heap), anything else as its repr."""
+    if type(value) in classes:
+        name = type(value).__name__
+        if id(value) in path:
+            return {"_cycle": name}
+        inner = (*path, id(value))
+        view = {"_class": name}
+        view.update(
+            (k, normalized(v, classes, inner))
+            for k, v in vars(value).items()
+            if not k.startswith("_")
+        )
+        return view
     if isinstance(value, random.Random):
         return random_state(value)
     if isinstance(value, enum.Enum):
-        return normalized(value.value)
+        return normalized(value.value, classes, path)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value
     if isinstance(value, (list, tuple)):
-        return [normalized(v) for v in value]
+        return [normalized(v, classes, path) for v in value]
     if isinstance(value, (set, frozenset)):
-        items = [normalized(v) for v in value]
+        items = [normalized(v, classes, path) for v in value]
         try:
             return sorted(items)
         except TypeError:
             return items
     if isinstance(value, dict):
-        return {str(k): normalized(v) for k, v in value.items()}
+        return {str(k): normalized(v, classes, path) for k, v in value.items()}
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
     return repr(value)
@@ -101,11 +115,7 @@ def instance_state(
     """An instance's attributes as JSON, helper-class objects as their tree view
     (`synth.import_python.objects`), leaving out `skip`."""
     skip = skip or set()
-    return {
-        k: normalized(python_view(v, classes or set()))
-        for k, v in vars(instance).items()
-        if k not in skip
-    }
+    return {k: normalized(v, classes or ()) for k, v in vars(instance).items() if k not in skip}
 
 
 def _with_class_defaults(
@@ -117,7 +127,7 @@ def _with_class_defaults(
         if key not in theirs and hasattr(type(instance), key):
             value = getattr(instance, key)
             if not callable(value):
-                theirs[key] = normalized(python_view(value, classes or set()))
+                theirs[key] = normalized(value, classes or ())
     return theirs
 
 
@@ -175,10 +185,7 @@ def check_agreement(
                     and not diverged
                     and len(report.disagreements) < MAX_LISTED
                 ):
-                    mine = toolkit_state(toolkit.state, skip)
-                    theirs = _with_class_defaults(
-                        instance_state(instance, classes, skip), instance, mine, classes
-                    )
+                    theirs, mine = _both_states(instance, toolkit, classes, skip)
                     if any(mine.get(k) != v for k, v in theirs.items()):
                         diverged = True
                         before, after = _differing(theirs, mine)
@@ -194,10 +201,7 @@ def check_agreement(
                     )
                 )
         report.states += 1
-        state = toolkit_state(toolkit.state, skip)
-        theirs = _with_class_defaults(
-            instance_state(instance, classes, skip), instance, state, classes
-        )
+        theirs, state = _both_states(instance, toolkit, classes, skip)
         mine = {k: v for k, v in state.items() if k in theirs or k not in SYNTHETIC_KEYS}
         if theirs == mine:
             report.states_agree += 1
@@ -208,6 +212,15 @@ def check_agreement(
                 Disagreement(sequence=number, original=before, toolkit=after, cause=cause)
             )
     return report
+
+
+def _both_states(
+    instance: Any, toolkit: Any, classes: set[type] | None, skip: set[str] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The instance's state and the toolkit's, in the same view."""
+    mine = toolkit_state(toolkit.state, skip)
+    theirs = _with_class_defaults(instance_state(instance, classes, skip), instance, mine, classes)
+    return theirs, mine
 
 
 def _is_ref(value: Any) -> bool:

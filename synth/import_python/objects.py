@@ -7,9 +7,10 @@ a heap inside the state: ``state["_objects"]`` maps a reference (a text starting
 record ``{"_class": "Directory", "name": ..., "contents": {"a": REF, ...}}``; an
 attribute holding an object holds its reference, so sharing and cycles survive, and
 ``a == b`` compares identities. `HeapEncoder` writes a Python object graph in that form;
-`python_view` and `state_view` give the same tree view of both sides (public attributes,
-objects expanded, a cycle back to an ancestor cut to ``{"_cycle": class}``), which is
-what the final states are compared on, as BFCL's ``__eq__`` compares trees.
+`state_view` gives the tree view of a converted state (public attributes, objects
+expanded, a cycle back to an ancestor cut to ``{"_cycle": class}``), the view
+`synth.import_python.agreement.normalized` gives of the Python side: final states are
+compared on it, as BFCL's ``__eq__`` compares trees.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from synth.import_python.values import state_value
 
-__all__ = ["REF_MARK", "HeapEncoder", "python_view", "state_view"]
+__all__ = ["REF_MARK", "HeapEncoder", "state_view"]
 
 REF_MARK = "\x1fobj:"
 OBJECTS, NEXT = "_objects", "_next_object"
@@ -77,26 +78,6 @@ class HeapEncoder:
     def heap(self) -> dict[str, Any]:
         """The state keys that hold the heap."""
         return {OBJECTS: self.objects, NEXT: len(self.objects) + 1}
-
-
-def python_view(value: Any, classes: set[type], path: tuple[int, ...] = ()) -> Any:
-    """The tree view of a Python value (see the module docstring)."""
-    if type(value) in classes:
-        if id(value) in path:
-            return {"_cycle": type(value).__name__}
-        inner = (*path, id(value))
-        view = {"_class": type(value).__name__}
-        view.update(
-            (k, python_view(v, classes, inner))
-            for k, v in vars(value).items()
-            if not k.startswith("_")
-        )
-        return view
-    if isinstance(value, dict):
-        return {str(k): python_view(v, classes, path) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [python_view(v, classes, path) for v in value]
-    return value
 
 
 def state_view(state: dict[str, Any], value: Any, path: tuple[str, ...] = ()) -> Any:

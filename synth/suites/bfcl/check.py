@@ -23,7 +23,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from synth.import_python.agreement import normalized
-from synth.import_python.objects import python_view
 from synth.suites.bfcl.build import BuiltEntry, public_view
 
 __all__ = ["AgreementRow", "EntryDisagreement", "check_entry"]
@@ -117,7 +116,7 @@ def check_entry(
             row.states += 1
             classes = set(helper_classes.get(name, {}).values())
             theirs = {
-                k: normalized(python_view(v, classes))
+                k: normalized(v, classes)
                 for k, v in vars(instance).items()
                 if not k.startswith("_")
             }
