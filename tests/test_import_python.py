@@ -21,6 +21,7 @@ from gem_env.scenario import load_scenarios
 from synth.cli import main
 from synth.import_python import ImportPythonError, assemble, convert_class
 from synth.import_python.agreement import check_agreement
+from synth.import_python.convert import class_state
 from synth.import_python.schemas import json_schema, signature_tool
 from tests import import_python_classes as fixtures
 from toolkits import compile_toolkit
@@ -297,6 +298,7 @@ def test_class_defaults_static_class_methods_properties_and_own_exceptions():
     assert toolkit.call("opened_at", {}).value == 0
     found = {p.found for p in unit.problems}
     assert "exception class OutOfStockError" in found and "time.time()" in found
+    assert class_state(fixtures.Shop, unit, loader=None, config=None) == spec["initial_state"]
     report = check_agreement(fixtures.Shop, compile_toolkit(spec), sequences=20, length=6)
     assert report.calls_agree == report.calls and report.states_agree == report.states
 

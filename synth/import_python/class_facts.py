@@ -52,14 +52,21 @@ def make_instance(
 
 def initial_state(
     instance: Any,
-    class_node: ast.ClassDef,
     encoder: HeapEncoder,
     problems: list[ImportProblem],
+    *,
+    lines: dict[str, int] | None = None,
+    defaults: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], set[str]]:
+    """The JSON state of `instance` (and of the class-level `defaults` it does not hold
+    yet), and the attributes with no JSON form, each reported in `problems` at its line
+    (`lines`)."""
     state: dict[str, Any] = {}
     bad: set[str] = set()
-    lines = assignment_lines(class_node)
-    for attr, value in vars(instance).items():
+    lines = lines or {}
+    held = vars(instance)
+    values = {**{k: v for k, v in (defaults or {}).items() if k not in held}, **held}
+    for attr, value in values.items():
         if attr in encoder.dropped.get("", set()):
             continue  # private, and never read
         if isinstance(value, dict) and type(value) is not dict:

@@ -23,6 +23,7 @@ from typing import Any
 
 from synth.import_python.assemble import assemble
 from synth.import_python.class_facts import (
+    assignment_lines,
     class_constants,
     class_defaults,
     class_description,
@@ -46,7 +47,7 @@ from synth.import_python.objects import HeapEncoder
 from synth.import_python.problems import ImportProblem, ImportPythonError
 from synth.import_python.rewrite import ClassFacts, rewrite_function
 from synth.import_python.unit import ClassUnit, Naming
-from synth.import_python.values import NotJSONError, random_state
+from synth.import_python.values import random_state
 
 __all__ = ["ClassUnit", "assemble", "class_state", "convert_class", "snake_case"]
 
@@ -131,19 +132,11 @@ def convert_class(
     int_keyed = int_keyed_annotations(class_node)
     sets: set[str] = set()
     encoder = HeapEncoder(set(helpers.classes.values()), dropped, int_keyed, sets)
-    state, bad_attributes = initial_state(instance, class_node, encoder, unit.problems)
-    for name, value in class_defaults(class_node, cls, instance).items():
-        try:
-            state[name] = encoder.encode(value, name)
-        except NotJSONError as exc:
-            bad_attributes.add(name)
-            unit.problems.append(
-                ImportProblem(
-                    member=name,
-                    found=f"{cls.__name__}.{name}",
-                    message=f"{exc}; the methods that use it are left out",
-                )
-            )
+    defaults = class_defaults(class_node, cls, instance)
+    unit.class_defaults = set(defaults)
+    state, bad_attributes = initial_state(
+        instance, encoder, unit.problems, lines=assignment_lines(class_node), defaults=defaults
+    )
     randoms = {k for k, v in vars(instance).items() if isinstance(v, random.Random)}
     randoms |= random_attributes(class_node)
     facts = ClassFacts(
@@ -168,7 +161,7 @@ def convert_class(
     helper_defs, helper_parts = helper_definitions(helpers, facts)
     for part in helper_parts:
         unit.problems.extend(part.problems)
-    functions = module_functions(tree, module, facts, rewritten, naming)
+    functions = module_functions(tree, module, facts, [*rewritten.values(), *helper_parts], naming)
     constants = constant_sources(
         facts, [*rewritten.values(), *helper_parts], functions, unit.problems, naming
     )
@@ -334,15 +327,6 @@ def _deduplicated(problems: list[ImportProblem]) -> list[ImportProblem]:
     return kept
 
 
-# -- naming ---------------------------------------------------------------------------
-
-
-# -- the class and its instance ---------------------------------------------------------
-
-
-# -- members ---------------------------------------------------------------------------
-
-
 def class_state(
     cls: type,
     unit: ClassUnit,
@@ -359,17 +343,12 @@ def class_state(
     """
     instance = make_instance(cls, loader, config, loader_kwargs)
     encoder = HeapEncoder(set(unit.helper_classes.values()), unit.dropped, set(), set())
-    state: dict[str, Any] = {}
-    for attr, value in vars(instance).items():
-        if attr in unit.dropped.get("", set()):
-            continue
-        try:
-            state[attr] = encoder.encode(value, attr)
-        except NotJSONError as exc:
-            if attr in unit.state:
-                raise ImportPythonError(str(exc)) from None
-    if encoder.objects:
-        state.update(encoder.heap())
+    problems: list[ImportProblem] = []
+    defaults = {name: getattr(cls, name) for name in unit.class_defaults}
+    state, bad = initial_state(instance, encoder, problems, defaults=defaults)
+    for problem in problems:  # an attribute the unit keeps but this config cannot give
+        if problem.severity == "error" and problem.member in bad & set(unit.state):
+            raise ImportPythonError(problem.message)
     for key in ("_now", "_random"):
         if key in unit.state and key not in state:
             state[key] = copy.deepcopy(unit.state[key])

@@ -41,13 +41,13 @@ def module_functions(
     tree: ast.Module,
     module: Any,
     facts: ClassFacts,
-    rewritten: dict[str, Rewritten],
+    callers: list[Rewritten],
     naming: Naming,
 ) -> dict[str, Rewritten]:
-    """The module functions the methods call (and those they call), rewritten."""
+    """The module functions `callers` call (and those they call), rewritten."""
     nodes = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     functions: dict[str, Rewritten] = {}
-    pending = sorted({f for r in rewritten.values() for f in r.functions_called})
+    pending = sorted({f for r in callers for f in r.functions_called})
     while pending:
         name = pending.pop()
         if name in functions:

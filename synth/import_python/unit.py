@@ -23,6 +23,9 @@ class ClassUnit:
         definitions: ``(member, source, line)`` of each function and constant, in order.
         imports: the import statements the definitions need.
         prelude: the prelude helpers (`synth.import_python.prelude`) they call.
+        helper_classes: the module's classes whose objects live in the state's heap.
+        class_defaults: class-level values the state holds from the start (``count = 0``).
+        dropped: per class name ("" for the class itself), attributes not kept.
         state: the initial state.
         problems: every error and warning, in source order.
         left_out: public methods that did not convert (their problems say why).
@@ -37,6 +40,7 @@ class ClassUnit:
     imports: set[str] = field(default_factory=set)
     prelude: set[str] = field(default_factory=set)
     helper_classes: dict[str, type] = field(default_factory=dict)
+    class_defaults: set[str] = field(default_factory=set)
     dropped: dict[str, set[str]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     problems: list[ImportProblem] = field(default_factory=list)
