@@ -5,6 +5,7 @@ included methods, and each tool's schema."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from synth.import_python.problems import ImportProblem
@@ -14,17 +15,24 @@ from synth.import_python.unit import ClassUnit, Naming
 from synth.import_python.values import NotJSONError, literal_source
 
 
+def reachable(seeds: Iterable[str], follow: Callable[[str], Iterable[str]]) -> set[str]:
+    """`seeds` and every name `follow` leads to from them (the methods a method calls)."""
+    found = set(seeds)
+    pending = list(found)
+    while pending:
+        for name in follow(pending.pop()):
+            if name not in found:
+                found.add(name)
+                pending.append(name)
+    return found
+
+
 def relevant_problems(
     problems: list[ImportProblem], public: list[str], rewritten: dict[str, Rewritten]
 ) -> list[ImportProblem]:
     """The problems of members a tool needs (a loader no tool calls does not matter),
     and of the constants those members read."""
-    needed, pending = set(public), list(public)
-    while pending:
-        for called in rewritten[pending.pop()].methods_called:
-            if called not in needed:
-                needed.add(called)
-                pending.append(called)
+    needed = reachable(public, lambda m: rewritten[m].methods_called)
     unneeded = set(rewritten) - needed
     read = {c for m in needed for c in rewritten[m].class_constants | rewritten[m].constants}
     kept = []
@@ -158,14 +166,7 @@ def included_members(
             included.add(name)
         else:
             unit.left_out.append(name)
-    closure = set(included)
-    pending = list(included)
-    while pending:
-        for called in rewritten[pending.pop()].methods_called:
-            if called not in closure:
-                closure.add(called)
-                pending.append(called)
-    return closure
+    return reachable(included, lambda m: rewritten[m].methods_called)
 
 
 def emit_members(
@@ -178,21 +179,12 @@ def emit_members(
     naming: Naming,
     helpers: tuple[list[tuple[str, str, int | None]], list[Rewritten]],
 ) -> None:
-    used_functions: set[str] = set()
-    pending = sorted({f for m in included for f in rewritten[m].functions_called})
-    while pending:
-        name = pending.pop()
-        if name not in used_functions:
-            used_functions.add(name)
-            pending.extend(functions[name].functions_called)
     helper_defs, helper_parts = helpers if included else ([], [])
-    for part in helper_parts:
-        pending = sorted(part.functions_called)
-        while pending:
-            name = pending.pop()
-            if name not in used_functions:
-                used_functions.add(name)
-                pending.extend(functions[name].functions_called)
+    callers = [rewritten[m] for m in included] + helper_parts
+    used_functions = reachable(
+        {f for part in callers for f in part.functions_called},
+        lambda f: functions[f].functions_called,
+    )
     parts = (
         [rewritten[m] for m in sorted(included)]
         + [functions[f] for f in sorted(used_functions)]
