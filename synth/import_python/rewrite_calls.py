@@ -40,15 +40,16 @@ class CallRules(ast.NodeTransformer):
             return self._object_call(
                 node, self.owner, attr, ast.Name(id=self.self_name or "self", ctx=ast.Load())
             )
-        if self._resolve(func) in UUIDS and not node.args and not node.keywords:
+        resolved = self._resolve(func)
+        if resolved in UUIDS and not node.args and not node.keywords:
             return self._uuid(node)
-        if self._resolve(func) is dataclasses.asdict and len(node.args) == 1:
+        if resolved is dataclasses.asdict and len(node.args) == 1:
             self.out.prelude.add("_asdict")
             return ast.copy_location(
                 call_named("_asdict", self._state(), self.visit(node.args[0])), node
             )
         if isinstance(func, ast.Name) and func.id not in self.locals:
-            enum_cls = self._resolve(func)
+            enum_cls = resolved
             if is_enum_class(enum_cls) and len(node.args) == 1 and not node.keywords:
                 self._enum_warning(node, func.id)
                 self.out.prelude.add("_enum_member")
@@ -64,9 +65,7 @@ class CallRules(ast.NodeTransformer):
             if func.id == "isinstance" and len(node.args) == 2:
                 target = self._resolve(node.args[1])
                 if is_enum_class(target):
-                    self._enum_warning(
-                        node, node.args[1].id if isinstance(node.args[1], ast.Name) else "enum"
-                    )
+                    self._enum_warning(node, target.__name__)
                     return ast.copy_location(
                         ast.Compare(
                             left=self.visit(node.args[0]),
@@ -76,17 +75,9 @@ class CallRules(ast.NodeTransformer):
                         node,
                     )
         if isinstance(func, ast.Name) and func.id not in self.locals and facts.object_classes:
-            resolved = self._resolve(func)
             if resolved is not MISSING and resolved in facts.object_classes.values():
                 self.out.prelude.add("_alloc")
-                call = ast.Call(
-                    func=ast.Name(
-                        id=facts.emitted("object_new", resolved.__name__), ctx=ast.Load()
-                    ),
-                    args=[self._state(), *[self.visit(a) for a in node.args]],
-                    keywords=[self.visit(k) for k in node.keywords],
-                )
-                return ast.copy_location(call, node)
+                return self._state_call(facts.emitted("object_new", resolved.__name__), node)
             if func.id == "isinstance" and len(node.args) == 2:
                 names = self._object_class_names(node.args[1])
                 if names:
@@ -126,12 +117,7 @@ class CallRules(ast.NodeTransformer):
             attr = func.attr
         if attr is not None and attr in self.facts.methods:
             self.out.methods_called.add(attr)
-            call = ast.Call(
-                func=ast.Name(id=self.facts.emitted("method", attr), ctx=ast.Load()),
-                args=[self._state(), *[self.visit(a) for a in node.args]],
-                keywords=[self.visit(k) for k in node.keywords],
-            )
-            return ast.copy_location(call, node)
+            return self._state_call(self.facts.emitted("method", attr), node)
         if isinstance(func, ast.Name) and func.id not in self.locals:
             special = self._builtin_call(node, func.id)
             if special is not None:
@@ -158,11 +144,14 @@ class CallRules(ast.NodeTransformer):
 
     def _object_call(self, node: ast.Call, owner: str, method: str, receiver: ast.expr) -> Any:
         """``receiver.method(args)`` as ``_Owner_m_method(state, receiver, args)``."""
+        name = self.facts.emitted("object_method", f"{owner}.{method}")
+        return self._state_call(name, node, self.visit(receiver))
+
+    def _state_call(self, name: str, node: ast.Call, *before: ast.expr) -> ast.Call:
+        """``name(state, *before, <node's arguments, rewritten>)``."""
         call = ast.Call(
-            func=ast.Name(
-                id=self.facts.emitted("object_method", f"{owner}.{method}"), ctx=ast.Load()
-            ),
-            args=[self._state(), self.visit(receiver), *[self.visit(a) for a in node.args]],
+            func=ast.Name(id=name, ctx=ast.Load()),
+            args=[self._state(), *before, *[self.visit(a) for a in node.args]],
             keywords=[self.visit(k) for k in node.keywords],
         )
         return ast.copy_location(call, node)
