@@ -16,94 +16,30 @@ module) are `ImportProblem` errors at their line.
 from __future__ import annotations
 
 import ast
-import builtins
 import copy
 import enum
-import inspect
 import random
-import types
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from synth.import_python.problems import ImportProblem
 from synth.import_python.rewrite_calls import CallRules
+from synth.import_python.rewrite_names import NameRules
 from synth.import_python.rewrite_support import (
     DECORATORS,
     MISSING,
     UUIDS,
+    ClassFacts,
+    Rewritten,
     bound_names,
     call_named,
     decorator_kind,
-    enum_values,
     error_at,
     is_enum_class,
-    is_literal,
     renamed_local,
-    safe_base,
     str_of,
     warning_at,
 )
-from toolkits.sandbox.builtins import SAFE_EXCEPTIONS
-from toolkits.sandbox.modules.names import module_problem, name_problem
 
 __all__ = ["ClassFacts", "Rewritten", "rewrite_function"]
-
-
-@dataclass
-class ClassFacts:
-    """What the rewrite knows of the class and its module.
-
-    Attributes:
-        name: the class's name.
-        module: the user's module (names the bodies read are resolved in it).
-        methods: the class's methods by name (helpers and tools alike).
-        constants: class-level constants by name.
-        randoms: instance attributes holding a `random.Random`.
-        int_keyed: instance attributes holding a dict with int keys.
-        sets: instance attributes holding a set (kept as a sorted list).
-        imports: module-level import bindings: name -> (module, imported name or None).
-        emitted: the name a member (method, constant, function) gets in the toolkit.
-        object_classes: the module's helper classes whose instances live in the heap
-            (`synth.import_python.objects`), by name; object_methods their methods;
-            object_attributes every attribute name they have.
-        dropped: per class name ("" for the class itself), attributes written but never
-            read whose values are not JSON: their assignments are dropped.
-    """
-
-    name: str
-    module: types.ModuleType
-    methods: dict[str, ast.FunctionDef]
-    constants: dict[str, Any]
-    randoms: set[str]
-    int_keyed: set[str]
-    sets: set[str]
-    imports: dict[str, tuple[str, str | None]]
-    emitted: Callable[[str, str], str]
-    object_classes: dict[str, type] = field(default_factory=dict)
-    object_methods: dict[str, dict[str, ast.FunctionDef]] = field(default_factory=dict)
-    object_attributes: set[str] = field(default_factory=set)
-    dropped: dict[str, set[str]] = field(default_factory=dict)
-
-    def method_owners(self, name: str) -> list[str]:
-        """The helper classes that define method `name`."""
-        return sorted(c for c, methods in self.object_methods.items() if name in methods)
-
-
-@dataclass
-class Rewritten:
-    """One converted function: its source and what it needs."""
-
-    source: str
-    methods_called: set[str] = field(default_factory=set)
-    functions_called: set[str] = field(default_factory=set)
-    constants: set[str] = field(default_factory=set)  # module constants read
-    class_constants: set[str] = field(default_factory=set)
-    imports: set[str] = field(default_factory=set)  # import statements
-    prelude: set[str] = field(default_factory=set)  # prelude helpers used
-    state_keys: set[str] = field(default_factory=set)  # synthetic state keys needed
-    attributes: set[str] = field(default_factory=set)  # instance attributes read or written
-    problems: list[ImportProblem] = field(default_factory=list)
 
 
 def rewrite_function(
@@ -183,7 +119,7 @@ def rewrite_function(
     return out
 
 
-class _Body(CallRules, ast.NodeTransformer):
+class _Body(CallRules, NameRules, ast.NodeTransformer):
     """Rewrites the body of one function (see the module docstring)."""
 
     def __init__(
@@ -369,114 +305,6 @@ class _Body(CallRules, ast.NodeTransformer):
     def _is_module_value(self, node: ast.expr) -> bool:
         """Whether `node` names a module-level object (a module, a class, a constant)."""
         return self._resolve(node) is not MISSING
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        if self._is_self(node) and self.owner is not None:
-            return node  # a helper class's self is an object reference: a plain value
-        if self._is_self(node):
-            self.out.problems.append(
-                error_at(
-                    node,
-                    self.member,
-                    "self as a value",
-                    "the instance becomes the state; pass the attributes the code needs",
-                )
-            )
-            return node
-        if not isinstance(node.ctx, ast.Load) or node.id in self.locals:
-            return node
-        module_vars = vars(self.facts.module)
-        if node.id not in module_vars:
-            return self._builtin_exception(node)  # else a builtin, or the compiler reports it
-        return self._global(node, module_vars[node.id])
-
-    def _builtin_exception(self, node: ast.Name) -> ast.expr:
-        """A built-in exception the sandbox lacks (PermissionError) as its nearest base."""
-        value = getattr(builtins, node.id, None)
-        if not (inspect.isclass(value) and issubclass(value, BaseException)):
-            return node
-        if node.id in SAFE_EXCEPTIONS:
-            return node
-        base = safe_base(value)
-        self._warn_once(
-            node,
-            f"exception:{node.id}",
-            node.id,
-            f"the sandbox has no {node.id}: it is raised and caught as {base}, its nearest "
-            f"built-in base (an except clause catches every {base})",
-        )
-        return ast.copy_location(ast.Name(id=base, ctx=node.ctx), node)
-
-    def _global(self, node: ast.Name, value: Any) -> Any:
-        facts, name = self.facts, node.id
-        bound = facts.imports.get(name)
-        if bound is not None:
-            module_name, imported = bound
-            why = (
-                module_problem(module_name)
-                if imported is None
-                else module_problem(module_name, True) or name_problem(module_name, imported)
-            )
-            if why is None:
-                if imported is None:
-                    alias = f" as {name}" if name != module_name else ""
-                    self.out.imports.add(f"import {module_name}{alias}")
-                else:
-                    alias = f" as {name}" if name != imported else ""
-                    self.out.imports.add(f"from {module_name} import {imported}{alias}")
-                return node
-            if not is_literal(value):
-                construct = (
-                    f"import {module_name}"
-                    if imported is None
-                    else (f"from {module_name} import {imported}")
-                )
-                self.out.problems.append(error_at(node, self.member, construct, why))
-                return node
-        if name == facts.name:
-            self.out.problems.append(
-                error_at(
-                    node,
-                    self.member,
-                    f"the class {name} as a value",
-                    "only its constants (Class.NAME) convert",
-                )
-            )
-            return node
-        if is_enum_class(value) and value.__module__ == facts.module.__name__:
-            self._enum_warning(node, name)
-            return ast.copy_location(enum_values(value), node)
-        if (
-            inspect.isclass(value)
-            and issubclass(value, BaseException)
-            and value.__module__ == facts.module.__name__
-        ):
-            base = safe_base(value)
-            self._warn_once(
-                node,
-                f"exception:{name}",
-                f"exception class {name}",
-                f"classes do not convert: {name} is raised and caught as {base}, its "
-                "nearest built-in base (an except clause catches every " + base + ")",
-            )
-            return ast.copy_location(ast.Name(id=base, ctx=node.ctx), node)
-        if inspect.isfunction(value) and value.__module__ == facts.module.__name__:
-            self.out.functions_called.add(name)
-            return ast.Name(id=facts.emitted("function", name), ctx=ast.Load())
-        if inspect.isclass(value) or inspect.ismodule(value) or callable(value):
-            kind = "class" if inspect.isclass(value) else type(value).__name__
-            self.out.problems.append(
-                error_at(
-                    node,
-                    self.member,
-                    f"{kind} {name}",
-                    f"{name} is a {kind} of the user's code, which the sandbox cannot run; "
-                    "only JSON values (dicts, lists, str, numbers, bool, None) convert",
-                )
-            )
-            return node
-        self.out.constants.add(name)
-        return ast.Name(id=facts.emitted("module_constant", name), ctx=ast.Load())
 
     # -- statements ----------------------------------------------------------------
 

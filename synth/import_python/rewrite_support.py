@@ -1,5 +1,6 @@
-"""What the syntax-tree rewrite shares: names of the things it rewrites, small node
-builders, problem constructors and value tests (`synth.import_python.rewrite`)."""
+"""What the syntax-tree rewrite shares (`synth.import_python.rewrite`): what it knows of
+the class (`ClassFacts`) and gives per function (`Rewritten`), names of the things it
+rewrites, small node builders, problem constructors and value tests."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import datetime as _dt
 import enum
 import inspect
 import time as _time
+import types
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from synth.import_python.problems import ImportProblem
@@ -156,3 +160,59 @@ def hashable(value: Any) -> bool:
 def is_literal(value: Any) -> bool:
     literal = (bool, int, float, str, list, tuple, dict, set, frozenset, _dt.date, _dt.timedelta)
     return value is None or isinstance(value, (*literal, enum.Enum))
+
+
+@dataclass
+class ClassFacts:
+    """What the rewrite knows of the class and its module.
+
+    Attributes:
+        name: the class's name.
+        module: the user's module (names the bodies read are resolved in it).
+        methods: the class's methods by name (helpers and tools alike).
+        constants: class-level constants by name.
+        randoms: instance attributes holding a `random.Random`.
+        int_keyed: instance attributes holding a dict with int keys.
+        sets: instance attributes holding a set (kept as a sorted list).
+        imports: module-level import bindings: name -> (module, imported name or None).
+        emitted: the name a member (method, constant, function) gets in the toolkit.
+        object_classes: the module's helper classes whose instances live in the heap
+            (`synth.import_python.objects`), by name; object_methods their methods;
+            object_attributes every attribute name they have.
+        dropped: per class name ("" for the class itself), attributes written but never
+            read whose values are not JSON: their assignments are dropped.
+    """
+
+    name: str
+    module: types.ModuleType
+    methods: dict[str, ast.FunctionDef]
+    constants: dict[str, Any]
+    randoms: set[str]
+    int_keyed: set[str]
+    sets: set[str]
+    imports: dict[str, tuple[str, str | None]]
+    emitted: Callable[[str, str], str]
+    object_classes: dict[str, type] = field(default_factory=dict)
+    object_methods: dict[str, dict[str, ast.FunctionDef]] = field(default_factory=dict)
+    object_attributes: set[str] = field(default_factory=set)
+    dropped: dict[str, set[str]] = field(default_factory=dict)
+
+    def method_owners(self, name: str) -> list[str]:
+        """The helper classes that define method `name`."""
+        return sorted(c for c, methods in self.object_methods.items() if name in methods)
+
+
+@dataclass
+class Rewritten:
+    """One converted function: its source and what it needs."""
+
+    source: str
+    methods_called: set[str] = field(default_factory=set)
+    functions_called: set[str] = field(default_factory=set)
+    constants: set[str] = field(default_factory=set)  # module constants read
+    class_constants: set[str] = field(default_factory=set)
+    imports: set[str] = field(default_factory=set)  # import statements
+    prelude: set[str] = field(default_factory=set)  # prelude helpers used
+    state_keys: set[str] = field(default_factory=set)  # synthetic state keys needed
+    attributes: set[str] = field(default_factory=set)  # instance attributes read or written
+    problems: list[ImportProblem] = field(default_factory=list)
