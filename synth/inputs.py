@@ -1,8 +1,10 @@
 """Reading the files a command is given: scenarios and toolkits, with errors that say
-what to fix (shared by `gem-env eval` and `gem-env check-scenario`)."""
+what to fix (shared by `gem-env eval` and `gem-env check-scenario`), and JSON records
+(`json_records`: a JSON list or JSON lines, for function docs and suite data)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,29 @@ def read_scenarios(name: str, flag: str = "") -> list[Any]:
         raise BadInputError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInputError(f"cannot read {path}: {exc}") from None
+
+
+def json_records(path: Path) -> list[Any]:
+    """The records of a JSON file: a JSON list (an object is one record) or JSON lines.
+
+    Raises:
+        OSError, UnicodeDecodeError: the file cannot be read.
+        ValueError: a line is not JSON (``FILE:LINE: not JSON: ...``).
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError:
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON: {exc.msg}") from None
+        return records
+    return items if isinstance(items, list) else [items]
 
 
 def read_toolkit(name: str, flag: str = "--toolkit") -> Any:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.import_python.problems import ImportPythonError
+from synth.inputs import json_records
 
 __all__ = ["function_docs", "json_schema", "signature_tool", "tool_from_doc"]
 
@@ -37,21 +38,11 @@ def function_docs(path: Path) -> dict[str, dict[str, Any]]:
         ImportPythonError: the file is missing or no function doc, saying where.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        items = json_records(path)
+    except (OSError, UnicodeDecodeError) as exc:
         raise ImportPythonError(f"cannot read the function-doc file {path}: {exc}") from None
-    try:
-        items = json.loads(text)
-        items = items if isinstance(items, list) else [items]
-    except json.JSONDecodeError:
-        items = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ImportPythonError(f"{path}:{number}: not JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise ImportPythonError(str(exc)) from None
     docs: dict[str, dict[str, Any]] = {}
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):

@@ -9,11 +9,11 @@ function docs.
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 from typing import Any
 
 from synth.import_python.schemas import function_docs as _read_docs
+from synth.inputs import json_records
 
 __all__ = ["CATEGORIES", "SuiteError", "entries", "function_docs", "installed", "load_class"]
 
@@ -76,13 +76,9 @@ def _jsonl(path: Path | None) -> list[dict[str, Any]]:
     if path is None or not path.is_file():
         raise SuiteError(f"a BFCL data file is missing; reinstall: {INSTALL}")
     try:
-        return [
-            json.loads(line)
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
-    except json.JSONDecodeError as exc:
-        raise SuiteError(f"{path}: not JSON lines: {exc}") from None
+        return json_records(path)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SuiteError(f"{path}: {exc}") from None
 
 
 def load_class(name: str) -> type:
