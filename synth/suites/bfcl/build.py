@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
-import hashlib
 import inspect
 import json
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 from synth.import_python.convert import ClassUnit, assemble, class_state, convert_class
 from synth.import_python.objects import OBJECTS, state_view
 from synth.import_python.problems import ImportPythonError
+from synth.outputs import toolkit_file_name
 from synth.suites.bfcl import data
 from synth.suites.bfcl.overrides import OVERRIDES
 from toolkits import compile_toolkit
@@ -42,7 +42,6 @@ SYSTEM_PROMPT = (
     "If a request lacks information you need, or no tool can do it, say so instead of "
     "guessing."
 )
-TOOLKITS_DIR = "toolkits"
 
 
 #: The tree view of `synth.import_python.objects.state_view` as one expression (a goal
@@ -112,6 +111,7 @@ class SuiteBuilder:
         self.now = now or _dt.datetime.now().replace(microsecond=0)
         self._units: dict[str, ClassUnit | str] = {}
         self._classes: dict[str, type] = {}
+        self._signatures: dict[str, dict[str, list[str]]] = {}
         self._toolkits: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, Any, dict]] = {}
 
     def unit(self, name: str) -> ClassUnit | str:
@@ -120,11 +120,10 @@ class SuiteBuilder:
             try:
                 cls = data.load_class(name)
                 self._classes[name] = cls
-                loader = None if data.stateless(name) else LOADER
                 self._units[name] = convert_class(
                     cls,
                     docs=data.function_docs(name),
-                    loader=loader,
+                    loader=_loader(name),
                     config={},
                     namespace=name,
                     now=self.now,
@@ -178,9 +177,9 @@ class SuiteBuilder:
             name: class_state(
                 self._classes[name],
                 unit,
-                loader=None if data.stateless(name) else LOADER,
+                loader=_loader(name),
                 config=entry["initial_config"].get(name, {}),
-                loader_kwargs=None if data.stateless(name) else {"long_context": long_context},
+                loader_kwargs={"long_context": long_context} if _loader(name) else None,
             )
             for name, unit in zip(classes, units)
         }
@@ -218,9 +217,7 @@ class SuiteBuilder:
                 domain="bfcl",
                 description="BFCL multi-turn: " + " ".join(u.description for u in units),
             )
-            text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-            file = f"{TOOLKITS_DIR}/{name}-{digest}.json"
+            file = toolkit_file_name(spec)  # toolkits/<name>-<hash8>.json, as a run's
             path = self.out / file
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists():
@@ -229,14 +226,24 @@ class SuiteBuilder:
         return self._toolkits[key]
 
     def _parameters(self, classes: tuple[str, ...]) -> dict[str, list[str]]:
+        """Each public method of `classes` -> its parameter names (after self)."""
         parameters: dict[str, list[str]] = {}
         for name in classes:
-            cls = self._classes[name]
-            for method_name, method in inspect.getmembers(cls, inspect.isfunction):
-                if not method_name.startswith("_"):
-                    params = list(inspect.signature(method).parameters)[1:]
-                    parameters[method_name] = params
+            if name not in self._signatures:
+                self._signatures[name] = {
+                    method_name: list(inspect.signature(method).parameters)[1:]
+                    for method_name, method in inspect.getmembers(
+                        self._classes[name], inspect.isfunction
+                    )
+                    if not method_name.startswith("_")
+                }
+            parameters.update(self._signatures[name])
         return parameters
+
+
+def _loader(name: str) -> str | None:
+    """The method that loads a config into BFCL's class `name` (None: it has no state)."""
+    return None if data.stateless(name) else LOADER
 
 
 def response_assertion(replay: list[list[dict[str, Any]]]) -> dict[str, str] | None:

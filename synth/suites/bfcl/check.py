@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from synth.import_python.agreement import normalized
+from synth.import_python.agreement import instance_state
 from synth.suites.bfcl.build import BuiltEntry, public_view
 
 __all__ = ["AgreementRow", "EntryDisagreement", "check_entry"]
@@ -116,9 +116,7 @@ def check_entry(
             row.states += 1
             classes = set(helper_classes.get(name, {}).values())
             theirs = {
-                k: normalized(v, classes)
-                for k, v in vars(instance).items()
-                if not k.startswith("_")
+                k: v for k, v in instance_state(instance, classes).items() if not k.startswith("_")
             }
             mine = _final_public(built, name)
             if theirs == mine:
