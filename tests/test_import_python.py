@@ -142,8 +142,7 @@ def test_objects_of_helper_classes_live_in_a_heap_and_agree():
         compile_toolkit(spec),
         sequences=30,
         length=8,
-        classes=set(unit.helper_classes.values()),
-        skip=unit.dropped[""],
+        unit=unit,
     )
     assert report.calls_agree == report.calls == 240, report.disagreements
     assert report.states_agree == report.states == 30
@@ -323,7 +322,6 @@ def test_dataclass_helpers_enums_and_name_mangling():
         compile_toolkit(spec),
         sequences=20,
         length=6,
-        classes=set(unit.helper_classes.values()),
-        skip=unit.dropped[""],
+        unit=unit,
     )
     assert report.calls_agree == report.calls, report.disagreements

@@ -22,9 +22,10 @@ from pydantic import BaseModel, Field
 
 from gem_env.schema_sampler import SchemaSampler, UnsupportedSchemaError, known_values
 from synth.import_python.objects import NEXT, OBJECTS, REF_MARK, state_view
+from synth.import_python.unit import ClassUnit
 from synth.import_python.values import random_state
 
-__all__ = ["Agreement", "Disagreement", "check_agreement", "normalized"]
+__all__ = ["Agreement", "AgreementCounts", "Disagreement", "check_agreement", "normalized"]
 
 MAX_LISTED = 10
 SYNTHETIC_KEYS = ("_now", "_random")  # state keys the conversion adds
@@ -46,14 +47,13 @@ class Disagreement(BaseModel):
     cause: str = ""
 
 
-class Agreement(BaseModel):
-    """The agreement of N sequences of calls."""
+class AgreementCounts(BaseModel):
+    """How many calls and final states agree (here, and in a suite's agreement report)."""
 
     calls: int = 0
     calls_agree: int = 0
     states: int = 0
     states_agree: int = 0
-    disagreements: list[Disagreement] = Field(default_factory=list)
 
     def summary(self) -> str:
         """``calls 78/80 agree (97.5%), final states 10/10 agree (100.0%)``."""
@@ -62,6 +62,12 @@ class Agreement(BaseModel):
             f"final states {self.states_agree}/{self.states} agree "
             f"({_pct(self.states_agree, self.states)})"
         )
+
+
+class Agreement(AgreementCounts):
+    """The agreement of N sequences of calls."""
+
+    disagreements: list[Disagreement] = Field(default_factory=list)
 
 
 def _pct(part: int, whole: int) -> str:
@@ -144,17 +150,18 @@ def check_agreement(
     sequences: int,
     length: int = 8,
     seed: int = 0,
-    classes: set[type] | None = None,
-    skip: set[str] | None = None,
+    unit: ClassUnit | None = None,
 ) -> Agreement:
     """Run `sequences` random call sequences on fresh instances and on `toolkit`.
 
     Args:
         make_instance: a fresh instance of the class, in the toolkit's initial state.
         toolkit: the compiled toolkit (`toolkits.compile_toolkit`).
-        classes: the helper classes whose objects live in the state's heap.
-        skip: attributes the state does not keep (written, never read).
+        unit: the conversion that made `toolkit`, when its state holds objects of helper
+            classes (a heap) or leaves attributes out: the comparison follows it.
     """
+    classes = set(unit.helper_classes.values()) if unit is not None else set()
+    skip = unit.dropped.get("", set()) if unit is not None else set()
     rng = np.random.default_rng(seed)
     report = Agreement()
     tools = {t["function"]["name"]: t["function"]["parameters"] for t in toolkit.tools}

@@ -161,8 +161,7 @@ def _check(
         sequences=args.check,
         length=args.length,
         seed=args.seed,
-        classes=set(unit.helper_classes.values()),
-        skip=unit.dropped.get("", set()),
+        unit=unit,
     )
 
     print(f"--check {args.check} x {args.length}: {report.summary()}")

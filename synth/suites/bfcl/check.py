@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from synth.import_python.agreement import instance_state
+from synth.import_python.agreement import AgreementCounts, instance_state
 from synth.suites.bfcl.build import BuiltEntry, public_view
 
 __all__ = ["AgreementRow", "EntryDisagreement", "check_entry"]
@@ -55,13 +55,9 @@ class EntryDisagreement(BaseModel):
     cause: str = SANDBOX
 
 
-class AgreementRow(BaseModel):
+class AgreementRow(AgreementCounts):
     """Agreement counts of one class (calls of its functions, final states)."""
 
-    calls: int = 0
-    calls_agree: int = 0
-    states: int = 0
-    states_agree: int = 0
     disagreements: list[EntryDisagreement] = Field(default_factory=list)
 
 
