@@ -117,7 +117,11 @@ def run(args: argparse.Namespace) -> int:
     )
     code = EXIT_FAIL if unit.left_out else EXIT_OK
     if args.check > 0:
-        code = max(code, _check(cls, unit, toolkit, args, config))
+        try:
+            code = max(code, _check(cls, unit, toolkit, args, config))
+        except ImportPythonError as exc:  # a fresh instance failed for a sequence
+            print(f"gem-env import-python: --check: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     return code
 
 
@@ -144,19 +148,12 @@ def _check(
     cls: type, unit: Any, toolkit: dict[str, Any], args: argparse.Namespace, config: Any
 ) -> int:
     from synth.import_python.agreement import check_agreement
+    from synth.import_python.class_facts import make_instance
     from toolkits import compile_toolkit
-
-    def make_instance() -> Any:
-        import copy
-
-        instance = cls()
-        if args.state_from:
-            getattr(instance, args.state_from)(copy.deepcopy(config))
-        return instance
 
     compiled = compile_toolkit(toolkit)
     report = check_agreement(
-        make_instance,
+        lambda: make_instance(cls, args.state_from, config, None),
         compiled,
         sequences=args.check,
         length=args.length,

@@ -18,6 +18,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
+from synth.import_python.members import reachable
 from synth.import_python.rewrite import ClassFacts, Rewritten, rewrite_function
 from synth.import_python.syntax import attribute_assignments
 from synth.import_python.values import literal_source
@@ -50,11 +51,7 @@ def find_helper_classes(
     wanted = _names(main) & set(defined)
     wanted |= {type(v).__name__ for v in _walk(vars(instance)) if type(v).__name__ in defined}
     found = HelperClasses()
-    pending = sorted(wanted)
-    while pending:
-        name = pending.pop()
-        if name in found.classes:
-            continue
+    for name in sorted(reachable(wanted, lambda n: _names(defined[n]) & set(defined))):
         node = defined[name]
         found.classes[name] = vars(module)[name]
         found.nodes[name] = node
@@ -70,7 +67,6 @@ def find_helper_classes(
         found.attributes |= _assigned_attributes(node)
         if dataclasses.is_dataclass(found.classes[name]):
             found.attributes |= {f.name for f in dataclasses.fields(found.classes[name])}
-        pending.extend(sorted((_names(node) & set(defined)) - set(found.classes)))
     return found
 
 
