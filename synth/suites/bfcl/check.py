@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from synth.import_python.agreement import AgreementCounts, instance_state
+from synth.import_python.unit import ClassUnit
 from synth.suites.bfcl.build import BuiltEntry, public_view
 
 __all__ = ["AgreementRow", "EntryDisagreement", "check_entry"]
@@ -65,16 +66,15 @@ def check_entry(
     entry: dict[str, Any],
     built: BuiltEntry,
     rows: dict[str, AgreementRow],
-    owners: dict[str, str],
-    helper_classes: dict[str, dict[str, type]],
+    units: dict[str, ClassUnit],
 ) -> None:
     """Replay `entry`'s ground truth through BFCL and compare with `built.replay`.
 
     Args:
         rows: per-class agreement, updated in place.
-        owners: function name -> the class it belongs to.
-        helper_classes: per class, the helper classes its objects are instances of.
+        units: the converted classes of the entry, by name.
     """
+    owners = {t["function"]["name"]: name for name, unit in units.items() for t in unit.tools}
     utils = importlib.import_module("bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils")
     long_context = "long_context" in built.category
     instances: dict[str, Any] = {}
@@ -90,7 +90,8 @@ def check_entry(
                 is_evaL_run=False,
             )
             for text, call, mine in zip(texts, calls, ours):
-                row = rows.setdefault(owners.get(mine["name"], "?"), AgreementRow())
+                owner = owners.get(mine["name"], "?")
+                row = rows.setdefault(owner, AgreementRow())
                 row.calls += 1
                 cause = _call_cause(text, mine)
                 if cause is None:
@@ -101,7 +102,7 @@ def check_entry(
                             entry=built.id,
                             turn=turn_index,
                             call=call,
-                            class_name=owners.get(mine["name"], "?"),
+                            class_name=owner,
                             bfcl=text,
                             gem_env=mine["result"] if mine["ok"] else mine["error"],
                             cause=cause,
@@ -110,7 +111,7 @@ def check_entry(
         for name, instance in instances.items():
             row = rows.setdefault(name, AgreementRow())
             row.states += 1
-            classes = set(helper_classes.get(name, {}).values())
+            classes = set(units[name].helper_classes.values())
             theirs = {
                 k: v for k, v in instance_state(instance, classes).items() if not k.startswith("_")
             }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     builder = SuiteBuilder(out)
     rows: dict[str, Any] = {}
     built_count = total = 0
+    reasons: Counter[str] = Counter()
     with (
         (out / "scenarios.jsonl").open("w", encoding="utf-8") as scenarios,
         (out / "entries.jsonl").open("w", encoding="utf-8") as outcomes,
@@ -84,13 +86,14 @@ def run(args: argparse.Namespace) -> int:
                     + "\n"
                 )
                 if built.scenario is None:
+                    reasons[built.reason[:160]] += 1
                     continue
                 built_count += 1
                 scenarios.write(json.dumps(built.scenario, ensure_ascii=False) + "\n")
                 if args.check:
                     _check(entry, built, builder, rows)
     print(f"{out}: {built_count}/{total} entries built (entries.jsonl says why the others are not)")
-    for reason, count in _reasons(out / "entries.jsonl"):
+    for reason, count in reasons.most_common():
         print(f"  not built x{count}: {reason}")
     code = EXIT_OK if built_count == total else EXIT_FAIL
     if args.check:
@@ -101,24 +104,7 @@ def run(args: argparse.Namespace) -> int:
 def _check(entry: dict[str, Any], built: Any, builder: Any, rows: dict[str, Any]) -> None:
     from synth.suites.bfcl.check import check_entry
 
-    owners, helper_classes = {}, {}
-    for name in entry["involved_classes"]:
-        unit = builder.unit(name)
-        if not isinstance(unit, str):
-            owners.update({t["function"]["name"]: name for t in unit.tools})
-            helper_classes[name] = unit.helper_classes
-    check_entry(entry, built, rows, owners, helper_classes)
-
-
-def _reasons(path: Path) -> list[tuple[str, int]]:
-    from collections import Counter
-
-    counts: Counter[str] = Counter()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row["status"] != "built":
-            counts[row["reason"][:160]] += 1
-    return counts.most_common()
+    check_entry(entry, built, rows, {n: builder.unit(n) for n in entry["involved_classes"]})
 
 
 def _report(rows: dict[str, Any], out: Path) -> int:
