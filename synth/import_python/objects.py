@@ -98,22 +98,3 @@ def state_view(state: dict[str, Any], value: Any, path: tuple[str, ...] = ()) ->
     if isinstance(value, list):
         return [state_view(state, v, path) for v in value]
     return value
-
-
-VIEW_SOURCE = '''def _view(state, value, path=()):
-    """The tree view of a state value: objects expanded, a cycle cut to {'_cycle': class}."""
-    objects = state.get("_objects", {})
-    if isinstance(value, str) and value.startswith("\\x1fobj:") and value in objects:
-        record = objects[value]
-        if value in path:
-            return {"_cycle": record["_class"]}
-        view = {"_class": record["_class"]}
-        for key, item in record.items():
-            if not key.startswith("_"):
-                view[key] = _view(state, item, path + (value,))
-        return view
-    if isinstance(value, dict):
-        return {key: _view(state, item, path) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_view(state, item, path) for item in value]
-    return value'''

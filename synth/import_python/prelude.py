@@ -6,8 +6,6 @@ the imports it needs.
 
 from __future__ import annotations
 
-from synth.import_python.objects import VIEW_SOURCE
-
 __all__ = ["HELPERS", "helper_source"]
 
 _RANDOM = "import random as _random_module"
@@ -128,7 +126,6 @@ HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
     )''',
         (),
     ),
-    "_view": (VIEW_SOURCE, ()),
     "_uuid4": (
         '''def _uuid4(state, hex_only=False):
     """A version-4 uuid drawn from state["_random"] (the sandbox has no OS randomness)."""

@@ -7,8 +7,9 @@ for an exception) and its class instances; a call agrees when that text, read ba
 JSON where it is JSON, equals gem-env's result, or both failed; a class's final state
 agrees when its public attributes, as JSON, equal gem-env's. Each disagreement gets a
 cause: a BFCL data error (the ground-truth call violates BFCL's own schema, which
-gem-env validates before any code runs), nondeterminism in BFCL (the values agree up to
-order, as a set's iteration order varies), or a sandbox deviation.
+gem-env validates before any code runs, or BFCL's data holds a literal ``...``), BFCL's
+non-JSON numbers (mpmath, Decimal), nondeterminism in BFCL (the values agree up to order,
+as a set's iteration order varies), or a sandbox deviation.
 """
 
 from __future__ import annotations
